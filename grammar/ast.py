@@ -1,0 +1,408 @@
+"""The segment AST. These pydantic models are the parsed form, the builder JSON and the JSON Schema a UI
+codes against: one discriminated union (`kind`) of condition nodes, no second "builder format".
+
+Source positions (`span`) ride along for error messages but are not part of a node's value: they are
+excluded from JSON and from equality, so `parse(format(ast)) == ast` compares meaning, not layout.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+Unit = Literal["minute", "hour", "day", "week", "month", "year"]
+Cmp = Literal["=", "!=", ">", ">=", "<", "<="]
+ValueOp = Literal[
+    "=", "!=", ">", ">=", "<", "<=",
+    "in", "not_in", "contains", "not_contains", "starts_with", "ends_with", "is_set", "is_not_set",
+]
+Scalar = Union[bool, int, float, str]
+AggFunc = Literal["total", "average", "min", "max", "count_distinct"]
+
+# Largest magnitude and precision a number literal may have, so every number formats as plain decimal
+# text the grammar reads back (the grammar bounds digits the same way).
+MAX_ABS_NUMBER = 10**12
+DECIMALS = 4
+
+LIST_OPS = ("in", "not_in")
+TEXT_OPS = ("contains", "not_contains", "starts_with", "ends_with")
+PRESENCE_OPS = ("is_set", "is_not_set")
+
+
+class Span(BaseModel):
+    """1-based line/column of the first character and of the character after the last one."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    span: SkipJsonSchema[Span | None] = Field(default=None, exclude=True, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.model_dump() == other.model_dump()  # type: ignore[union-attr]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _check_number(v: Any) -> Any:
+    if isinstance(v, float):
+        if not math.isfinite(v) or abs(v) >= MAX_ABS_NUMBER or round(v, DECIMALS) != v:
+            raise ValueError(f"numbers must be finite, below 10^12 and have at most {DECIMALS} decimals: {v!r}")
+    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) >= MAX_ABS_NUMBER:
+        raise ValueError(f"numbers must be below 10^12: {v}")
+    return v
+
+
+def _check_date(v: str) -> str:
+    try:
+        (datetime if "T" in v else date).fromisoformat(v)
+    except ValueError:
+        raise ValueError(f"not a valid date: {v!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])") from None
+    return v
+
+
+# ---- time --------------------------------------------------------------------------------------------
+
+class Duration(Node):
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class InLast(Node):
+    """in last N units: as_of - N <= t <= as_of."""
+
+    kind: Literal["in_last"] = "in_last"
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class InNext(Node):
+    """in next N units: as_of <= t <= as_of + N (traits holding future times, anniversaries)."""
+
+    kind: Literal["in_next"] = "in_next"
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class MoreThanAgo(Node):
+    """more than N units ago: t < as_of - N."""
+
+    kind: Literal["more_than_ago"] = "more_than_ago"
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class BetweenAgo(Node):
+    """between N and M units ago: as_of - M <= t <= as_of - N."""
+
+    kind: Literal["between_ago"] = "between_ago"
+    low: Annotated[int, Field(ge=0, lt=10**9)]
+    high: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class Before(Node):
+    """before a date: t < date (a bare date means its midnight)."""
+
+    kind: Literal["before"] = "before"
+    at: str
+    _v = field_validator("at")(_check_date)
+
+
+class After(Node):
+    """after a date: t >= date."""
+
+    kind: Literal["after"] = "after"
+    at: str
+    _v = field_validator("at")(_check_date)
+
+
+class BetweenDates(Node):
+    """between two dates, both days included: start <= t < end + 1 day (a date-time end is exclusive)."""
+
+    kind: Literal["between_dates"] = "between_dates"
+    start: str
+    end: str
+    _v = field_validator("start", "end")(_check_date)
+
+
+class OnDate(Node):
+    """on a day: that whole day."""
+
+    kind: Literal["on_date"] = "on_date"
+    day: str
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, v: str) -> str:
+        if "T" in v:
+            raise ValueError(f"'on' takes a day without a time: {v!r}")
+        return _check_date(v)
+
+
+Window = Annotated[
+    Union[InLast, InNext, MoreThanAgo, BetweenAgo, Before, After, BetweenDates, OnDate],
+    Field(discriminator="kind"),
+]
+
+
+# ---- event property filters --------------------------------------------------------------------------
+
+class _ValueCondition(Node):
+    op: ValueOp
+    value: Scalar | list[Scalar] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "_ValueCondition":
+        if self.op in PRESENCE_OPS:
+            if self.value is not None:
+                raise ValueError(f"'{self.op}' takes no value")
+        elif self.op in LIST_OPS:
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError(f"'{self.op}' takes a non-empty list of values")
+        elif self.op in TEXT_OPS:
+            if not isinstance(self.value, str):
+                raise ValueError(f"'{self.op}' takes a text value")
+        elif self.value is None or isinstance(self.value, list):
+            raise ValueError(f"'{self.op}' takes a single value")
+        for v in self.value if isinstance(self.value, list) else [self.value]:
+            _check_number(v)
+        return self
+
+
+class PropertyCondition(_ValueCondition):
+    kind: Literal["property"] = "property"
+    property: str
+
+
+class FilterAnd(Node):
+    kind: Literal["filter_and"] = "filter_and"
+    conditions: Annotated[list["Filter"], Field(min_length=2)]
+
+
+class FilterOr(Node):
+    kind: Literal["filter_or"] = "filter_or"
+    conditions: Annotated[list["Filter"], Field(min_length=2)]
+
+
+class FilterNot(Node):
+    kind: Literal["filter_not"] = "filter_not"
+    condition: "Filter"
+
+
+Filter = Annotated[Union[PropertyCondition, FilterAnd, FilterOr, FilterNot], Field(discriminator="kind")]
+
+
+class EventRef(Node):
+    """An event name with optional property filters: order_completed where (amount > 50)."""
+
+    name: str
+    where: Filter | None = None
+
+
+# ---- conditions --------------------------------------------------------------------------------------
+
+class TraitCondition(_ValueCondition):
+    kind: Literal["trait"] = "trait"
+    trait: str
+
+
+class TraitTime(Node):
+    """A date/time trait in a window: signup_at in last 7 days."""
+
+    kind: Literal["trait_time"] = "trait_time"
+    trait: str
+    window: Window
+
+
+class Anniversary(Node):
+    """The yearly recurrence of a date trait: birthday anniversary in next 7 days."""
+
+    kind: Literal["anniversary"] = "anniversary"
+    trait: str
+    direction: Literal["last", "next"]
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class Count(Node):
+    op: Literal["at_least", "at_most", "exactly", "between"]
+    n: Annotated[int, Field(ge=0, lt=10**9)]
+    m: Annotated[int, Field(ge=0, lt=10**9)] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Count":
+        if (self.op == "between") != (self.m is not None):
+            raise ValueError("only 'between' takes a second number")
+        return self
+
+
+class Did(Node):
+    """did EVENT [count] [window]; 'did not' is Not(Did)."""
+
+    kind: Literal["did"] = "did"
+    event: EventRef
+    count: Count | None = None
+    window: Window | None = None
+
+
+class SequenceStep(Node):
+    negated: bool = False
+    event: EventRef
+    within: Duration | None = None
+
+
+class Sequence(Node):
+    """did A [window] then did B [within T] then did not C [within T]: each step after the one before."""
+
+    kind: Literal["sequence"] = "sequence"
+    event: EventRef
+    window: Window | None = None
+    steps: Annotated[list[SequenceStep], Field(min_length=1)]
+
+
+class Aggregate(Node):
+    """total amount of order_completed in last 365 days > 500 (no events: total and count are 0)."""
+
+    kind: Literal["aggregate"] = "aggregate"
+    func: AggFunc
+    property: str
+    event: EventRef
+    window: Window | None = None
+    op: Cmp
+    value: int | float
+
+    _v = field_validator("value")(_check_number)
+
+
+class Occurrence(Node):
+    """first/last EVENT in a window: when the first or last such event happened."""
+
+    kind: Literal["occurrence"] = "occurrence"
+    which: Literal["first", "last"]
+    event: EventRef
+    window: Window
+
+
+class Regular(Node):
+    """did EVENT in at least K of last N units: active in K of the N periods counted back from as_of."""
+
+    kind: Literal["regular"] = "regular"
+    event: EventRef
+    min_periods: Annotated[int, Field(ge=0, lt=10**9)]
+    periods: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+
+
+class Stopped(Node):
+    """stopped EVENT for N units: did it before, and not in the last N units."""
+
+    kind: Literal["stopped"] = "stopped"
+    event: EventRef
+    duration: Duration
+
+
+class Restarted(Node):
+    """restarted EVENT after N units [window]: an occurrence (in the window) whose previous one is N+ units older."""
+
+    kind: Literal["restarted"] = "restarted"
+    event: EventRef
+    gap: Duration
+    window: Window | None = None
+
+
+class Measure(Node):
+    """A per-contact number: total amount of order_completed, count of app_opened in last 30 days."""
+
+    func: Literal["total", "average", "min", "max", "count_distinct", "count"]
+    property: str | None = None
+    event: EventRef
+    window: Window | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Measure":
+        if (self.func == "count") != (self.property is None):
+            raise ValueError("'count of EVENT' takes no property; every other measure takes one")
+        return self
+
+
+class Rank(Node):
+    """top/bottom N (or N%) of contacts by a measure; contacts with no events count as 0 for totals/counts."""
+
+    kind: Literal["rank"] = "rank"
+    direction: Literal["top", "bottom"]
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    percent: bool = False
+    measure: Measure
+
+
+class SegmentRef(Node):
+    kind: Literal["segment"] = "segment"
+    name: str
+
+
+class And(Node):
+    kind: Literal["and"] = "and"
+    conditions: Annotated[list["Condition"], Field(min_length=2)]
+
+
+class Or(Node):
+    kind: Literal["or"] = "or"
+    conditions: Annotated[list["Condition"], Field(min_length=2)]
+
+
+class Not(Node):
+    kind: Literal["not"] = "not"
+    condition: "Condition"
+
+
+Condition = Annotated[
+    Union[
+        And, Or, Not, TraitCondition, TraitTime, Anniversary, Did, Sequence, Aggregate, Occurrence,
+        Regular, Stopped, Restarted, Rank, SegmentRef,
+    ],
+    Field(discriminator="kind"),
+]
+
+for _model in (FilterAnd, FilterOr, FilterNot, And, Or, Not):
+    _model.model_rebuild()
+
+condition_adapter: TypeAdapter[Condition] = TypeAdapter(Condition)
+
+
+def condition_from_json(data: Any) -> Condition:
+    """Builder JSON (a dict or JSON text) to an AST node; raises pydantic.ValidationError."""
+    if isinstance(data, (str, bytes)):
+        return condition_adapter.validate_json(data)
+    return condition_adapter.validate_python(data)
+
+
+def condition_to_json(node: Condition) -> dict[str, Any]:
+    return node.model_dump(mode="json", exclude_none=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the builder payload (one condition tree)."""
+    schema = condition_adapter.json_schema()
+    schema["title"] = "SegmentCondition"
+    return schema
+
+
+def walk(node: Any):
+    """Every node below and including `node`, depth first (conditions, event refs, filters, windows)."""
+    if isinstance(node, Node):
+        yield node
+        for name in type(node).model_fields:
+            yield from walk(getattr(node, name))
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)

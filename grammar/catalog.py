@@ -1,0 +1,191 @@
+"""The catalog: what exists in the customer data (tables and their join, events, event properties, contact
+traits), each with a type, description, synonyms and sample values. Loaded from YAML; checks the AST,
+names the only identifiers the compiler may emit, and feeds the model's prompt."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ValueType = Literal["string", "number", "boolean", "timestamp", "date"]
+DEMO_CATALOG_PATH = Path(__file__).with_name("catalogs") / "demo.yaml"
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+_RESERVED = {"and", "or", "not", "did", "then", "within", "in", "last", "next", "first", "top", "bottom", "by",
+             "of", "where", "is", "set", "at", "least", "most", "exactly", "between", "times", "time", "more",
+             "than", "ago", "before", "after", "on", "segment", "stopped", "restarted", "for", "count",
+             "distinct", "total", "average", "min", "max", "true", "false", "contains", "starts", "ends", "with",
+             "anniversary"}
+
+
+class CatalogError(Exception):
+    pass
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"{name!r} is not a valid name (lower-case letters, digits and _, dots between parts)")
+    if name in _RESERVED:
+        raise ValueError(f"{name!r} is a keyword of the segment language and cannot be a name")
+    return name
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: ValueType
+    description: str = ""
+    synonyms: list[str] = []
+    values: list[str | int | float | bool] = []
+    closed: bool = False  # values is the complete list: anything else is an error
+    pii: bool = False     # masked in previews unless asked
+
+
+class Trait(FieldSpec):
+    column: str | None = None  # defaults to the trait's name
+
+
+class Property(FieldSpec):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    column: str | None = None  # a typed column of the events table
+    json_key: str | None = Field(default=None, alias="json")  # or a key of the JSON column
+
+    @model_validator(mode="after")
+    def _source(self) -> "Property":
+        if self.column and self.json_key:
+            raise ValueError("a property is either a column or a json key, not both")
+        return self
+
+
+class EventType(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    synonyms: list[str] = []
+    properties: list[str] = []
+
+
+class ContactsTable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    table: str = "contacts"
+    id: str = "contact_id"
+    created_at: str | None = None  # contacts created after as_of are not members yet
+
+
+class EventsTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    table: str = "events"
+    contact_id: str = "contact_id"
+    name: str = "event"
+    time: str = "occurred_at"
+    json_column: str | None = Field(default=None, alias="json")
+
+
+class Stat(BaseModel):
+    """A preview statistic: a measure in DSL words, averaged over members ("orders per member")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    measure: str
+    ratio_to: str | None = None  # a second measure: show sum(measure) / sum(ratio_to), e.g. an open rate
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = "catalog"
+    description: str = ""
+    contacts: ContactsTable = ContactsTable()
+    events_table: EventsTable = Field(default_factory=EventsTable, alias="event_source")
+    traits: dict[str, Trait] = {}
+    events: dict[str, EventType] = {}
+    properties: dict[str, Property] = {}
+    stats: list[Stat] = []
+
+    @field_validator("traits", "events", "properties")
+    @classmethod
+    def _names(cls, v: dict) -> dict:
+        for name in v:
+            _check_name(name)
+        return v
+
+    @model_validator(mode="after")
+    def _links(self) -> "Catalog":
+        for event, spec in self.events.items():
+            for prop in spec.properties:
+                if prop not in self.properties:
+                    raise ValueError(f"event {event!r} lists property {prop!r}, which is not under properties")
+        for prop, spec in self.properties.items():
+            if spec.json_key and not self.events_table.json_column:
+                raise ValueError(f"property {prop!r} is a json key but event_source has no json column")
+        return self
+
+    # -- lookups
+    def trait_column(self, name: str) -> str:
+        return self.traits[name].column or name
+
+    def property_source(self, name: str) -> tuple[str, str]:
+        """('column', column name) or ('json', key)."""
+        spec = self.properties[name]
+        if spec.json_key:
+            return "json", spec.json_key
+        return "column", spec.column or name
+
+    def event_properties(self, event: str) -> list[str]:
+        return self.events[event].properties if event in self.events else []
+
+    def suggest(self, name: str, choices: list[str]) -> str | None:
+        """The closest known name, also matching synonyms ("purchase" -> order_completed)."""
+        lowered = name.lower()
+        for choice in choices:
+            spec = self.events.get(choice) or self.traits.get(choice) or self.properties.get(choice)
+            if spec is not None and lowered in (s.lower() for s in spec.synonyms):
+                return choice
+        close = difflib.get_close_matches(lowered, choices, n=1, cutoff=0.6)
+        if close:
+            return close[0]
+        tail = [c for c in choices if lowered in c or c in lowered]
+        return tail[0] if tail else None
+
+    # -- persistence
+    def to_yaml(self) -> str:
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load a catalog YAML file (the demo catalog by default); CatalogError says what and where."""
+    path = Path(path) if path else DEMO_CATALOG_PATH
+    if path == DEMO_CATALOG_PATH:
+        return _demo_catalog()
+    return _load(path)
+
+
+@lru_cache(maxsize=1)
+def _demo_catalog() -> Catalog:
+    return _load(DEMO_CATALOG_PATH)
+
+
+def _load(path: Path) -> Catalog:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise CatalogError(f"catalog file not found: {path}") from None
+    except yaml.YAMLError as err:
+        raise CatalogError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: a catalog is a YAML mapping with traits, events and properties")
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
+        raise CatalogError(f"{path}: {problems}") from None
