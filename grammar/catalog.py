@@ -153,7 +153,7 @@ class Catalog(BaseModel):
         close = difflib.get_close_matches(lowered, choices, n=1, cutoff=0.6)
         if close:
             return close[0]
-        tail = [c for c in choices if lowered in c or c in lowered]
+        tail = [c for c in choices if len(lowered) >= 3 and (lowered in c or c in lowered)]
         return tail[0] if tail else None
 
     # -- persistence
