@@ -284,6 +284,19 @@ class Aggregate(Node):
     _v = field_validator("value")(_check_number)
 
 
+class Share(Node):
+    """share of order_completed where (discounted = true) > 50%: the filtered events as a percentage of all
+    events of that name (in the window). Contacts without such events have no share: never a member."""
+
+    kind: Literal["share"] = "share"
+    event: EventRef
+    window: Window | None = None
+    op: Cmp
+    value: int | float
+
+    _v = field_validator("value")(_check_number)
+
+
 class Occurrence(Node):
     """first/last EVENT in a window: when the first or last such event happened."""
 
@@ -367,7 +380,7 @@ class Not(Node):
 
 Condition = Annotated[
     Union[
-        And, Or, Not, TraitCondition, TraitTime, Anniversary, Did, Sequence, Aggregate, Occurrence,
+        And, Or, Not, TraitCondition, TraitTime, Anniversary, Did, Sequence, Aggregate, Share, Occurrence,
         Regular, Stopped, Restarted, Rank, SegmentRef,
     ],
     Field(discriminator="kind"),

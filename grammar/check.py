@@ -185,6 +185,14 @@ class _Checker:
         self.measure_property(node, node.func, node.property, node.event)
         self.window(node.window)
 
+    def c_share(self, node: A.Share) -> None:
+        self.event(node.event)
+        self.window(node.window)
+        if node.event.where is None:
+            self.warn(node, "share", "a share without a 'where' filter is always 100%")
+        if not 0 <= node.value <= 100:
+            self.error(node, "share", f"a share is a percentage from 0 to 100, not {value_text(node.value)}")
+
     def c_occurrence(self, node: A.Occurrence) -> None:
         self.event(node.event)
         self.window(node.window)

@@ -131,6 +131,9 @@ def format_condition(node: A.Condition, nested: bool = False) -> str:
     if isinstance(node, A.Aggregate):
         m = A.Measure(func=node.func, property=node.property, event=node.event, window=node.window)
         return f"{measure_text(m)} {node.op} {value_text(node.value)}"
+    if isinstance(node, A.Share):
+        return (f"share of {event_text(node.event)}" + _tail(window_text(node.window) if node.window else None)
+                + f" {node.op} {value_text(node.value)}%")
     if isinstance(node, A.Occurrence):
         return f"{node.which} {event_text(node.event)} {window_text(node.window)}"
     if isinstance(node, A.Regular):

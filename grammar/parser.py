@@ -221,6 +221,9 @@ class _ToAst(Transformer):
     def aggregate_distinct(self, meta, c):
         return self.aggregate(meta, ["count_distinct", *c])
 
+    def share(self, meta, c):
+        return A.Share(event=c[0], window=c[1] if len(c) == 4 else None, op=c[-2], value=c[-1], span=_span(meta))
+
     def occurrence(self, meta, c):
         return A.Occurrence(which=c[0], event=c[1], window=c[2], span=_span(meta))
 

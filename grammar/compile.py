@@ -1,0 +1,433 @@
+"""Compile stage: a checked AST -> one SQL query whose only column is contact_id, in any sqlglot dialect.
+
+SQL is built as sqlglot expressions, never concatenated: literals are sqlglot literals and identifiers come
+only from the catalog. The shape:
+
+    WITH ev AS (                       -- one grouped scan of the events table for every did/count/aggregate/
+      SELECT contact_id, <feature 1>,  -- first/last/stopped/regular condition, each a conditional aggregate
+             <feature 2>, ...
+      FROM events WHERE occurred_at <= as_of AND event IN (...) GROUP BY contact_id),
+    rank_1 AS (...)                    -- one ROW_NUMBER() ranking per top/bottom condition
+    SELECT c.contact_id FROM contacts c LEFT JOIN ev ON ... WHERE <the boolean tree over c.* and ev.*>
+
+Sequences and restarts need event-to-event comparisons, so they are (uncorrelated) IN subqueries.
+`as_of` is a parameter: every window boundary is computed here and emitted as a timestamp literal, so the
+same definition selects the same people whenever it runs, and no dialect's interval arithmetic is needed
+except `t + INTERVAL 'n' SECOND` inside sequences and restarts. Units: a month is 30 days, a year 365.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlglot import exp
+
+from grammar import ast as A
+from grammar.catalog import Catalog
+from grammar.errors import Diagnostic, SegmentError
+
+DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
+UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400,
+                "year": 365 * 86400}
+C, EV, E = "c", "ev", "e"
+COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}  # aliases: contacts, the grouped events scan, a raw events row
+
+
+def duration(amount: int, unit: str) -> timedelta:
+    return timedelta(seconds=amount * UNIT_SECONDS[unit])
+
+
+def _ts(value: datetime) -> exp.Expression:
+    return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), exp.DataType.build("TIMESTAMP"))
+
+
+def _parse_when(text: str) -> datetime:
+    return datetime.fromisoformat(text) if "T" in text else datetime.combine(date.fromisoformat(text), datetime.min.time())
+
+
+def _lit(v: A.Scalar) -> exp.Expression:
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, (int, float)):
+        return exp.Literal.number(v)
+    return exp.Literal.string(v)
+
+
+def _col(alias: str, name: str) -> exp.Column:
+    return exp.Column(this=exp.to_identifier(name), table=exp.to_identifier(alias))
+
+
+def _and(parts: list[exp.Expression]) -> exp.Expression:
+    parts = [p for p in parts if p is not None]
+    return exp.and_(*parts) if parts else exp.true()
+
+
+def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, datetime | None, bool]:
+    """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded."""
+    if isinstance(w, A.InLast):
+        return as_of - duration(w.amount, w.unit), True, as_of, True
+    if isinstance(w, A.InNext):
+        return as_of, True, as_of + duration(w.amount, w.unit), True
+    if isinstance(w, A.MoreThanAgo):
+        return None, False, as_of - duration(w.amount, w.unit), False
+    if isinstance(w, A.BetweenAgo):
+        return as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True
+    if isinstance(w, A.Before):
+        return None, False, _parse_when(w.at), False
+    if isinstance(w, A.After):
+        return _parse_when(w.at), True, None, False
+    if isinstance(w, A.BetweenDates):
+        end = _parse_when(w.end)
+        if "T" in w.end:
+            return _parse_when(w.start), True, end, True
+        return _parse_when(w.start), True, end + timedelta(days=1), False
+    if isinstance(w, A.OnDate):
+        day = _parse_when(w.day)
+        return day, True, day + timedelta(days=1), False
+    raise TypeError(f"not a window: {w!r}")
+
+
+def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime) -> exp.Expression | None:
+    if w is None:
+        return None
+    low, low_inc, high, high_inc = window_bounds(w, as_of)
+    parts = []
+    if low is not None:
+        parts.append((exp.GTE if low_inc else exp.GT)(this=t.copy(), expression=_ts(low)))
+    if high is not None:
+        parts.append((exp.LTE if high_inc else exp.LT)(this=t.copy(), expression=_ts(high)))
+    return _and(parts)
+
+
+def anniversary_days(node: A.Anniversary, as_of: datetime) -> list[int]:
+    """month*100+day of every calendar day in the window (today and the N-1 days after, or the N days before)."""
+    days = duration(node.amount, node.unit).days
+    today = as_of.date()
+    span = [today + timedelta(days=i) for i in range(days)] if node.direction == "next" else \
+        [today - timedelta(days=i) for i in range(1, days + 1)]
+    keys = {d.month * 100 + d.day for d in span}
+    if 228 in keys and not any(d.month == 2 and d.day == 29 for d in span):
+        keys.add(229)  # people born on 29 February celebrate on the 28th in common years
+    return sorted(keys)
+
+
+def _value_predicate(col: exp.Expression, op: str, value, string_col: bool = True) -> exp.Expression:
+    if op == "is_set":
+        return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+    if op == "is_not_set":
+        return exp.Is(this=col, expression=exp.Null())
+    if op in ("in", "not_in"):
+        pred = exp.In(this=col, expressions=[_lit(v) for v in value])
+        return exp.Not(this=pred) if op == "not_in" else pred
+    if op in A.TEXT_OPS:
+        lowered, needle = exp.Lower(this=col), value.lower()
+        if op in ("contains", "not_contains"):
+            pred = exp.GT(this=exp.StrPosition(this=lowered, substr=exp.Literal.string(needle)),
+                          expression=exp.Literal.number(0))
+            return exp.Not(this=pred) if op == "not_contains" else pred
+        if op == "starts_with":
+            part = exp.Substring(this=lowered, start=exp.Literal.number(1), length=exp.Literal.number(len(needle)))
+        else:
+            part = exp.Right(this=lowered, expression=exp.Literal.number(len(needle)))
+        return exp.EQ(this=part, expression=exp.Literal.string(needle))
+    return COMPARE[op](this=col, expression=_lit(value))
+
+
+def _null_safe(pred: exp.Expression, negated: bool) -> exp.Expression:
+    """Under a NOT, an unset value must still read as 'condition false', not as unknown (NULL)."""
+    return exp.func("COALESCE", pred, exp.false()) if negated else pred
+
+
+@dataclass
+class _Compiler:
+    catalog: Catalog
+    as_of: datetime
+    segments: Mapping[str, A.Condition]
+    features: list[exp.Expression] = field(default_factory=list)
+    feature_keys: dict[str, str] = field(default_factory=dict)
+    ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    events_used: set[str] = field(default_factory=set)
+    expanding: list[str] = field(default_factory=list)
+
+    # -- catalog-backed columns
+    @property
+    def ev_time(self) -> str:
+        return self.catalog.events_table.time
+
+    def event_column(self, alias: str, name: str) -> exp.Column:
+        return _col(alias, name)
+
+    def property_expr(self, alias: str, prop: str) -> exp.Expression:
+        source, where = self.catalog.property_source(prop)
+        if source == "column":
+            return _col(alias, where)
+        path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=where)])
+        extracted = exp.JSONExtractScalar(this=_col(alias, self.catalog.events_table.json_column), expression=path)
+        kind = self.catalog.properties[prop].type
+        if kind == "number":
+            return exp.cast(extracted, exp.DataType.build("DOUBLE"))
+        return extracted
+
+    def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
+        if isinstance(f, A.PropertyCondition):
+            col = self.property_expr(alias, f.property)
+            value = f.value
+            if self.catalog.properties[f.property].json_key and self.catalog.properties[f.property].type == "boolean":
+                col, value = exp.Lower(this=col), ([str(v).lower() for v in value] if isinstance(value, list)
+                                                   else str(value).lower())
+            return _null_safe(_value_predicate(col, f.op, value), negated)
+        if isinstance(f, A.FilterNot):
+            return exp.not_(self.filter_predicate(f.condition, alias, not negated))
+        parts = [self.filter_predicate(c, alias, negated) for c in f.conditions]
+        return exp.and_(*parts) if isinstance(f, A.FilterAnd) else exp.or_(*parts)
+
+    def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
+        self.events_used.add(e.name)
+        name_col = self.catalog.events_table.name
+        pred = exp.EQ(this=_col(alias, name_col), expression=exp.Literal.string(e.name))
+        if e.where is not None:
+            return exp.and_(pred, self.filter_predicate(e.where, alias))
+        return pred
+
+    def feature(self, agg: exp.Expression) -> exp.Column:
+        """Add a conditional aggregate to the shared events scan (once per distinct aggregate); its column."""
+        key = agg.sql()
+        if key not in self.feature_keys:
+            alias = f"f{len(self.feature_keys) + 1}"
+            self.feature_keys[key] = alias
+            self.features.append(exp.alias_(agg, alias))
+        return _col(EV, self.feature_keys[key])
+
+    def case(self, e: A.EventRef, window: A.Window | None, then: exp.Expression) -> exp.Expression:
+        cond = _and([self.event_match(e, E), window_predicate(window, _col(E, self.ev_time), self.as_of)])
+        return exp.Case(ifs=[exp.If(this=cond, true=then)])
+
+    def measure(self, func: str, prop: str | None, e: A.EventRef, window: A.Window | None) -> tuple[exp.Expression, bool]:
+        """A per-contact measure column from the shared scan, and whether 'no events' means 0 (else NULL)."""
+        if func == "count":
+            return self.feature(exp.Count(this=self.case(e, window, exp.Literal.number(1)))), True
+        value = self.property_expr(E, prop)  # type: ignore[arg-type]
+        if func == "count_distinct":
+            return self.feature(exp.Count(this=exp.Distinct(expressions=[self.case(e, window, value)]))), True
+        agg = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}[func]
+        return self.feature(agg(this=self.case(e, window, value))), func == "total"
+
+    # -- conditions
+    def cond(self, node: A.Condition, negated: bool = False) -> exp.Expression:
+        return getattr(self, f"c_{node.kind}")(node, negated)
+
+    def c_and(self, node: A.And, negated: bool) -> exp.Expression:
+        return exp.and_(*[self.cond(c, negated) for c in node.conditions])
+
+    def c_or(self, node: A.Or, negated: bool) -> exp.Expression:
+        return exp.or_(*[self.cond(c, negated) for c in node.conditions])
+
+    def c_not(self, node: A.Not, negated: bool) -> exp.Expression:
+        return exp.not_(self.cond(node.condition, not negated))
+
+    def c_trait(self, node: A.TraitCondition, negated: bool) -> exp.Expression:
+        col = _col(C, self.catalog.trait_column(node.trait))
+        return _null_safe(_value_predicate(col, node.op, node.value), negated)
+
+    def c_trait_time(self, node: A.TraitTime, negated: bool) -> exp.Expression:
+        col = _col(C, self.catalog.trait_column(node.trait))
+        return _null_safe(window_predicate(node.window, col, self.as_of), negated)
+
+    def c_anniversary(self, node: A.Anniversary, negated: bool) -> exp.Expression:
+        col = _col(C, self.catalog.trait_column(node.trait))
+        key = exp.Add(this=exp.Mul(this=exp.Extract(this=exp.var("MONTH"), expression=col),
+                                   expression=exp.Literal.number(100)),
+                      expression=exp.Extract(this=exp.var("DAY"), expression=col.copy()))
+        days = anniversary_days(node, self.as_of)
+        return _null_safe(exp.In(this=key, expressions=[exp.Literal.number(d) for d in days]), negated)
+
+    def c_did(self, node: A.Did, negated: bool) -> exp.Expression:
+        n = exp.func("COALESCE", self.measure("count", None, node.event, node.window)[0], exp.Literal.number(0))
+        c = node.count or A.Count(op="at_least", n=1)
+        if c.op == "at_least":
+            return exp.GTE(this=n, expression=exp.Literal.number(c.n))
+        if c.op == "at_most":
+            return exp.LTE(this=n, expression=exp.Literal.number(c.n))
+        if c.op == "exactly":
+            return exp.EQ(this=n, expression=exp.Literal.number(c.n))
+        return exp.Between(this=n, low=exp.Literal.number(c.n), high=exp.Literal.number(c.m))
+
+    def c_aggregate(self, node: A.Aggregate, negated: bool) -> exp.Expression:
+        col, zero_default = self.measure(node.func, node.property, node.event, node.window)
+        if zero_default:
+            col = exp.func("COALESCE", col, exp.Literal.number(0))
+        return _null_safe(COMPARE[node.op](this=col, expression=_lit(node.value)), negated and not zero_default)
+
+    def c_share(self, node: A.Share, negated: bool) -> exp.Expression:
+        part = self.measure("count", None, node.event, node.window)[0]
+        whole = self.measure("count", None, A.EventRef(name=node.event.name), node.window)[0]
+        # 100.0 * part / NULLIF(whole, 0): no such events -> NULL -> not a member
+        share = exp.Div(this=exp.Mul(this=exp.Literal.number(100.0), expression=exp.func("COALESCE", part, exp.Literal.number(0))),
+                        expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)))
+        return _null_safe(COMPARE[node.op](this=share, expression=_lit(node.value)), negated)
+
+    def c_occurrence(self, node: A.Occurrence, negated: bool) -> exp.Expression:
+        agg = exp.Min if node.which == "first" else exp.Max
+        col = self.feature(agg(this=self.case(node.event, None, _col(E, self.ev_time))))
+        return _null_safe(window_predicate(node.window, col, self.as_of), negated)
+
+    def c_stopped(self, node: A.Stopped, negated: bool) -> exp.Expression:
+        col = self.feature(exp.Max(this=self.case(node.event, None, _col(E, self.ev_time))))
+        cutoff = self.as_of - duration(node.duration.amount, node.duration.unit)
+        return _null_safe(exp.LT(this=col, expression=_ts(cutoff)), negated)
+
+    def c_regular(self, node: A.Regular, negated: bool) -> exp.Expression:
+        t = _col(E, self.ev_time)
+        step = duration(1, node.unit)
+        period = exp.Case(ifs=[exp.If(this=exp.GTE(this=t.copy(), expression=_ts(self.as_of - step * (k + 1))),
+                                      true=exp.Literal.number(k + 1)) for k in range(node.periods)])
+        active = self.feature(exp.Count(this=exp.Distinct(expressions=[self.case(node.event, None, period)])))
+        return exp.GTE(this=exp.func("COALESCE", active, exp.Literal.number(0)),
+                       expression=exp.Literal.number(node.min_periods))
+
+    def events_table(self, alias: str) -> exp.Expression:
+        return exp.alias_(exp.to_table(self.catalog.events_table.table), alias, table=True)
+
+    def as_of_cap(self, alias: str) -> exp.Expression:
+        return exp.LTE(this=_col(alias, self.ev_time), expression=_ts(self.as_of))
+
+    def c_sequence(self, node: A.Sequence, negated: bool) -> exp.Expression:
+        cid, t = self.catalog.events_table.contact_id, self.ev_time
+        query = exp.select(_col("s0", cid)).from_(self.events_table("s0")).where(
+            _and([self.event_match(node.event, "s0"), self.as_of_cap("s0"),
+                  window_predicate(node.window, _col("s0", t), self.as_of)]))
+        prev = "s0"
+        for i, step in enumerate(node.steps, start=1):
+            alias = f"s{i}"
+            link = [exp.EQ(this=_col(alias, cid), expression=_col(prev, cid)),
+                    exp.GT(this=_col(alias, t), expression=_col(prev, t)),
+                    self.event_match(step.event, alias), self.as_of_cap(alias)]
+            if step.within is not None:
+                limit = exp.Add(this=_col(prev, t), expression=exp.Interval(
+                    this=exp.Literal.string(str(int(duration(step.within.amount, step.within.unit).total_seconds()))),
+                    unit=exp.var("SECOND")))
+                link.append(exp.LTE(this=_col(alias, t), expression=limit))
+            if step.negated:
+                later = exp.select("1").from_(self.events_table(alias)).where(_and(link))
+                query = query.where(exp.Not(this=exp.Exists(this=later)))
+            else:
+                query = query.join(self.events_table(alias), on=_and(link))
+            prev = alias
+        return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
+
+    def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
+        cid, t = self.catalog.events_table.contact_id, self.ev_time
+        prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[_col(E, t)]),
+                          partition_by=[_col(E, cid)], order=exp.Order(expressions=[exp.Ordered(this=_col(E, t))]))
+        inner = exp.select(_col(E, cid), _col(E, t), exp.alias_(prev, "prev_at")).from_(self.events_table(E)).where(
+            _and([self.event_match(node.event, E), self.as_of_cap(E)]))
+        gap = exp.Add(this=_col("r", "prev_at"), expression=exp.Interval(
+            this=exp.Literal.string(str(int(duration(node.gap.amount, node.gap.unit).total_seconds()))),
+            unit=exp.var("SECOND")))
+        query = exp.select(_col("r", cid)).from_(inner.subquery("r")).where(_and([
+            exp.Not(this=exp.Is(this=_col("r", "prev_at"), expression=exp.Null())),
+            exp.GTE(this=_col("r", t), expression=gap),
+            window_predicate(node.window, _col("r", t), self.as_of)]))
+        return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
+
+    def c_rank(self, node: A.Rank, negated: bool) -> exp.Expression:
+        m = node.measure
+        col, zero_default = self.measure(m.func, m.property, m.event, m.window)
+        value = exp.func("COALESCE", col, exp.Literal.number(0)) if zero_default else col
+        cid = self.catalog.contacts.id
+        order = exp.Order(expressions=[exp.Ordered(this=value, desc=node.direction == "top", nulls_first=False),
+                                       exp.Ordered(this=_col(C, cid))])
+        name = f"rank_{len(self.ctes) + 1}"
+        ranked = exp.select(
+            _col(C, cid),
+            exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "position"),
+            exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "ranked"),
+        ).from_(self.contacts_from()).where(_and([self.universe(),
+                                                   None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]))
+        self.ctes.append((name, ranked))
+        if node.percent:
+            limit = exp.Ceil(this=exp.Div(this=exp.Mul(this=_col(name, "ranked"), expression=exp.Literal.number(node.amount)),
+                                          expression=exp.Literal.number(100.0)))
+        else:
+            limit = exp.Literal.number(node.amount)
+        pick = exp.select(_col(name, cid)).from_(name).where(exp.LTE(this=_col(name, "position"), expression=limit))
+        return exp.In(this=_col(C, cid), query=pick.subquery())
+
+    def c_segment(self, node: A.SegmentRef, negated: bool) -> exp.Expression:
+        if node.name not in self.segments:
+            raise SegmentError([Diagnostic.at(node.span, "unknown", f"unknown segment {node.name!r}")])
+        if node.name in self.expanding:
+            path = " -> ".join(self.expanding + [node.name])
+            raise SegmentError([Diagnostic.at(node.span, "cycle", f"segment references form a cycle: {path}")])
+        self.expanding.append(node.name)
+        try:
+            return self.cond(self.segments[node.name], negated)
+        finally:
+            self.expanding.pop()
+
+    # -- the query
+    def contacts_from(self) -> exp.Expression:
+        return exp.alias_(exp.to_table(self.catalog.contacts.table), C, table=True)
+
+    def universe(self) -> exp.Expression | None:
+        created = self.catalog.contacts.created_at
+        return exp.LTE(this=_col(C, created), expression=_ts(self.as_of)) if created else None
+
+    def events_scan(self) -> exp.Select:
+        src = self.catalog.events_table
+        return exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E)).where(_and([
+            self.as_of_cap(E),
+            exp.In(this=_col(E, src.name), expressions=[exp.Literal.string(n) for n in sorted(self.events_used)]),
+        ])).group_by(_col(E, src.contact_id))
+
+    def build_measure(self, measure: A.Measure) -> exp.Select:
+        """contact_id and one measure per contact that has events (missing contacts have none: 0 or NULL)."""
+        col, _ = self.measure(measure.func, measure.property, measure.event, measure.window)
+        return exp.select(_col(EV, self.catalog.events_table.contact_id), exp.alias_(col, "value")).from_(
+            self.events_scan().subquery(EV))
+
+    def build(self, node: A.Condition | None) -> exp.Select:
+        where = self.cond(node) if node is not None else None
+        cid = self.catalog.contacts.id
+        query = exp.select(_col(C, cid)).from_(self.contacts_from())
+        ctes = list(self.ctes)
+        if self.features:
+            src = self.catalog.events_table
+            ctes.insert(0, (EV, self.events_scan()))
+            query = query.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
+                               on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)))
+            # the rankings read the shared scan too
+            for _, ranked in self.ctes:
+                ranked.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
+                            on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
+        query = query.where(_and([self.universe(), where]))
+        for name, cte in ctes:
+            query = query.with_(name, as_=cte)
+        return query
+
+
+def compile_expression(node: A.Condition, catalog: Catalog, as_of: datetime | None = None,
+                       segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
+    """The sqlglot expression of a segment (dialect-neutral)."""
+    as_of = (as_of or datetime.now()).replace(microsecond=0)
+    return _Compiler(catalog, as_of, segments or {}).build(node)
+
+
+def compile_universe(catalog: Catalog, as_of: datetime) -> exp.Select:
+    """Every contact that exists at `as_of` (the denominator of a segment's share)."""
+    return _Compiler(catalog, as_of.replace(microsecond=0), {}).build(None)
+
+
+def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> exp.Select:
+    """(contact_id, value) of a measure for every contact with matching events, from one grouped scan."""
+    return _Compiler(catalog, as_of.replace(microsecond=0), {}).build_measure(measure)
+
+
+def compile_segment(node: A.Condition, catalog: Catalog, dialect: str = "duckdb", as_of: datetime | None = None,
+                    segments: Mapping[str, A.Condition] | None = None, pretty: bool = True) -> str:
+    """SQL text of a checked segment in `dialect`; its only column is the contact id."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    return compile_expression(node, catalog, as_of, segments).sql(dialect=dialect, pretty=pretty)
