@@ -1,0 +1,42 @@
+"""Copy a DuckDB store (the demo data) into PostgreSQL, so the same segments can be previewed there."""
+
+from __future__ import annotations
+
+import duckdb
+
+_TABLES = {
+    "contacts": """CREATE TABLE contacts (contact_id BIGINT PRIMARY KEY, email VARCHAR, first_name VARCHAR,
+        country VARCHAR, city VARCHAR, plan VARCHAR, signup_at TIMESTAMP, birthday DATE NULL,
+        email_consent BOOLEAN, sms_consent BOOLEAN)""",
+    "events": """CREATE TABLE events (event_id BIGINT PRIMARY KEY, contact_id BIGINT, event VARCHAR,
+        occurred_at TIMESTAMP, channel VARCHAR NULL, product_category VARCHAR NULL, amount DECIMAL(12,2) NULL,
+        discounted BOOLEAN NULL, url VARCHAR NULL, campaign VARCHAR NULL, properties JSON NULL)""",
+}
+_INDEXES = ["CREATE INDEX events_contact_time ON events (contact_id, occurred_at)",
+            "CREATE INDEX events_event_time ON events (event, occurred_at)"]
+
+
+def copy_to_postgres(duckdb_path: str, dsn: str, batch: int = 50_000) -> dict[str, int]:
+    """Replace the contacts and events tables in `dsn` with those of the DuckDB file; row counts copied."""
+    import psycopg
+
+    counts = {}
+    source = duckdb.connect(duckdb_path, read_only=True)
+    try:
+        with psycopg.connect(dsn) as conn:
+            for table, ddl in _TABLES.items():
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+                conn.execute(ddl)
+                cur = source.execute(f"SELECT * FROM {table} ORDER BY 1")
+                counts[table] = 0
+                with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                    while rows := cur.fetchmany(batch):
+                        for row in rows:
+                            copy.write_row(row)
+                        counts[table] += len(rows)
+            for index in _INDEXES:
+                conn.execute(index)
+            conn.execute("ANALYZE")
+    finally:
+        source.close()
+    return counts

@@ -1,0 +1,39 @@
+"""Shared fixtures: the demo catalog, the fixed as-of instant and a small demo store generated once per run."""
+
+from datetime import datetime
+
+import pytest
+
+from assistant.demo_data import generate
+from grammar.catalog import load_catalog
+
+AS_OF = datetime(2026, 11, 1)
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def as_of():
+    return AS_OF
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> str:
+    """A 2,000-contact demo store (seed 7), shared by every test that runs SQL."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate(path, contacts=2000, seed=7)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_demo(demo_db) -> str:
+    """A real PostgreSQL server holding the same demo data as `demo_db`; its connection URL."""
+    from assistant.pg_load import copy_to_postgres
+    from tests.pg_server import postgres_server
+
+    with postgres_server() as dsn:
+        copy_to_postgres(demo_db, dsn)
+        yield dsn
