@@ -174,3 +174,11 @@ def preview(db: Database, node: A.Condition, catalog: Catalog, as_of: datetime,
                 value = float(total_value) / count if count else None
             stats.append(Stat(label=stat.label, value=None if value is None else round(value, 4)))
     return Preview(count=count, total=total, share=round(count / total, 4) if total else 0.0, sample=sample, stats=stats)
+
+
+def membership_diff(db: Database, catalog: Catalog, as_of: datetime, old: A.Condition, new: A.Condition,
+                    segments: dict[str, A.Condition] | None = None) -> tuple[set[int], set[int]]:
+    """Who enters (in `new`, not in `old`) and who leaves (in `old`, not in `new`) at `as_of`."""
+    before = member_ids(db, compile_expression(old, catalog, as_of, segments).sql(db.dialect))
+    after = member_ids(db, compile_expression(new, catalog, as_of, segments).sql(db.dialect))
+    return after - before, before - after

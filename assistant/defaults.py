@@ -1,0 +1,75 @@
+"""Sensible defaults for a fresh machine: the embedded demo store and the as-of instant of a database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from assistant import demo_data
+
+DEMO_CONTACTS = 20_000
+DEMO_SEED = 7
+_AS_OF_TAG = "segment-assistant demo store; as_of="
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SEGMENT_CACHE", Path.home() / ".cache" / "segment-assistant"))
+
+
+def write_demo_store(path: str | Path, contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED,
+                     progress: Callable[[int, int], None] | None = None) -> dict:
+    """Generate the demo store and tag it with its as-of instant (a table comment: the schema stays fixed)."""
+    summary = demo_data.generate(path, contacts=contacts, seed=seed, progress=progress)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f"COMMENT ON TABLE events IS '{_AS_OF_TAG}{demo_data.AS_OF.isoformat()}'")
+    finally:
+        con.close()
+    return summary
+
+
+def demo_db_path(progress: Callable[[int, int], None] | None = None) -> Path:
+    """The default demo store, generated once into the cache directory."""
+    path = cache_dir() / f"demo-{DEMO_CONTACTS}-{DEMO_SEED}.duckdb"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".partial")
+        tmp.unlink(missing_ok=True)
+        write_demo_store(tmp, progress=progress)
+        tmp.replace(path)
+    return path
+
+
+def parse_as_of(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "")).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError(f"--as-of must be a date or date-time like 2026-11-01 or 2026-11-01T12:00, not {text!r}") from None
+
+
+def database_as_of(target: str) -> datetime | None:
+    """The as-of instant a demo store was generated for, if `target` is one."""
+    if target.startswith(("postgres://", "postgresql://")) or not Path(target).exists():
+        return None
+    try:
+        con = duckdb.connect(target, read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'").fetchone()
+    finally:
+        con.close()
+    if row and row[0] and row[0].startswith(_AS_OF_TAG):
+        return datetime.fromisoformat(row[0][len(_AS_OF_TAG):])
+    return None
+
+
+def resolve_as_of(text: str | None, target: str | None) -> datetime:
+    """--as-of if given; else the demo store's own instant; else now (UTC, to the second)."""
+    if text:
+        return parse_as_of(text)
+    return (target and database_as_of(target)) or datetime.utcnow().replace(microsecond=0)

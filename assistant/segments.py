@@ -1,0 +1,118 @@
+"""Saved segments: the shipped templates plus a versioned store. Every save is a new version, and any two
+versions can be diffed by definition (canonical DSL lines) and, given a database, by membership."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+from grammar import ast as A
+from grammar.catalog import Catalog
+from grammar.check import validate
+from grammar.errors import Diagnostic, SegmentError
+from grammar.format import format_condition
+from grammar.parser import parse
+
+TEMPLATES_PATH = Path(__file__).with_name("templates.yaml")
+
+
+class Template(BaseModel):
+    title: str
+    description: str
+    dsl: str
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Template]:
+    return {name: Template(**spec) for name, spec in yaml.safe_load(TEMPLATES_PATH.read_text()).items()}
+
+
+class Version(BaseModel):
+    version: int
+    dsl: str
+    saved_at: str
+    note: str = ""
+
+
+class Diff(BaseModel):
+    definition: list[str]            # unified diff of the canonical definitions, one top-level condition a line
+    entered: list[int] | None = None  # contacts in the new version but not the old one
+    left: list[int] | None = None     # contacts in the old version but not the new one
+
+
+def definition_lines(dsl: str) -> list[str]:
+    """Canonical DSL, one top-level and-condition per line, so a diff shows which condition changed."""
+    node = parse(dsl)
+    if isinstance(node, A.And):
+        return [format_condition(c, nested=True) for c in node.conditions]
+    return [format_condition(node)]
+
+
+def definition_diff(old: str | None, new: str) -> list[str]:
+    before = definition_lines(old) if old else []
+    return list(difflib.unified_diff(before, definition_lines(new), "before", "after", lineterm="", n=len(before) + 1))
+
+
+class SegmentStore:
+    """Saved segments in one YAML file: {name: [versions...]}. Templates are read-only fallbacks by name."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        self._data: dict[str, list[Version]] = {}
+        if self.path and self.path.exists():
+            raw = yaml.safe_load(self.path.read_text()) or {}
+            self._data = {name: [Version(**v) for v in versions] for name, versions in raw.items()}
+
+    def names(self) -> list[str]:
+        return sorted(set(self._data) | set(templates()))
+
+    def dsl(self, name: str) -> str:
+        if name in self._data:
+            return self._data[name][-1].dsl
+        if name in templates():
+            return templates()[name].dsl
+        raise KeyError(name)
+
+    def conditions(self) -> dict[str, A.Condition]:
+        """Every saved segment's latest definition, for references (`in segment "..."`)."""
+        return {name: parse(self.dsl(name)) for name in self.names()}
+
+    def history(self, name: str) -> list[Version]:
+        if name in self._data:
+            return list(self._data[name])
+        if name in templates():
+            return [Version(version=1, dsl=templates()[name].dsl, saved_at="", note="template")]
+        raise KeyError(name)
+
+    def save(self, name: str, dsl: str, catalog: Catalog, note: str = "") -> Version:
+        """Check (including reference cycles through `name`) and append a new version; returns it."""
+        if not name or not all(ch.isalnum() or ch in "_-" for ch in name):
+            raise SegmentError([Diagnostic(code="name", message=f"segment names use letters, digits, _ and -: {name!r}")])
+        others = {k: v for k, v in self.conditions().items() if k != name}
+        node, _ = validate(dsl, catalog, others, name=name)
+        versions = self._data.setdefault(name, [])
+        version = Version(version=len(versions) + 1, dsl=format_condition(node),
+                          saved_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), note=note)
+        versions.append(version)
+        self._write()
+        return version
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {name: [v.model_dump() for v in versions] for name, versions in self._data.items()}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
+        tmp.replace(self.path)  # never leave a half-written store behind
+
+    def version(self, name: str, number: int) -> Version:
+        for v in self.history(name):
+            if v.version == number:
+                return v
+        raise KeyError(f"{name} has no version {number}")
