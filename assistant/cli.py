@@ -20,6 +20,7 @@ from rich.theme import Theme
 
 from assistant import defaults
 from assistant.preview import Database, PreviewError
+from evals.cli import evals_app
 from grammar import ast as A
 from grammar.catalog import Catalog, CatalogError, load_catalog
 from grammar.errors import Diagnostic, SegmentError
@@ -30,6 +31,7 @@ catalog_app = typer.Typer(help="Inspect or build catalogs.", no_args_is_help=Tru
 segments_app = typer.Typer(help="Saved segments: list, show, save new versions, diff versions.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(segments_app, name="segments")
+app.add_typer(evals_app, name="evals")
 
 console = Console(theme=Theme({"dsl.keyword": "bold magenta", "dsl.string": "green", "dsl.number": "cyan"}))
 err_console = Console(stderr=True, soft_wrap=True)

@@ -8,6 +8,7 @@ excluded from JSON and from equality, so `parse(format(ast)) == ast` compares me
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Union
 
@@ -62,7 +63,14 @@ def _check_number(v: Any) -> Any:
     return v
 
 
+# The grammar's DATE token: Python's fromisoformat alone also takes 20260101, 2026-W01-1 or time zones,
+# which would format to text the grammar cannot read back.
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
+
+
 def _check_date(v: str) -> str:
+    if not _DATE_SHAPE.fullmatch(v):
+        raise ValueError(f"not a valid date: {v!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])")
     try:
         (datetime if "T" in v else date).fromisoformat(v)
     except ValueError:

@@ -280,19 +280,32 @@ def _expected(parser: Lark, names) -> str:
     return ", ".join(ordered)
 
 
+def _accepted(err: UnexpectedInput) -> set[str]:
+    """The terminals the parser can take at the error. LALR merges lookaheads, so the state's own table
+    (`expected`, `allowed`) can name tokens that are not valid there, like ')' with no '(' open."""
+    accepts = getattr(err, "accepts", None)
+    if accepts:
+        return accepts
+    interactive = getattr(err, "interactive_parser", None)
+    if interactive is not None:
+        return interactive.accepts()
+    return getattr(err, "expected", None) or getattr(err, "allowed", None) or set()
+
+
 def _syntax_error(text: str, err: UnexpectedInput, parser: Lark) -> Diagnostic:
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        expected = _expected(parser, _accepted(err))
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             line, col = len(lines), len(lines[-1]) + 1
-            return Diagnostic(code="syntax", message=f"the definition ends too early; expected {_expected(parser, err.expected)}",
+            return Diagnostic(code="syntax", message=f"the definition ends too early; expected {expected}",
                               line=line, column=col, end_line=line, end_column=col + 1)
-        return Diagnostic(code="syntax", message=f"unexpected {tok.value!r}; expected {_expected(parser, err.expected)}",
+        return Diagnostic(code="syntax", message=f"unexpected {tok.value!r}; expected {expected}",
                           **_tok_span(tok).model_dump())
     if isinstance(err, UnexpectedCharacters):
         char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        allowed = err.allowed or set()
+        allowed = _accepted(err)
         hint = f"; expected {_expected(parser, allowed)}" if allowed else ""
         if char == "'":
             hint = "; text values use double quotes, like \"DE\""

@@ -117,7 +117,8 @@ SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 @SLOW
 @given(node=segments)
 def test_generated_segments_compile_to_every_dialect_and_parse_back(node, catalog, as_of):
-    assert [d for d in check(node, catalog) if d.severity == "error"] == []
+    # the generator may build 'x and not x', which check() rightly refuses; everything else must be valid
+    assert [d for d in check(node, catalog) if d.severity == "error" and d.code != "contradiction"] == []
     assert parse(format_segment(node)) == node
     for dialect in DIALECTS:
         sql = compile_segment(node, catalog, dialect, as_of)

@@ -1,0 +1,245 @@
+"""Scoring one case: is the answer valid, is it the expected segment (same normalised AST), and does it select
+the same members on the demo store (the headline, as in Spider and BIRD), with Jaccard for partial credit."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from assistant.preview import Database, PreviewError, member_ids
+from assistant.translation import Translation
+from evals.suite import Case
+from grammar import ast as A
+from grammar.catalog import Catalog
+from grammar.check import validate
+from grammar.compile import compile_segment
+from grammar.errors import SegmentError
+from grammar.format import format_segment
+from grammar.parser import parse
+
+# Minutes per unit, largest first: windows are compared in the largest unit that divides them evenly, so
+# "in last 2 weeks" and "in last 14 days" normalise alike (the language defines a month as 30 days).
+_UNIT_MINUTES = (("year", 525_600), ("month", 43_200), ("week", 10_080), ("day", 1_440), ("hour", 60), ("minute", 1))
+_MINUTES = dict(_UNIT_MINUTES)
+
+
+class Prices(BaseModel):
+    """Prices per 1M tokens, for a cost estimate."""
+
+    input: float = 0.0
+    output: float = 0.0
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input + completion_tokens * self.output) / 1_000_000
+
+
+class CaseResult(BaseModel):
+    """One scored case, one line of a run's results.jsonl.
+
+    `execution` is the headline: for a DSL case, the answer selects exactly the expected members; for a
+    question/refusal case, the translator asked/refused and returned no DSL. `valid`, `canonical` and
+    `jaccard` are None where they do not apply (behaviour cases)."""
+
+    suite: str
+    id: str
+    tags: list[str]
+    request: str
+    turns: list[str] = []
+    expect: str
+    expected: str | None = None
+    got: str | None = None
+    question: str | None = None
+    refusal: str | None = None
+    assumptions: list[str] = []
+    error: str | None = None
+    valid: bool | None = None
+    canonical: bool | None = None
+    execution: bool
+    jaccard: float | None = None
+    expected_count: int | None = None
+    got_count: int | None = None
+    tries: int = 0
+    latency_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.suite}/{self.id}"
+
+
+# ---- canonical form -------------------------------------------------------------------------------------
+
+def _sort_key(node: A.Node) -> str:
+    return json.dumps(node.model_dump(mode="json"), sort_keys=True)
+
+
+def _in_units(amounts: list[int], unit: str) -> tuple[list[int], str]:
+    minutes = [a * _MINUTES[unit] for a in amounts]
+    for name, size in _UNIT_MINUTES:
+        if all(m % size == 0 for m in minutes):
+            return [m // size for m in minutes], name
+    raise AssertionError("every duration is a whole number of minutes")
+
+
+def _flatten(node, kind: type, rebuild):
+    children: list = []
+    for child in node.conditions:
+        children.extend(child.conditions if isinstance(child, kind) else [child])
+    unique = {_sort_key(c): c for c in children}
+    ordered = [unique[k] for k in sorted(unique)]
+    return ordered[0] if len(ordered) == 1 else rebuild(ordered)
+
+
+def _values(node):
+    if node.op not in A.LIST_OPS:
+        return node
+    values = sorted({json.dumps(v): v for v in node.value}.items())
+    if len(values) == 1:
+        return node.model_copy(update={"op": "=" if node.op == "in" else "!=", "value": values[0][1]})
+    return node.model_copy(update={"value": [v for _, v in values]})
+
+
+def _amount(node):
+    (amount,), unit = _in_units([node.amount], node.unit)
+    return node.model_copy(update={"amount": amount, "unit": unit})
+
+
+def _between_ago(node: A.BetweenAgo):
+    (low, high), unit = _in_units([node.low, node.high], node.unit)
+    return node.model_copy(update={"low": low, "high": high, "unit": unit})
+
+
+def _did(node: A.Did):
+    count = node.count
+    if count and count.op == "at_least" and count.n == 1:  # did X at least 1 time == did X
+        count = None
+    elif count and count.op == "between" and count.n == count.m:
+        count = A.Count(op="exactly", n=count.n)
+    return node.model_copy(update={"count": count})
+
+
+def _not(node):
+    inner = node.condition
+    return inner.condition if isinstance(inner, type(node)) else node
+
+
+_RULES = {
+    A.And: lambda n: _flatten(n, A.And, lambda cs: A.And(conditions=cs)),
+    A.Or: lambda n: _flatten(n, A.Or, lambda cs: A.Or(conditions=cs)),
+    A.FilterAnd: lambda n: _flatten(n, A.FilterAnd, lambda cs: A.FilterAnd(conditions=cs)),
+    A.FilterOr: lambda n: _flatten(n, A.FilterOr, lambda cs: A.FilterOr(conditions=cs)),
+    A.Not: _not,
+    A.FilterNot: _not,
+    A.TraitCondition: _values,
+    A.PropertyCondition: _values,
+    A.InLast: _amount,
+    A.InNext: _amount,
+    A.MoreThanAgo: _amount,
+    A.Duration: _amount,
+    A.Anniversary: _amount,
+    A.BetweenAgo: _between_ago,
+    A.Did: _did,
+}
+
+
+def normalise(node):
+    """The AST with and/or flattened and sorted, double negations dropped, value lists sorted (a one-item
+    list becomes =/!=), durations in their largest whole unit and 'at least 1 time' dropped. Bottom up."""
+    if isinstance(node, list):
+        return [normalise(item) for item in node]
+    if not isinstance(node, A.Node):
+        return node
+    fields = {name: normalise(getattr(node, name)) for name in type(node).model_fields if name != "span"}
+    node = node.model_copy(update=fields)
+    rule = _RULES.get(type(node))
+    return rule(node) if rule else node
+
+
+def canonical_text(node: A.Condition) -> str:
+    return format_segment(normalise(node))
+
+
+def same_segment(a: str, b: str) -> bool:
+    """Whether two DSL texts are the same segment after normalisation (both must parse)."""
+    return canonical_text(parse(a)) == canonical_text(parse(b))
+
+
+def jaccard(a: set, b: set) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+# ---- scoring --------------------------------------------------------------------------------------------
+
+class Scorer:
+    """Scores translations against a case on one demo store at one as-of instant. Thread-safe; each
+    expected member set is computed once and reused."""
+
+    def __init__(self, catalog: Catalog, db: Database, as_of: datetime, prices: Prices | None = None):
+        self.catalog = catalog
+        self.db = db
+        self.as_of = as_of
+        self.prices = prices
+        self._expected: dict[tuple[str, str], set[int]] = {}  # (suite, DSL): segments are per suite
+        self._lock = threading.Lock()
+
+    def members(self, node: A.Condition, segments: Mapping[str, A.Condition]) -> set[int]:
+        return member_ids(self.db, compile_segment(node, self.catalog, as_of=self.as_of, segments=segments))
+
+    def expected_members(self, case: Case, segments: Mapping[str, A.Condition]) -> set[int]:
+        key = (case.suite, case.expected)
+        with self._lock:
+            cached = self._expected.get(key)
+        if cached is None:
+            node, _ = validate(case.expected, self.catalog, segments)  # suites are checked: an error is a bug
+            cached = self.members(node, segments)
+            with self._lock:
+                self._expected[key] = cached
+        return cached
+
+    def score(self, case: Case, translation: Translation | None, *, segments: Mapping[str, A.Condition],
+              latency_s: float = 0.0, error: str | None = None) -> CaseResult:
+        t = translation or Translation(tries=0)
+        result = CaseResult(
+            suite=case.suite, id=case.id, tags=case.tags, request=case.request, turns=case.turns,
+            expect=case.expect, expected=case.expected, got=t.dsl, question=t.question, refusal=t.refusal,
+            assumptions=t.assumptions, error=error, execution=False, tries=t.tries, latency_s=round(latency_s, 4),
+            prompt_tokens=t.usage.prompt_tokens, completion_tokens=t.usage.completion_tokens,
+            cost=self.prices.cost(t.usage.prompt_tokens, t.usage.completion_tokens) if self.prices else None,
+        )
+        if case.expect != "dsl":
+            wanted = t.question if case.expect == "question" else t.refusal
+            result.execution = bool(wanted) and not t.dsl and error is None
+            return result
+        if case.or_refusal and t.refusal and not t.dsl and error is None:
+            result.execution = True
+            return result
+        expected = self.expected_members(case, segments)
+        result.expected_count = len(expected)
+        result.valid = result.canonical = False
+        result.jaccard = 0.0
+        if not t.dsl:
+            return result
+        try:
+            node, _ = validate(t.dsl, self.catalog, segments)
+        except SegmentError as err:
+            result.error = result.error or f"invalid DSL: {err}"
+            return result
+        result.valid = True
+        result.canonical = canonical_text(node) == canonical_text(parse(case.expected))
+        try:
+            got = self.members(node, segments)
+        except PreviewError as err:
+            result.error = result.error or f"could not run the segment: {err}"
+            return result
+        result.got_count = len(got)
+        result.jaccard = round(jaccard(expected, got), 6)
+        result.execution = got == expected
+        return result

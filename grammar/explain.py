@@ -1,0 +1,263 @@
+"""Explain stage: AST -> plain English a marketer can check against what they asked for.
+
+Every node kind and field shows up in the sentence. Each condition becomes a relative clause ("who
+completed an order ...", "whose country is DE", "who are in the top 10% ..."); the top of the tree reads
+"People <clause>". Groups inside groups go in parentheses, so nesting is never ambiguous.
+
+Events read as the verb phrase of their catalog description ("Completed an order (a purchase)" ->
+"completed an order"). Negation uses the perfect ("who have not opened an email"), which needs only the
+past participle, so no verb has to be turned back into its base form.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from grammar import ast as A
+from grammar.catalog import Catalog
+from grammar.format import count_text, plural, value_text
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+_CMP_WORDS = {"=": "is", "!=": "is not", ">": "is over", ">=": "is at least", "<": "is under", "<=": "is at most"}
+_AGG_WORDS = {"total": "total", "average": "average", "min": "smallest", "max": "largest"}
+# Irregular past tenses that start event descriptions, and the participles that differ from them.
+_IRREGULAR_PAST = {"bought", "made", "sent", "got", "paid", "read", "spent", "won", "lost", "left", "met", "put",
+                   "set", "sold", "told", "heard", "found", "built", "held", "kept", "began", "gave", "took",
+                   "saw", "went", "wrote", "came", "became", "chose", "ran", "did", "drove", "ate", "flew",
+                   "forgot", "knew", "spoke", "rode", "woke"}
+_PARTICIPLES = {"began": "begun", "gave": "given", "took": "taken", "saw": "seen", "went": "gone",
+                "wrote": "written", "came": "come", "became": "become", "chose": "chosen", "ran": "run",
+                "did": "done", "drove": "driven", "ate": "eaten", "flew": "flown", "forgot": "forgotten",
+                "knew": "known", "spoke": "spoken", "rode": "ridden", "woke": "woken"}
+# Text values that read unambiguously without quotes: one plain word, path or code with a letter in it
+# (so the text "5" stays apart from the number 5).
+_BARE_VALUE = re.compile(r"^[A-Za-z0-9@/._+-]*[A-Za-z][A-Za-z0-9@/._+-]*$")
+_CONNECTIVES = {"and", "or", "not", "is", "of", "none", "either", "true", "false"}
+
+
+def explain(node: A.Condition, catalog: Catalog | None = None) -> str:
+    """The whole segment as one sentence: 'People who ...'."""
+    words = _Explainer(catalog)
+    if isinstance(node, A.Not) and not words.negates_naturally(node.condition):
+        return f"Everyone except people {words.clause(node.condition, nested=True)}"
+    return f"People {words.clause(node)}"
+
+
+class _Explainer:
+    def __init__(self, catalog: Catalog | None):
+        self.catalog = catalog
+
+    # ---- structure -----------------------------------------------------------------------------------
+
+    def clause(self, node: A.Condition, nested: bool = False) -> str:
+        """A relative clause for `node`; `nested` parenthesises a group that sits inside another one."""
+        if isinstance(node, (A.And, A.Or)):
+            parts = [self.clause(c, nested=True) for c in node.conditions]
+            text = (", and " if isinstance(node, A.And) else ", or ").join(parts)
+            if nested:
+                return f"(either {text})" if isinstance(node, A.Or) else f"({text})"
+            return text
+        if isinstance(node, A.Not):
+            return self._negation(node.condition)
+        return self._leaf(node)
+
+    @staticmethod
+    def negates_naturally(node: A.Condition) -> bool:
+        return isinstance(node, (A.Did, A.SegmentRef, A.Rank))
+
+    def _negation(self, inner: A.Condition) -> str:
+        if isinstance(inner, A.Did):
+            return self._did(inner, negated=True)
+        if isinstance(inner, A.SegmentRef):
+            return f"who are not in the saved segment {value_text(inner.name)}"
+        if isinstance(inner, A.Rank):
+            return f"who are not {self._rank(inner)}"
+        return f"not people {self.clause(inner, nested=True)}"
+
+    # ---- leaves --------------------------------------------------------------------------------------
+
+    def _leaf(self, node: A.Condition) -> str:
+        if isinstance(node, A.TraitCondition):
+            return f"whose {_trait_label(node.trait)} {_value_condition(node)}"
+        if isinstance(node, A.TraitTime):
+            return f"whose {_trait_label(node.trait)} is {window_words(node.window)}"
+        if isinstance(node, A.Anniversary):
+            label = _trait_label(node.trait)
+            if "birth" not in label:
+                label += " anniversary"
+            verb = "comes up" if node.direction == "next" else "came up"
+            return f"whose {label} {verb} in the {node.direction} {plural(node.amount, node.unit)}"
+        if isinstance(node, A.Did):
+            return self._did(node, negated=False)
+        if isinstance(node, A.Sequence):
+            return self._sequence(node)
+        if isinstance(node, A.Aggregate):
+            measure = A.Measure(func=node.func, property=node.property, event=node.event, window=node.window)
+            return f"whose {self._measure(measure)} {_CMP_WORDS[node.op]} {value_text(node.value)}"
+        if isinstance(node, A.Share):
+            whole = A.EventRef(name=node.event.name)
+            return (f"whose share of times they {self._event(node.event)}, among all the times they "
+                    f"{self._event(whole)}{_tail(node.window)}, {_CMP_WORDS[node.op]} {value_text(node.value)}%")
+        if isinstance(node, A.Occurrence):
+            return f"who {node.which} {self._event(node.event)} {window_words(node.window)}"
+        if isinstance(node, A.Regular):
+            return (f"who {self._event(node.event)} in at least {node.min_periods} of the last "
+                    f"{plural(node.periods, node.unit)}")
+        if isinstance(node, A.Stopped):
+            return (f"who {self._event(node.event)} before, but not in the last "
+                    f"{plural(node.duration.amount, node.duration.unit)}")
+        if isinstance(node, A.Restarted):
+            return (f"who {self._event(node.event)} again{_tail(node.window)} after a gap of at least "
+                    f"{plural(node.gap.amount, node.gap.unit)}")
+        if isinstance(node, A.Rank):
+            return f"who are {self._rank(node)}"
+        if isinstance(node, A.SegmentRef):
+            return f"who are in the saved segment {value_text(node.name)}"
+        raise TypeError(f"not a condition: {node!r}")
+
+    def _did(self, node: A.Did, negated: bool) -> str:
+        count = f" {count_text(node.count)}" if node.count else ""
+        if not negated:
+            return f"who {self._event(node.event)}{count}{_tail(node.window)}"
+        never = "never" if node.count is None and node.window is None else "not"
+        return f"who have {never} {self._event(node.event, participle=True)}{count}{_tail(node.window)}"
+
+    def _sequence(self, node: A.Sequence) -> str:
+        text = f"who {self._event(node.event)}{_tail(node.window)}"
+        for step in node.steps:
+            within = f" within {plural(step.within.amount, step.within.unit)}" if step.within else ""
+            then = "and then never" if step.negated else "then"
+            text += f", {then} {self._event(step.event)}{within} after that"
+        return text
+
+    def _rank(self, node: A.Rank) -> str:
+        size = f"{node.amount}% of contacts" if node.percent else f"{node.amount} contacts"
+        zero = " (contacts with none count as 0)" if node.measure.func in ("total", "count", "count_distinct") else ""
+        return f"in the {node.direction} {size} by {self._measure(node.measure)}{zero}"
+
+    def _measure(self, m: A.Measure) -> str:
+        if m.func == "count":
+            return f"number of times they {self._event(m.event)}{_tail(m.window)}"
+        label = _label(m.property or "")
+        what = (f"number of different {label} values" if m.func == "count_distinct"
+                else f"{_AGG_WORDS[m.func]} {label}")
+        return f"{what} across the times they {self._event(m.event)}{_tail(m.window)}"
+
+    # ---- events --------------------------------------------------------------------------------------
+
+    def _event(self, event: A.EventRef, participle: bool = False) -> str:
+        past = self._event_phrase(event.name)
+        if participle:
+            first, _, rest = past.partition(" ")
+            past = " ".join(w for w in (_PARTICIPLES.get(first, first), rest) if w)
+        return past if event.where is None else f"{past} (where {_filter(event.where)})"
+
+    def _event_phrase(self, name: str) -> str:
+        """A past-tense verb phrase: the catalog description, else a past-tense synonym, else the name."""
+        spec = self.catalog.events.get(name) if self.catalog else None
+        if spec is not None:
+            for candidate in [spec.description, *spec.synonyms]:
+                phrase = _verb_phrase(candidate)
+                if phrase:
+                    return phrase
+        label = _label(name)
+        article = "an" if label[:1] in "aeiou" else "a"
+        return f'had {article} "{label}" event'
+
+
+def _verb_phrase(text: str) -> str | None:
+    """'Completed an order (a purchase).' -> 'completed an order'; None unless it starts with a past tense."""
+    text = re.split(r"[(;:]| - ", text, maxsplit=1)[0].strip().rstrip(".").strip()
+    if not text:
+        return None
+    first = text.split()[0].lower()
+    if not (first.endswith("ed") or first in _IRREGULAR_PAST):
+        return None
+    return first + text[len(first):]
+
+
+# ---- values, filters, windows ------------------------------------------------------------------------
+
+def _label(name: str) -> str:
+    return name.replace("_", " ") if name.strip("_") else name
+
+
+def _trait_label(name: str) -> str:
+    """signup_at -> 'signup date'; other traits read as their name with spaces."""
+    if name.endswith("_at") and len(name) > 3:
+        return _label(name[:-3]) + " date"
+    return _label(name)
+
+
+def _value(v: A.Scalar) -> str:
+    if isinstance(v, str) and _BARE_VALUE.match(v) and v.lower() not in _CONNECTIVES:
+        return v
+    return value_text(v)
+
+
+def _value_condition(node: A.TraitCondition | A.PropertyCondition) -> str:
+    op, v = node.op, node.value
+    if op == "is_set":
+        return "is set"
+    if op == "is_not_set":
+        return "is not set"
+    if op in A.LIST_OPS:
+        items = [_value(x) for x in v]  # type: ignore[union-attr]
+        negated = op == "not_in"
+        if len(items) == 1:
+            return f"{'is not' if negated else 'is'} {items[0]}"
+        return f"{'is not' if negated else 'is'} one of [{', '.join(items)}]"
+    if op == "contains":
+        return f"contains {value_text(v)}"  # type: ignore[arg-type]
+    if op == "not_contains":
+        return f"does not contain {value_text(v)}"  # type: ignore[arg-type]
+    if op == "starts_with":
+        return f"starts with {value_text(v)}"  # type: ignore[arg-type]
+    if op == "ends_with":
+        return f"ends with {value_text(v)}"  # type: ignore[arg-type]
+    return f"{_CMP_WORDS[op]} {_value(v)}"  # type: ignore[arg-type]
+
+
+def _filter(f: A.Filter, nested: bool = False) -> str:
+    if isinstance(f, A.PropertyCondition):
+        return f"{_label(f.property)} {_value_condition(f)}"
+    if isinstance(f, A.FilterNot):
+        return f"not ({_filter(f.condition)})"
+    text = (" and " if isinstance(f, A.FilterAnd) else " or ").join(_filter(c, nested=True) for c in f.conditions)
+    return f"({text})" if nested else text
+
+
+def _tail(window: A.Window | None) -> str:
+    return f" {window_words(window)}" if window else ""
+
+
+def window_words(w: A.Window) -> str:
+    if isinstance(w, A.InLast):
+        return f"in the last {plural(w.amount, w.unit)}"
+    if isinstance(w, A.InNext):
+        return f"in the next {plural(w.amount, w.unit)}"
+    if isinstance(w, A.MoreThanAgo):
+        return f"more than {plural(w.amount, w.unit)} ago"
+    if isinstance(w, A.BetweenAgo):
+        return f"between {w.low} and {plural(w.high, w.unit)} ago"
+    if isinstance(w, A.Before):
+        return f"before {date_words(w.at)}"
+    if isinstance(w, A.After):
+        return f"{'at' if 'T' in w.at else 'on'} or after {date_words(w.at)}"
+    if isinstance(w, A.BetweenDates):
+        return f"between {date_words(w.start)} and {date_words(w.end)}"
+    if isinstance(w, A.OnDate):
+        return f"on {date_words(w.day)}"
+    raise TypeError(f"not a window: {w!r}")
+
+
+def date_words(text: str) -> str:
+    """2026-01-01 -> '1 January 2026'; 2026-01-01T09:30 -> '1 January 2026 at 09:30'."""
+    if "T" not in text:
+        d = date.fromisoformat(text)
+        return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+    dt = datetime.fromisoformat(text)
+    clock = dt.strftime("%H:%M:%S" if dt.second else "%H:%M")
+    return f"{date_words(dt.date().isoformat())} at {clock}"
