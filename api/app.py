@@ -190,6 +190,35 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
             raise ApiError(422, result.error.code, result.error.message, result.error.diagnostics)
         return result
 
+    @app.post("/chats", status_code=201)
+    def new_chat(as_of: datetime | None = None) -> dict[str, Any]:
+        from assistant.chat import ChatSession
+        from grammar.format import format_condition
+
+        session = ChatSession(make_translator(), cat, as_of_for(as_of),
+                              {k: format_condition(v) for k, v in segments.conditions().items()})
+        chat_id = uuid.uuid4().hex
+        with lock:
+            chats[chat_id] = session
+        return {"id": chat_id, "as_of": session.as_of.isoformat(sep=" ")}
+
+    @app.post("/chats/{chat_id}/messages")
+    def chat_message(chat_id: str, body: ChatMessage) -> dict[str, Any]:
+        session = chats.get(chat_id)
+        if session is None:
+            raise ApiError(404, "not_found", f"no chat {chat_id!r}: start one with POST /chats")
+        with lock:  # one turn at a time per server: a session's versions are a sequence
+            turn = session.send(body.text)
+        result = turn.to_dict()
+        if turn.changed and turn.dsl and turn.previous_dsl:
+            try:
+                entered, left = membership_diff(database, cat, session.as_of, parse(turn.previous_dsl), parse(turn.dsl),
+                                                segments.conditions())
+                result["entered"], result["left"] = len(entered), len(left)
+            except PreviewError as err:
+                result["membership_error"] = str(err)
+        return result
+
     @app.get("/segments")
     def list_segments() -> dict[str, Any]:
         return {"segments": [{"name": n, "dsl": segments.dsl(n), "versions": len(segments.history(n))}

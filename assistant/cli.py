@@ -353,6 +353,40 @@ def draft(text: str = typer.Argument(..., help="What you want, in plain English.
 
 
 @app.command()
+def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
+         provider: Optional[str] = typer.Option(None, "--provider", help="offline or openai."),
+         model: Optional[str] = typer.Option(None, "--model"), catalog: Optional[Path] = CatalogOpt,
+         store: Optional[Path] = StoreOpt) -> None:
+    """Build a segment in a conversation: each message refines it; 'undo' steps back, 'quit' ends."""
+    from assistant.chat import ChatSession, run_terminal_chat
+    from assistant.pipeline import make_translator
+    from assistant.preview import member_ids
+    from grammar.compile import compile_segment
+    from grammar.format import format_condition
+    from grammar.parser import parse
+
+    cat = _catalog(catalog)
+    database = _database(db)
+    when = _as_of(as_of, database)
+    st = _store(store)
+    segments = st.conditions()
+    try:
+        translator = make_translator(provider, model)
+    except ValueError as err:
+        raise CliError("usage", str(err)) from None
+    session = ChatSession(translator, cat, when, {k: format_condition(v) for k, v in segments.items()})
+
+    def count(dsl: str) -> int:
+        try:
+            return len(member_ids(database, compile_segment(parse(dsl), cat, database.dialect, when, segments)))
+        except PreviewError as err:
+            raise RuntimeError(str(err)) from None
+
+    console.print(f"[dim]as of {when}, database {database.target}[/]")
+    run_terminal_chat(session, console, preview=count)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the builder payload (the segment tree)."""
     _emit_json(A.json_schema())
@@ -364,15 +398,17 @@ def catalog_introspect(db: str = typer.Option(..., "--db", help="DuckDB file or 
                        json_column: Optional[str] = typer.Option("properties", "--json-column",
                                                                  help="JSON properties column of the events table.")) -> None:
     """Build a catalog from a live database: events, properties (columns and JSON keys), traits, sample values."""
-    from assistant.introspect import introspect
+    from assistant.introspect import introspect_with_warnings
 
     with _progress() as bar:
         task = bar.add_task("introspecting", total=None)
         try:
-            cat = introspect(db, json_column=json_column,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+            cat, warnings = introspect_with_warnings(
+                db, json_column=json_column, progress=lambda done, total: bar.update(task, completed=done, total=total))
         except (ValueError, CatalogError) as err:
             raise CliError("introspect", str(err)) from None
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/] {w}")
     text = cat.to_yaml()
     if out:
         out.write_text(text)

@@ -45,17 +45,20 @@ class Diff(BaseModel):
     left: list[int] | None = None     # contacts in the old version but not the new one
 
 
-def definition_lines(dsl: str) -> list[str]:
-    """Canonical DSL, one top-level and-condition per line, so a diff shows which condition changed."""
+def definition_lines(dsl: str | None) -> list[str]:
+    """Canonical DSL with one top-level condition per line, so a diff shows which condition changed."""
+    if not dsl:
+        return []
     node = parse(dsl)
-    if isinstance(node, A.And):
-        return [format_condition(c, nested=True) for c in node.conditions]
+    if isinstance(node, (A.And, A.Or)):
+        joiner = "and" if isinstance(node, A.And) else "or"
+        parts = [format_condition(c, nested=True) for c in node.conditions]
+        return [parts[0]] + [f"{joiner} {p}" for p in parts[1:]]
     return [format_condition(node)]
 
 
-def definition_diff(old: str | None, new: str) -> list[str]:
-    before = definition_lines(old) if old else []
-    return list(difflib.unified_diff(before, definition_lines(new), "before", "after", lineterm="", n=len(before) + 1))
+def definition_diff(old: str | None, new: str | None, old_label: str = "before", new_label: str = "after") -> list[str]:
+    return list(difflib.unified_diff(definition_lines(old), definition_lines(new), old_label, new_label, lineterm=""))
 
 
 class SegmentStore:

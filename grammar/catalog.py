@@ -69,6 +69,7 @@ class EventType(BaseModel):
     description: str = ""
     synonyms: list[str] = []
     properties: list[str] = []
+    value: str | None = None  # the stored event name, when it is not a valid catalog name ("Order Completed")
 
 
 class ContactsTable(BaseModel):
@@ -139,6 +140,10 @@ class Catalog(BaseModel):
         if spec.json_key:
             return "json", spec.json_key
         return "column", spec.column or name
+
+    def event_value(self, event: str) -> str:
+        """The value the event column holds for `event` (its catalog name unless the catalog says otherwise)."""
+        return self.events[event].value or event
 
     def event_properties(self, event: str) -> list[str]:
         return self.events[event].properties if event in self.events else []

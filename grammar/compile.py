@@ -55,8 +55,14 @@ def _lit(v: A.Scalar) -> exp.Expression:
     return exp.Literal.string(v)
 
 
+def _ident(name: str) -> exp.Identifier:
+    """Catalog names as identifiers; anything but plain lower-case is quoted so PostgreSQL keeps its case."""
+    plain = name == name.lower() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
+    return exp.to_identifier(name, quoted=not plain)
+
+
 def _col(alias: str, name: str) -> exp.Column:
-    return exp.Column(this=exp.to_identifier(name), table=exp.to_identifier(alias))
+    return exp.Column(this=_ident(name), table=_ident(alias))
 
 
 def _and(parts: list[exp.Expression]) -> exp.Expression:
@@ -186,7 +192,7 @@ class _Compiler:
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
         self.events_used.add(e.name)
         name_col = self.catalog.events_table.name
-        pred = exp.EQ(this=_col(alias, name_col), expression=exp.Literal.string(e.name))
+        pred = exp.EQ(this=_col(alias, name_col), expression=exp.Literal.string(self.catalog.event_value(e.name)))
         if e.where is not None:
             return exp.and_(pred, self.filter_predicate(e.where, alias))
         return pred
@@ -379,7 +385,8 @@ class _Compiler:
         src = self.catalog.events_table
         return exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E)).where(_and([
             self.as_of_cap(E),
-            exp.In(this=_col(E, src.name), expressions=[exp.Literal.string(n) for n in sorted(self.events_used)]),
+            exp.In(this=_col(E, src.name), expressions=[exp.Literal.string(self.catalog.event_value(n))
+                                                        for n in sorted(self.events_used)]),
         ])).group_by(_col(E, src.contact_id))
 
     def build_measure(self, measure: A.Measure) -> exp.Select:

@@ -99,3 +99,19 @@ def test_openapi_schema_names_the_builder_nodes(api):
     spec = api.get("/openapi.json").json()
     names = set(spec["components"]["schemas"])
     assert {"Did", "Sequence", "Rank", "Aggregate", "TraitCondition", "And", "Or", "Not"} <= names
+
+
+def test_chat_refines_a_segment_turn_by_turn(api, demo_db, catalog, as_of):
+    chat = api.post("/chats", params={"as_of": "2026-11-01T00:00:00"}).json()
+    first = api.post(f"/chats/{chat['id']}/messages", json={"text": "bought in the last 90 days"}).json()
+    assert first["version"] == 1 and first["dsl"] == "did order_completed in last 90 days"
+    second = api.post(f"/chats/{chat['id']}/messages", json={"text": "only those in Germany"}).json()
+    assert second["version"] == 2
+    assert second["dsl"] == 'did order_completed in last 90 days and country = "DE"'
+    db = Database(demo_db)
+    before = member_ids(db, compile_segment(parse(first["dsl"]), catalog, "duckdb", as_of))
+    after = member_ids(db, compile_segment(parse(second["dsl"]), catalog, "duckdb", as_of))
+    assert (second["entered"], second["left"]) == (0, len(before - after)) and second["left"] > 0
+    undone = api.post(f"/chats/{chat['id']}/messages", json={"text": "undo"}).json()
+    assert undone["version"] == 1 and undone["dsl"] == first["dsl"]
+    assert api.post("/chats/nope/messages", json={"text": "x"}).status_code == 404

@@ -1,0 +1,187 @@
+"""Text stage of the offline translator: normalise English, split it into tokens, and the small amount of
+generic English it needs (number words, word forms, country names). Nothing here knows a catalog."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ARTICLES = {"a", "an", "the"}
+
+# Words that carry no condition on their own; they are dropped silently. Everything else must be used or
+# reported back.
+STOP_WORDS = {
+    "people", "person", "persons", "customers", "customer", "users", "user", "contacts", "contact", "members",
+    "member", "everyone", "everybody", "anyone", "anybody", "someone", "somebody", "accounts", "account",
+    "clients", "client", "shoppers", "folks", "visitors", "subscribers",
+    "who", "whom", "whose", "which", "that", "those", "these", "them", "they", "their", "there", "this",
+    "have", "has", "had", "having", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did",
+    "show", "me", "find", "get", "give", "list", "all", "any", "some", "i", "want", "need", "please", "segment",
+    "of", "to", "from", "in", "on", "at", "by", "with", "for", "as", "into", "via", "through", "what", "where",
+    "also", "still", "already", "just", "only", "ones", "who've", "it", "its", "something", "anything", "thing",
+    "things", "own", "both", "either", "so", "far", "up", "out", "currently", "now",
+    "single", "actually", "marketing", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
+}
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+}
+
+UNITS = {
+    "minute": "minute", "minutes": "minute", "min": "minute", "mins": "minute",
+    "hour": "hour", "hours": "hour", "hr": "hour", "hrs": "hour", "h": "hour",
+    "day": "day", "days": "day", "d": "day",
+    "week": "week", "weeks": "week", "wk": "week", "wks": "week",
+    "month": "month", "months": "month", "mo": "month", "mos": "month",
+    "year": "year", "years": "year", "yr": "year", "yrs": "year",
+}
+
+CURRENCY_WORDS = {"dollars", "dollar", "usd", "euros", "euro", "eur", "pounds", "gbp", "bucks"}
+
+# Irregular word forms -> base form, so "bought" meets the synonym "buy".
+_IRREGULAR = {
+    "bought": "buy", "spent": "spend", "began": "begin", "begun": "begin", "sent": "send", "made": "make",
+    "paid": "pay", "got": "get", "went": "go", "came": "come", "saw": "see", "seen": "see", "gave": "give",
+    "given": "give", "took": "take", "taken": "take", "ran": "run", "kept": "keep", "left": "leave",
+    "people": "person", "children": "child", "women": "woman", "men": "man", "wrote": "write",
+}
+
+_SUFFIXES = ("ing", "ers", "ies", "ied", "ed", "es", "er", "s", "d")
+
+
+def lemmas(word: str) -> frozenset[str]:
+    """Every base form a word could have ("purchased" -> purchase, "categories" -> category). Both a
+    token and a lexicon word are expanded, and they match when the sets meet."""
+    out = {word}
+    if word in _IRREGULAR:
+        out.add(_IRREGULAR[word])
+    if not word.isalpha():
+        return frozenset(out)
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                out.add(base + "y")
+                continue
+            out.update({base, base + "e"})
+            if base[-1] == base[-2] and base[-1] not in "aeiouls":
+                out.add(base[:-1])  # stopped -> stop, submitted -> submit
+    return frozenset(out)
+
+
+@dataclass
+class Token:
+    text: str            # normalised (lower-case) text; for quoted text, the text inside the quotes
+    kind: str            # word | num | date | str | sym
+    orig: str            # as the user wrote it (case kept), for values and messages
+    number: float | None = None
+    money: bool = False
+
+    @property
+    def lemmas(self) -> frozenset[str]:
+        return lemmas(self.text) if self.kind == "word" else frozenset({self.text})
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], start=1)}
+
+_TOKEN = re.compile(r"""
+    (?P<str>"[^"]*"|(?<![\w])'[^']+'(?![\w]))
+  | (?P<date>\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?)
+  | (?P<num>[$€£]?\d+(?:\.\d+)?k?)
+  | (?P<sym>[<>!]=|[<>=%+,])
+  | (?P<word>[a-z@/_][a-z0-9_@./']*)
+""", re.VERBOSE | re.IGNORECASE)
+
+_CONTRACTIONS = [
+    (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"n't\b", " not"),
+    (r"'ve\b", " have"), (r"'re\b", " are"), (r"'ll\b", " will"), (r"'d\b", " would"), (r"\bwho's\b", "who is"),
+]
+
+
+def _expand_dates(text: str) -> str:
+    """'January 1, 2026' / '1 January 2026' -> 2026-01-01, so every date reaches the lexer in one form."""
+    month = "|".join(_MONTHS)
+
+    def md(m: re.Match) -> str:
+        return f"{int(m.group(3)):04d}-{_MONTHS[m.group(1).lower()]:02d}-{int(m.group(2)):02d}"
+
+    def dm(m: re.Match) -> str:
+        return f"{int(m.group(3)):04d}-{_MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
+
+    text = re.sub(rf"\b({month})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", md, text, flags=re.I)
+    return re.sub(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({month}),?\s+(\d{{4}})\b", dm, text, flags=re.I)
+
+
+def normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    # Case is kept here (values and messages use the user's spelling); tokens compare in lower case.
+    for pattern, repl in _CONTRACTIONS:
+        text = re.sub(pattern, repl, text, flags=re.I)
+    text = _expand_dates(text)
+    text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)                    # 1,000 -> 1000
+    text = re.sub(r"(?<![\d-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2", text)  # 2-5 -> 2 to 5
+    text = re.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ", text)            # one-time -> one time
+    return text
+
+
+def tokenize(text: str) -> list[Token]:
+    """Normalised tokens; articles dropped ('a'/'an' before a unit becomes the number 1)."""
+    raw: list[Token] = []
+    for m in _TOKEN.finditer(normalise(text)):
+        kind = m.lastgroup or "word"
+        value = m.group()
+        if kind == "str":
+            raw.append(Token(value[1:-1], "str", value[1:-1]))
+        elif kind == "date":
+            raw.append(Token(value.lower().replace(" ", "t"), "date", value))
+        elif kind == "num":
+            money = value[0] in "$€£"
+            digits = value.lstrip("$€£")
+            digits = digits.lower()
+            number = float(digits.rstrip("k")) * (1000 if digits.endswith("k") else 1)
+            raw.append(Token(digits, "num", value, number=number, money=money))
+        elif kind == "sym":
+            raw.append(Token(value, "sym", value))
+        else:
+            word = value.rstrip(".'").replace("'", "").lower()
+            if word in NUMBER_WORDS:
+                raw.append(Token(str(NUMBER_WORDS[word]), "num", value, number=float(NUMBER_WORDS[word])))
+            elif word:
+                raw.append(Token(word, "word", value.rstrip(".'")))
+    tokens: list[Token] = []
+    for i, tok in enumerate(raw):
+        if tok.kind == "word" and tok.text == "us" and tok.orig != "US" and not (i and raw[i - 1].text == "the"):
+            tok.text = "we"  # the pronoun ("bought from us"), not the country
+        if tok.kind == "word" and tok.text in ARTICLES:
+            nxt = raw[i + 1] if i + 1 < len(raw) else None
+            if tok.text != "the" and nxt is not None and nxt.kind == "word" and nxt.text in UNITS and len(nxt.text) > 2:
+                tokens.append(Token("1", "num", tok.orig, number=1.0))
+            continue
+        if tok.kind == "word" and tok.text in CURRENCY_WORDS and tokens and tokens[-1].kind == "num":
+            tokens[-1].money = True
+            continue
+        tokens.append(tok)
+    return tokens
+
+
+# Country names and demonyms -> ISO 3166 alpha-2. Mapped onto a catalog's values at lexicon time.
+COUNTRIES = {
+    "US": ["united states", "united states of america", "usa", "us", "america", "american", "u.s", "u.s.a",
+           "the states"],
+    "GB": ["united kingdom", "uk", "u.k", "great britain", "britain", "british", "england", "english", "gb"],
+    "DE": ["germany", "german", "deutschland"], "FR": ["france", "french"], "ES": ["spain", "spanish"],
+    "IT": ["italy", "italian"], "NL": ["netherlands", "holland", "dutch"], "IN": ["india", "indian"],
+    "BR": ["brazil", "brazilian"], "CA": ["canada", "canadian"], "AU": ["australia", "australian"],
+    "JP": ["japan", "japanese"], "AT": ["austria", "austrian"], "CH": ["switzerland", "swiss"],
+    "BE": ["belgium", "belgian"], "SE": ["sweden", "swedish"], "NO": ["norway", "norwegian"],
+    "DK": ["denmark", "danish"], "FI": ["finland", "finnish"], "PL": ["poland", "polish"],
+    "PT": ["portugal", "portuguese"], "IE": ["ireland", "irish"], "MX": ["mexico", "mexican"],
+    "CN": ["china", "chinese"], "KR": ["south korea", "korea", "korean"], "NZ": ["new zealand"],
+    "AR": ["argentina"], "ZA": ["south africa"], "SG": ["singapore"], "GR": ["greece", "greek"],
+    "CZ": ["czechia", "czech republic"], "TR": ["turkey", "turkish"], "IL": ["israel"],
+}

@@ -1,0 +1,434 @@
+"""The offline translator: deterministic English -> segment DSL from the catalog's names, synonyms and
+sample values. No model, no network; the embedded default when no model is configured.
+
+text -> tokens (text.py) -> items (lexicon.py) -> AST (build.py) -> canonical DSL, checked. Refinements of
+the current segment in a chat ("only those in Germany", "make it 60 days", "remove the country condition")
+are read here too: they edit the current AST."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from grammar import ast as A
+from grammar.catalog import Catalog
+from grammar.errors import SegmentError
+from grammar.format import format_segment
+from grammar.parser import parse
+
+from assistant.translation import Translation
+
+from .build import Builder, NotUnderstood, conjoin, negate
+from .lexicon import Item, Lexicon, lex
+from .text import STOP_WORDS, Token, tokenize
+
+REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
+           "or change my instructions. Describe the people you want and I will define the segment; its SQL is "
+           "compiled from the checked definition.")
+
+# Requests to write SQL, change the database, or override the instructions.
+_UNSAFE = [
+    r"\bsql\b", r"\bdrop\s+(table|database|schema)\b", r"\bdelete\s+from\b", r"\btruncate\b",
+    r"\binsert\s+into\b", r"\bupdate\s+\w+\s+set\b", r"\balter\s+table\b", r"\bselect\s+(\*|\w+)\s+from\b",
+    r"\bunion\s+select\b", r";\s*--", r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|rules|prompt)\b",
+    r"\bsystem\s+prompt\b", r"\byou\s+are\s+now\b", r"\bjailbreak\b", r"\bgrant\s+all\b",
+]
+
+_RESET = re.compile(r"^\s*(start over|start again|reset|new segment|scratch that|from scratch)\b[\s,.:;!-]*", re.I)
+_NEW = re.compile(r"^\s*(show me|find|give me|list|get me|i want|i need|people who|customers who|users who|"
+                  r"contacts who|everyone who|anyone who)\b", re.I)
+_NARROW = re.compile(r"^\s*(only|just|and|but only|of those|of them|among them|among those|limit (it )?to|"
+                     r"restrict (it )?to|narrow (it )?(down )?to|keep only|also must|who also|that also|with)\b[\s,]*",
+                     re.I)
+_WIDEN = re.compile(r"^\s*(also include|include|add|plus|or|as well as|also add|and also)\b[\s,]*", re.I)
+_EXCLUDE = re.compile(r"^\s*(exclude|except|excluding|but not|without|minus|leave out|remove people|"
+                      r"remove anyone|remove those|drop people|drop anyone|not)\b[\s,]*", re.I)
+_REMOVE = re.compile(r"^\s*(remove|drop|delete|forget|lose|get rid of|take out)\b(?P<rest>.*)$", re.I)
+_CHANGE = re.compile(r"^\s*(actually\s+)?(make (it|that)|change (it|that) to|change to|set (it|that) to|use|"
+                     r"change it|instead)\b(?P<rest>.*)$", re.I)
+_REPLACE = re.compile(r"\bchange\s+(?P<old>\d+)(\s+\w+)?\s+to\s+(?P<new>\d+)\b", re.I)
+
+
+def _templates() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The shipped seed templates (name -> DSL) and their titles ('VIPs', 'Cart abandoners') when the
+    segments module is present; the translator works without them."""
+    try:
+        from assistant import segments as seed  # noqa: PLC0415 - optional, loaded lazily
+    except ImportError:
+        return {}, {}
+    shipped = seed.templates()
+    return {name: t.dsl for name, t in shipped.items()}, {name: [t.title] for name, t in shipped.items()}
+
+
+def _validate(dsl: str, catalog: Catalog, segments: dict[str, str]) -> list[str]:
+    """Parse and check the DSL; returns the checker's warnings, raises SegmentError on errors."""
+    try:
+        from grammar.check import validate  # noqa: PLC0415 - the check stage may be absent in a slim install
+    except ImportError:
+        parse(dsl)
+        return []
+    saved = {}
+    for name, text in segments.items():
+        try:
+            saved[name] = parse(text)
+        except SegmentError:
+            continue
+    _, diagnostics = validate(dsl, catalog, saved)
+    return [d.message for d in diagnostics]
+
+
+class OfflineTranslator:
+    """Deterministic English -> DSL. Every word is either used, a stop word, or reported back."""
+
+    provider = "offline"
+
+    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: str | None = None,
+                  segments: dict[str, str] | None = None) -> Translation:
+        segments = dict(segments or {})
+        text = request.strip()
+        if any(re.search(p, text, re.I) for p in _UNSAFE):
+            return Translation(refusal=REFUSAL)
+        reset = _RESET.match(text)
+        if reset:
+            text, current = text[reset.end():], None
+            if not text.strip():
+                return Translation(question="Starting over: which people should the new segment contain?")
+        ctx = _Ctx(catalog, segments, as_of)
+        try:
+            if current:
+                return self._refine(text, ctx, current)
+            node, session = self._read(text, ctx)
+        except NotUnderstood as err:
+            return Translation(question=str(err))
+        return self._finish(node, session, ctx)
+
+    # ---- reading a request ------------------------------------------------------------------------------
+    def _read(self, text: str, ctx: "_Ctx") -> tuple[A.Condition, "_Session"]:
+        session = _Session(ctx)
+        node = session.read(text)
+        if node is None:
+            raise NotUnderstood(session.question(text))
+        return node, session
+
+    def _finish(self, node: A.Condition, session: "_Session", ctx: "_Ctx",
+                extra: list[str] | None = None) -> Translation:
+        node, dropped = session.drop_unknown_values(node)
+        dsl = format_segment(node) if node is not None else None
+        warnings = session.warnings() + dropped
+        if dsl is None:
+            return Translation(question="None of the values you named exist in this data. " + " ".join(dropped),
+                               warnings=warnings)
+        try:
+            warnings += _validate(dsl, ctx.catalog, ctx.segments)
+        except SegmentError as err:
+            return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
+                                        "Could you rephrase?", assumptions=session.builder.assumptions,
+                               warnings=warnings)
+        return Translation(dsl=dsl, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings)
+
+    # ---- refining the current segment -------------------------------------------------------------------
+    def _refine(self, text: str, ctx: "_Ctx", current: str) -> Translation:
+        try:
+            base = parse(current)
+        except SegmentError as err:
+            return Translation(question=f"The current segment does not parse ({err.diagnostics[0].message}); "
+                                        "start over?")
+        if _NEW.match(text):
+            node, session = self._read(text, ctx)
+            return self._finish(node, session, ctx, ["read as a new segment, replacing the current one"])
+        m = _REPLACE.search(text)
+        if m:
+            return self._edit_numbers(base, ctx, old=int(m["old"]), new_amount=int(m["new"]))
+        m = _CHANGE.match(text)
+        if m or re.search(r"\binstead\b", text, re.I):
+            return self._change(base, (m["rest"] if m else re.sub(r"\binstead\b", "", text, flags=re.I)),
+                                ctx)
+        m = _REMOVE.match(text)
+        if m and not _EXCLUDE.match(text):
+            return self._remove(base, m["rest"], ctx)
+        for pattern, how in ((_EXCLUDE, "exclude"), (_WIDEN, "or"), (_NARROW, "and")):
+            m = pattern.match(text)
+            if m:
+                node, session = self._read(text[m.end():], ctx)
+                if how == "exclude":
+                    combined = conjoin(A.And, [base, negate(node)])
+                elif how == "or":
+                    widened = self._narrow(base, node)  # "add Italy": a value joins the list it belongs to
+                    merged = widened != conjoin(A.And, [base, node])
+                    combined = widened if merged else conjoin(A.Or, [base, node])
+                else:
+                    combined = self._narrow(base, node)
+                return self._finish(combined, session, ctx)
+        node, session = self._read(text, ctx)
+        return self._finish(self._narrow(base, node), session, ctx,
+                            ["added to the current segment with 'and' (say 'start over' for a new one)"])
+
+    @staticmethod
+    def _narrow(base: A.Condition, node: A.Condition) -> A.Condition:
+        """AND a condition; a value for a trait already listed ('and France too') widens that list."""
+        if isinstance(node, A.TraitCondition) and node.op in ("=", "in"):
+            parts = base.conditions if isinstance(base, A.And) else [base]
+            for i, p in enumerate(parts):
+                if isinstance(p, A.TraitCondition) and p.trait == node.trait and p.op in ("=", "in"):
+                    old = p.value if isinstance(p.value, list) else [p.value]
+                    new = node.value if isinstance(node.value, list) else [node.value]
+                    merged = old + [v for v in new if v not in old]
+                    parts = list(parts)
+                    parts[i] = A.TraitCondition(trait=p.trait, op="in", value=merged)
+                    return conjoin(A.And, parts)
+        return conjoin(A.And, [base, node])
+
+    def _edit_numbers(self, base: A.Condition, ctx: "_Ctx",
+                      old: int | None, new_amount: int, unit: str | None = None) -> Translation:
+        changed = _replace_amounts(base, old, new_amount, unit)
+        if changed is None:
+            return Translation(question=f"I found no number{f' {old}' if old is not None else ''} to change in "
+                                        f"the current segment: {format_segment(base)}")
+        session = _Session(ctx)
+        return self._finish(changed, session, ctx)
+
+    def _change(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
+        """'make it 60 days' / '5 times instead' / 'in France instead' / 'make that 5'."""
+        tokens = tokenize(rest)
+        nums = [t for t in tokens if t.kind == "num"]
+        units = [t.text for t in tokens if t.kind == "word" and t.text in _UNIT_WORDS]
+        words = [t for t in tokens if t.kind == "word" and t.text not in STOP_WORDS | {"last", "past", "the"}
+                 and t.text not in _UNIT_WORDS and t.text not in ("times", "time", "%", "percent")]
+        if nums and not words:
+            unit = _UNIT_WORDS[units[0]] if units else None
+            return self._edit_numbers(base, ctx, None, int(nums[0].number or 0), unit)
+        node, session = self._read(rest, ctx)
+        fields = {n.trait for n in A.walk(node) if isinstance(n, (A.TraitCondition, A.TraitTime))}
+        parts = base.conditions if isinstance(base, A.And) else [base]
+        kept = [p for p in parts if not ({n.trait for n in A.walk(p) if isinstance(n, (A.TraitCondition, A.TraitTime))}
+                                         & fields)]
+        if fields and len(kept) < len(parts):
+            return self._finish(conjoin(A.And, kept + [node]) if kept else node, session, ctx)
+        return self._finish(self._narrow(base, node), session, ctx)
+
+    def _remove(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
+        """'remove the country condition' / 'drop Canada' / 'drop the email part'."""
+        session = _Session(ctx)
+        items = session.lex(rest)
+        names = set()
+        values = []
+        for it in items:
+            if it.kind in ("trait", "consent"):
+                names.add(it["trait"])
+            elif it.kind == "event":
+                names.update(it["events"])
+            elif it.kind == "prop":
+                names.add(it["prop"])
+            elif it.kind == "value":
+                values.append(it)
+            elif it.kind in ("segment", "template"):
+                names.add(it["name"])
+        if values and not names:  # drop one value from a list: "drop Canada"
+            node = _drop_values(base, {(v["field"], v["value"]) for v in values})
+            if node is not None:
+                return self._finish(node, session, ctx)
+        parts = base.conditions if isinstance(base, A.And) else [base]
+        kept = [p for p in parts if not (_names(p) & names)]
+        if not names or len(kept) == len(parts):
+            return Translation(question=f"Which condition should I remove from: {format_segment(base)}?")
+        if not kept:
+            return Translation(question="That would remove every condition. Say 'start over' for a new segment.")
+        return self._finish(conjoin(A.And, kept), session, ctx)
+
+
+_UNIT_WORDS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour", "day": "day",
+               "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
+               "year": "year", "years": "year", "%": None, "percent": None}
+
+
+def _names(node: A.Node) -> set[str]:
+    out = set()
+    for n in A.walk(node):
+        for attr in ("trait", "property", "name"):
+            v = getattr(n, attr, None)
+            if isinstance(v, str):
+                out.add(v)
+    return out
+
+
+def _drop_values(node: A.Condition, drop: set[tuple[str, object]]) -> A.Condition | None:
+    parts = node.conditions if isinstance(node, A.And) else [node]
+    out = []
+    changed = False
+    for p in parts:
+        if isinstance(p, A.TraitCondition) and p.op in ("in", "=") and isinstance(p.value, (list, str)):
+            values = p.value if isinstance(p.value, list) else [p.value]
+            left = [v for v in values if (p.trait, v) not in drop]
+            if len(left) != len(values):
+                changed = True
+                if not left:
+                    continue
+                p = A.TraitCondition(trait=p.trait, op="=" if len(left) == 1 else "in",
+                                     value=left[0] if len(left) == 1 else left)
+        out.append(p)
+    if not changed or not out:
+        return None
+    return conjoin(A.And, out)
+
+
+def _replace_amounts(node: A.Condition, old: int | None, new: int, unit: str | None) -> A.Condition | None:
+    """A copy of `node` with window amounts (or, given no unit, counts and thresholds) set to `new`.
+    With `old`, only amounts equal to it change. None when nothing matched."""
+    data = A.condition_to_json(node)
+    hits = 0
+
+    def visit(obj):
+        nonlocal hits
+        if isinstance(obj, dict):
+            kind = obj.get("kind")
+            if kind in ("in_last", "in_next", "more_than_ago") or ("amount" in obj and "unit" in obj and not kind):
+                if (old is None or obj["amount"] == old) and (unit is not None or old is not None or not _has_count(data)):
+                    obj["amount"] = new
+                    if unit:
+                        obj["unit"] = unit
+                    hits += 1
+            elif "op" in obj and "n" in obj and unit is None:
+                if old is None or obj["n"] == old:
+                    obj["n"] = new
+                    hits += 1
+            elif kind == "aggregate" and unit is None and (old is None or obj["value"] == old):
+                obj["value"] = new
+                hits += 1
+            elif kind == "rank" and unit is None and (old is None or obj["amount"] == old):
+                obj["amount"] = new
+                hits += 1
+            for v in obj.values():
+                visit(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                visit(v)
+
+    visit(data)
+    if not hits and unit is not None and old is None:
+        hits = _add_window(data, new, unit)  # "make it the last 90 days" on a definition with no window
+    return A.condition_from_json(data) if hits else None
+
+
+def _add_window(data: dict, amount: int, unit: str) -> int:
+    """Give every top-level did-condition without a window 'in last AMOUNT UNIT'; how many changed."""
+    parts = data["conditions"] if data.get("kind") == "and" else [data]
+    changed = 0
+    for p in parts:
+        target = p["condition"] if p.get("kind") == "not" else p
+        if target.get("kind") == "did" and "window" not in target:
+            target["window"] = {"kind": "in_last", "amount": amount, "unit": unit}
+            changed += 1
+    return changed
+
+
+def _has_count(data) -> bool:
+    if isinstance(data, dict):
+        return ("op" in data and "n" in data) or data.get("kind") in ("aggregate", "rank") or any(
+            _has_count(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_count(v) for v in data)
+    return False
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    catalog: Catalog
+    segments: dict[str, str]
+    as_of: datetime
+
+
+class _Session:
+    """One reading of one request: tokens, items, the builder, and what was not used."""
+
+    def __init__(self, ctx: _Ctx):
+        self.catalog = ctx.catalog
+        self.templates, titles = _templates()
+        self.lexicon = Lexicon(ctx.catalog, ctx.segments, self.templates, titles)
+        self.builder = Builder(ctx.catalog, ctx.segments, self.templates, ctx.as_of)
+        self.items: list[Item] = []
+        self.tokens: list[Token] = []
+
+    def lex(self, text: str) -> list[Item]:
+        self.tokens = self._spellcheck(tokenize(text))
+        self.items = lex(self.tokens, self.lexicon)
+        return self.items
+
+    def read(self, text: str) -> A.Condition | None:
+        return self.builder.build(self.lex(text))
+
+    def _spellcheck(self, tokens: list[Token]) -> list[Token]:
+        """Unknown words close to a known one ('purchsed') are read as it, and said so."""
+        vocab = sorted(w for w in self.lexicon.vocabulary if w.isalpha() and len(w) > 3)
+        for tok in tokens:
+            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok):
+                continue
+            close = difflib.get_close_matches(tok.text, vocab, n=1, cutoff=0.8)
+            if close:
+                self.builder.assume(f"'{tok.orig}' read as '{close[0]}'")
+                tok.text = close[0]
+        return tokens
+
+    def warnings(self) -> list[str]:
+        """One 'ignored' warning per run of unused words."""
+        out: list[str] = []
+        run: list[str] = []
+        for it in self.items:
+            if it.used or it.kind == "stop":
+                if run:
+                    out.append(f"ignored: '{' '.join(run)}'")
+                    run = []
+                continue
+            run.append(it.words)
+        if run:
+            out.append(f"ignored: '{' '.join(run)}'")
+        return out
+
+    def question(self, text: str) -> str:
+        event = self.builder.purchase_event()
+        syn = (self.catalog.events[event].synonyms or [event])[0] if event else "did something"
+        trait = next((n for n, s in self.catalog.traits.items() if s.values), None)
+        trait_hint = f", a trait (e.g. '{trait} is {self.catalog.traits[trait].values[0]}')" if trait else ""
+        return (f"I could not find a segment condition in {text.strip()!r}. Could you say it in terms of "
+                f"what people did (e.g. '{syn} in the last 30 days'){trait_hint} or a saved segment?")
+
+    def drop_unknown_values(self, node: A.Condition) -> tuple[A.Condition | None, list[str]]:
+        """Values outside a closed list (a country the data does not have) are dropped with a warning:
+        no contact can match them."""
+        dropped: list[str] = []
+        data = A.condition_to_json(node)
+
+        def known(field: str, is_trait: bool):
+            spec = (self.catalog.traits if is_trait else self.catalog.properties).get(field)
+            return [str(v) for v in spec.values] if spec is not None and spec.closed else None
+
+        def visit(obj):
+            if isinstance(obj, dict):
+                field = obj.get("trait") or obj.get("property")
+                if obj.get("kind") in ("trait", "property") and obj.get("op") in ("=", "in", "!=", "not_in"):
+                    allowed = known(field, obj["kind"] == "trait")
+                    values = obj["value"] if isinstance(obj["value"], list) else [obj["value"]]
+                    if allowed is not None:
+                        bad = [v for v in values if str(v) not in allowed]
+                        for v in bad:
+                            dropped.append(f"no {field} value {v!r} in this data (known: {', '.join(allowed)}); "
+                                           f"left out")
+                        good = [v for v in values if str(v) in allowed]
+                        if bad and good:
+                            obj["value"] = good if obj["op"] in ("in", "not_in") and len(good) > 1 else good[0]
+                            if not isinstance(obj["value"], list):
+                                obj["op"] = {"in": "=", "not_in": "!="}.get(obj["op"], obj["op"])
+                for v in obj.values():
+                    visit(v)
+            elif isinstance(obj, list):
+                for v in obj:
+                    visit(v)
+
+        visit(data)
+        if not dropped:
+            return node, []
+        try:
+            return A.condition_from_json(data), dropped
+        except ValueError:
+            return None, dropped
