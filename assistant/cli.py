@@ -277,18 +277,22 @@ def _show_result(result) -> None:
     if result.count is not None:
         console.print(f"[bold]{result.count:,}[/] of {result.total:,} contacts ({result.share:.1%}) as of {result.as_of}")
         if result.sample:
+            # a terminal is narrow: the id and the first traits, times to the minute (--json has everything)
+            columns = list(result.sample[0])[:7]
             table = Table(title="sample members", show_lines=False)
-            for col in result.sample[0]:
-                table.add_column(col, overflow="fold")
+            for col in columns:
+                table.add_column(col, no_wrap=True, overflow="ellipsis")
             for row in result.sample:
-                table.add_row(*["" if v is None else str(v) for v in row.values()])
+                table.add_row(*["" if row[c] is None else str(row[c])[:16] for c in columns])
             console.print(table)
         if result.stats:
             stats = Table(title="segment stats")
             stats.add_column("stat")
             stats.add_column("value", justify="right")
             for s in result.stats:
-                stats.add_row(s["label"], "-" if s["value"] is None else f"{s['value']:,.2f}")
+                value = s["value"]
+                shown = "-" if value is None else f"{value:.1%}" if s["kind"] == "rate" else f"{value:,.2f}"
+                stats.add_row(s["label"], shown)
             console.print(stats)
     if result.tries > 1 or result.provider != "offline":
         console.print(f"[dim]{result.provider} {result.model or ''}: {result.tries} tries[/]")

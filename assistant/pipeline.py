@@ -67,7 +67,7 @@ def make_translator(provider: str | None = None, model: str | None = None, promp
     if model:
         config = config.model_copy(update={"model": model})
     if prompt:
-        config = config.model_copy(update={"prompt_version": prompt})
+        config = config.model_copy(update={"prompt": prompt})
     return ModelTranslator(config)
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ class PreviewError(Exception):
 class Stat(BaseModel):
     label: str
     value: float | None
+    kind: Literal["per_member", "rate"] = "per_member"  # a rate is a fraction: show it as a percentage
 
 
 class Preview(BaseModel):
@@ -172,7 +173,8 @@ def preview(db: Database, node: A.Condition, catalog: Catalog, as_of: datetime,
                 value = float(total_value) / float(base) if base else None
             else:
                 value = float(total_value) / count if count else None
-            stats.append(Stat(label=stat.label, value=None if value is None else round(value, 4)))
+            stats.append(Stat(label=stat.label, value=None if value is None else round(value, 4),
+                              kind="rate" if stat.ratio_to else "per_member"))
     return Preview(count=count, total=total, share=round(count / total, 4) if total else 0.0, sample=sample, stats=stats)
 
 
