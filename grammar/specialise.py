@@ -15,6 +15,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedInput
 
 from grammar.catalog import Catalog
 from grammar.parser import grammar_text
@@ -55,7 +59,8 @@ def _name_rule(rule: str, names: Iterable[str]) -> str:
 
 def specialise_grammar(catalog: Catalog, segments: Iterable[str] | None = None) -> str:
     """The Lark grammar with the catalog's names as the only names. `segments` (saved segment names),
-    when given, also become the only names `in segment "..."` accepts."""
+    when given, also become the only names `in segment "..."` accepts (none: no segment references)."""
+    segments = list(segments) if segments is not None else None
     out: list[str] = []
     seen_field = seen_event = False
     for rule, block in _blocks(grammar_text()):
@@ -70,9 +75,11 @@ def specialise_grammar(catalog: Catalog, segments: Iterable[str] | None = None) 
             seen_event = True
             block = re.sub(r"\bNAME\b", "event_name", block, count=1)
         elif rule == "segment_cond" and segments is not None:
-            names = list(segments)
-            if names:
-                block = block.replace("STRING", "segment_name", 1)
+            if not segments:
+                continue  # no saved segments: a reference could never check
+            block = block.replace("STRING", "segment_name", 1)
+        elif rule == "condition" and segments is not None and not segments:
+            block = re.sub(r"\n\s*\| segment_cond\b", "", block)
         out.append(block)
     text = "".join(out)
     # NAME's terminal definition is no longer referenced; drop it so no rule can fall back on it.
@@ -86,10 +93,61 @@ def specialise_grammar(catalog: Catalog, segments: Iterable[str] | None = None) 
     text += _name_rule("trait_name", catalog.traits)
     text += _name_rule("event_name", catalog.events)
     text += _name_rule("property_name", catalog.properties)
-    if segments is not None and list(segments):
+    if segments:
         text += f"segment_name: {_alternatives(json.dumps(s) for s in segments)}\n"
     return text
 
 
 def _strip_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", "", text)
+
+
+def llguidance_error(grammar: str) -> str | None:
+    """llguidance's complaint about a Lark grammar, or None when it accepts it. OpenAI's grammar tools
+    and llama.cpp's `%llguidance` grammars are compiled by llguidance; llama.cpp silently drops a grammar
+    it cannot compile, so check before sending."""
+    import llguidance  # imported here: only grammar-constrained modes need it
+
+    problem = llguidance.LLMatcher.validate_grammar(llguidance.grammar_from("lark", grammar))
+    return problem or None
+
+
+@lru_cache(maxsize=16)
+def _token_parser(grammar: str) -> Lark:
+    return Lark(grammar, parser="lalr", keep_all_tokens=True)
+
+
+def constrained_reading(text: str, grammar: str) -> str:
+    """`text` re-spelled with one space between the tokens the specialised grammar reads in it.
+
+    llguidance (and Lark on the specialised grammar, which has no free-form NAME) needs no space
+    between a keyword and a name: `notin segment`, `didnot app_opened` are what a small constrained
+    model writes, and they mean `not in segment`, `did not app_opened`. The project parser reads them
+    as one unknown name. Spelling out the constrained reading makes the judge agree with the
+    constraint. Text the specialised grammar rejects comes back unchanged, for the parser to explain."""
+    try:
+        tree = _token_parser(grammar).parse(text)
+    except UnexpectedInput:
+        return text
+    tokens: list[str] = []
+
+    def visit(node) -> None:
+        for child in node.children:
+            if isinstance(child, Token):
+                tokens.append(str(child))
+            else:
+                visit(child)
+
+    visit(tree)
+    return " ".join(tokens)
+
+
+def one_line(grammar: str) -> str:
+    """The grammar with spaces as the only whitespace and an optional newline at the very end, for
+    local constrained decoding with "\\n" as the stop sequence: the model can then end its answer only
+    where a definition is complete, instead of being cut mid-definition by a newline it meant as space."""
+    text, ignores = re.subn(r"^%ignore WS$", '%ignore " "', grammar, flags=re.MULTILINE)
+    text, starts = re.subn(r"^start: expr$", 'start: expr "\\\\n"?', text, flags=re.MULTILINE)
+    if not (ignores and starts):
+        raise SpecialiseError("grammar/segment.lark no longer has `start: expr` and `%ignore WS`")
+    return text
