@@ -195,7 +195,11 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
         from assistant.chat import ChatSession
         from grammar.format import format_condition
 
-        session = ChatSession(make_translator(), cat, as_of_for(as_of),
+        try:
+            translator = make_translator()
+        except ValueError as err:
+            raise ApiError(422, "invalid_request", str(err)) from None
+        session = ChatSession(translator, cat, as_of_for(as_of),
                               {k: format_condition(v) for k, v in segments.conditions().items()})
         chat_id = uuid.uuid4().hex
         with lock:

@@ -64,6 +64,10 @@ StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE",
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for programs).")
 ExprOpt = typer.Option(None, "--expr", "-e", help="The DSL text itself, instead of SOURCE.")
 AsOfOpt = typer.Option(None, "--as-of", help="The instant windows count back from (default: the demo store's, else now).")
+ProviderOpt = typer.Option(None, "--provider", help="offline, openai or local (default: openai when a model is "
+                           "configured, else offline).")
+ModelOpt = typer.Option(None, "--model", help="Model name (openai), or a GGUF file (local).")
+ConfigOpt = typer.Option(None, "--config", envvar="SEGMENT_CONFIG", help="Model configuration YAML.")
 DbOpt = typer.Option(None, "--db", envvar="SEGMENT_DB",
                      help="DuckDB file or postgresql:// URL (default: the demo store, generated on first use).")
 
@@ -115,6 +119,15 @@ def _database(db: Optional[str]) -> Database:
             bar.update(task, completed=done)
 
         return Database(str(defaults.demo_db_path(progress=tick)))
+
+
+def _translator(provider: Optional[str], model: Optional[str], config: Optional[str]):
+    from assistant.pipeline import make_translator
+
+    try:
+        return make_translator(provider, model, config_path=config)
+    except ValueError as err:
+        raise CliError("model_config", str(err)) from None
 
 
 def _as_of(text: Optional[str], db: Optional[Database]):
@@ -331,13 +344,12 @@ def _finish(result, as_json: bool) -> None:
 def draft(text: str = typer.Argument(..., help="What you want, in plain English."), db: Optional[str] = DbOpt,
           as_of: Optional[str] = AsOfOpt, dialect: str = typer.Option("duckdb", "--dialect"),
           current: Optional[str] = typer.Option(None, "--current", help="DSL of the segment to refine."),
-          provider: Optional[str] = typer.Option(None, "--provider", help="offline or openai (default: openai when a "
-                                                 "model is configured, else offline)."),
-          model: Optional[str] = typer.Option(None, "--model"), sample: int = typer.Option(10, "--sample", min=0, max=1000),
+          provider: Optional[str] = ProviderOpt, model: Optional[str] = ModelOpt, config: Optional[str] = ConfigOpt,
+          sample: int = typer.Option(10, "--sample", min=0, max=1000),
           no_preview: bool = typer.Option(False, "--no-preview", help="Translate, check and compile only."),
           catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Translate plain English into a checked segment, compile it and preview it."""
-    from assistant.pipeline import draft as run_draft, make_translator
+    from assistant.pipeline import draft as run_draft
     from grammar.compile import DIALECTS
 
     if dialect not in DIALECTS:
@@ -347,10 +359,7 @@ def draft(text: str = typer.Argument(..., help="What you want, in plain English.
     cat = _catalog(catalog)
     database = None if no_preview else _database(db)
     when = _as_of(as_of, database)
-    try:
-        translator = make_translator(provider, model)
-    except ValueError as err:
-        raise CliError("usage", str(err)) from None
+    translator = _translator(provider, model, config)
     result = run_draft(text, translator=translator, catalog=cat, as_of=when, dialect=dialect, db=database,
                        current=current, segments=_store(store).conditions(), sample_size=sample)
     _finish(result, as_json)
@@ -358,12 +367,11 @@ def draft(text: str = typer.Argument(..., help="What you want, in plain English.
 
 @app.command()
 def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
-         provider: Optional[str] = typer.Option(None, "--provider", help="offline or openai."),
-         model: Optional[str] = typer.Option(None, "--model"), catalog: Optional[Path] = CatalogOpt,
+         provider: Optional[str] = ProviderOpt, model: Optional[str] = ModelOpt, config: Optional[str] = ConfigOpt,
+         catalog: Optional[Path] = CatalogOpt,
          store: Optional[Path] = StoreOpt) -> None:
     """Build a segment in a conversation: each message refines it; 'undo' steps back, 'quit' ends."""
     from assistant.chat import ChatSession, run_terminal_chat
-    from assistant.pipeline import make_translator
     from assistant.preview import member_ids
     from grammar.compile import compile_segment
     from grammar.format import format_condition
@@ -374,11 +382,7 @@ def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
     when = _as_of(as_of, database)
     st = _store(store)
     segments = st.conditions()
-    try:
-        translator = make_translator(provider, model)
-    except ValueError as err:
-        raise CliError("usage", str(err)) from None
-    session = ChatSession(translator, cat, when, {k: format_condition(v) for k, v in segments.items()})
+    session = ChatSession(_translator(provider, model, config), cat, when, {k: format_condition(v) for k, v in segments.items()})
 
     def count(dsl: str) -> int:
         try:

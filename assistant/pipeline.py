@@ -16,7 +16,7 @@ from grammar.check import validate
 from grammar.compile import compile_segment
 from grammar.errors import Diagnostic, SegmentError
 from grammar.explain import explain
-from grammar.format import format_segment
+from grammar.format import format_condition, format_segment
 
 
 class ErrorInfo(BaseModel):
@@ -50,25 +50,41 @@ class DraftResult(BaseModel):
     error: ErrorInfo | None = None
 
 
-def make_translator(provider: str | None = None, model: str | None = None, prompt: str | None = None) -> Translator:
-    """The model translator when a model is configured (or asked for), else the offline one."""
-    from assistant.config import load_model_config
+def make_translator(provider: str | None = None, model: str | None = None, prompt: str | None = None,
+                    config_path: str | None = None) -> Translator:
+    """offline, openai (any OpenAI-compatible endpoint) or local (a GGUF model in-process). By default the
+    model translator when a model is configured, else the offline one. Raises ValueError with the reason."""
+    from assistant.config import ConfigError, load_model_config
+    from assistant.llm import ModelError
 
-    config = None if provider == "offline" else load_model_config()
+    if provider not in (None, "offline", "openai", "local"):
+        raise ValueError(f"unknown provider {provider!r}; choose offline, openai or local")
+    if provider == "local":
+        from assistant.local_model import LocalModelTranslator
+
+        try:
+            return LocalModelTranslator(model, prompt=prompt or "v2")
+        except ModelError as err:
+            raise ValueError(str(err)) from None
+    try:
+        config = None if provider == "offline" else load_model_config(config_path)
+    except ConfigError as err:
+        raise ValueError(str(err)) from None
+    if provider == "openai" and config is None and model:
+        from assistant.config import ModelConfig
+
+        config = ModelConfig(model=model)  # the openai package's own endpoint and key settings
     if provider == "openai" and config is None:
-        raise ValueError("no model is configured: set SEGMENT_MODEL and OPENAI_BASE_URL / OPENAI_API_KEY "
-                         "(or pass --provider offline)")
+        raise ValueError("no model is configured: set SEGMENT_MODEL and OPENAI_BASE_URL / OPENAI_API_KEY, "
+                         "or give --config FILE (or use --provider offline)")
     if config is None:
         from assistant.offline import OfflineTranslator
 
         return OfflineTranslator()
     from assistant.llm import ModelTranslator
 
-    if model:
-        config = config.model_copy(update={"model": model})
-    if prompt:
-        config = config.model_copy(update={"prompt": prompt})
-    return ModelTranslator(config)
+    updates = {k: v for k, v in (("model", model), ("prompt", prompt)) if v}
+    return ModelTranslator(config.model_copy(update=updates) if updates else config)
 
 
 def build_result(request: str, translation: Translation | None, *, catalog: Catalog, as_of: datetime,
@@ -111,10 +127,14 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
 def draft(request: str, *, translator: Translator, catalog: Catalog, as_of: datetime, dialect: str = "duckdb",
           db: Database | None = None, current: str | None = None, segments: dict[str, A.Condition] | None = None,
           sample_size: int = 10, show_pii: bool = False) -> DraftResult:
-    segments = segments or {}
-    from grammar.format import format_condition
+    from assistant.llm import ModelError
 
-    translation = translator.translate(request, catalog=catalog, as_of=as_of, current=current,
-                                       segments={k: format_condition(v) for k, v in segments.items()})
+    segments = segments or {}
+    try:
+        translation = translator.translate(request, catalog=catalog, as_of=as_of, current=current,
+                                           segments={k: format_condition(v) for k, v in segments.items()})
+    except ModelError as err:  # the endpoint failed for good (after its retries): say so, never a traceback
+        return DraftResult(request=request, dialect=dialect, as_of=as_of.isoformat(sep=" "),
+                           error=ErrorInfo(code="model_error", message=str(err)))
     return build_result(request, translation, catalog=catalog, as_of=as_of, dialect=dialect, db=db,
                         segments=segments, sample_size=sample_size, show_pii=show_pii)

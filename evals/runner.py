@@ -130,25 +130,12 @@ def timed_translate(translator, request: str, **kwargs) -> tuple[Translation, fl
 # ---- translators ----------------------------------------------------------------------------------------
 
 def make_translator(provider: str, model: str | None, prompt: str) -> Translator:
-    if provider == "offline":
-        from assistant.offline import OfflineTranslator
+    from assistant.pipeline import make_translator as pipeline_translator
 
-        return OfflineTranslator()
-    if provider == "openai":
-        from assistant.config import ConfigError, ModelConfig, load_model_config
-        from assistant.llm import ModelTranslator
-
-        try:
-            config = load_model_config()
-        except ConfigError as err:
-            raise RunError(str(err)) from None
-        if config is None:
-            if not model:
-                raise RunError("the openai provider needs a model: pass --model or set SEGMENT_MODEL / OPENAI_API_KEY")
-            config = ModelConfig(model=model)
-        config = config.model_copy(update={"prompt": prompt, **({"model": model} if model else {})})
-        return ModelTranslator(config)
-    raise RunError(f"unknown provider {provider!r}; choose offline or openai")
+    try:
+        return pipeline_translator(provider, model, prompt)
+    except ValueError as err:
+        raise RunError(str(err)) from None
 
 
 # ---- running --------------------------------------------------------------------------------------------

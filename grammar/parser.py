@@ -26,7 +26,7 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
 
 
 def _span(meta) -> A.Span | None:
@@ -258,7 +258,7 @@ class _ToAst(Transformer):
 # Readable names for the grammar's terminals, for "expected ..." messages.
 _TOKEN_NAMES = {
     "NAME": "a name", "STRING": 'a quoted text like "DE"', "NUMBER": "a whole number",
-    "SIGNED_NUMBER": "a number", "DATE": "a date like 2026-01-01", "LPAR": "'('", "RPAR": "')'",
+    "LONG_NUMBER": "a number", "NEGATIVE_NUMBER": "a number", "DECIMAL": "a number", "DATE": "a date like 2026-01-01", "LPAR": "'('", "RPAR": "')'",
     "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "$END": "the end of the definition",
 }
 

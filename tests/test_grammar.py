@@ -256,3 +256,16 @@ def test_error_renders_the_line_and_a_caret():
 def test_empty_definition():
     diag = _error("  \n ")
     assert (diag.code, diag.message, diag.line) == ("empty", "the definition is empty", None)
+
+
+@pytest.mark.parametrize("text, column, word", [
+    ("amount > 1 order = 2", 12, "order"),          # not `amount > 1 or der = 2`
+    ('plan = "pro" andy = 1', 14, "andy"),          # not `plan = "pro" and y = 1`
+    ("did x in last 3 daysx", 17, "daysx"),
+])
+def test_keywords_never_split_a_longer_name(text, column, word):
+    with pytest.raises(SegmentError) as err:
+        parse(text)
+    d = err.value.diagnostics[0]
+    assert (d.line, d.column) == (1, column)
+    assert d.message.startswith(f"unexpected {word!r}")
