@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from typer.exceptions import TyperException
 from rich.console import Console
 from rich.highlighter import RegexHighlighter
 from rich.panel import Panel
@@ -546,11 +547,12 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as err:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(err, click.ClickException):
+    except TyperException as err:  # usage errors: an unknown option, a missing argument
+        if as_json:
+            _emit_json({"error": {"code": "usage", "message": err.format_message(), "diagnostics": []}})
+        else:
             err.show()
-            sys.exit(err.exit_code)
+        sys.exit(err.exit_code)
+    except Exception as err:  # anything unexpected: still a message, never a traceback
         _report(CliError("internal", f"internal error: {type(err).__name__}: {err} (please report this)"), as_json)
         sys.exit(70)
