@@ -12,7 +12,7 @@ from grammar.catalog import Catalog
 from grammar.format import window_text as format_window
 from grammar.parser import parse
 
-from .lexicon import PURCHASE_WORDS, Item
+from .lexicon import PURCHASE_WORDS, Item, consent_subject
 
 HEADS = {"event", "trait", "value", "consent", "segment", "template", "segment_name", "rank", "agg"}
 PEOPLE = {"people", "customers", "users", "contacts", "members", "accounts", "clients", "shoppers", "buyers"}
@@ -98,6 +98,8 @@ class Builder:
                 it.used = True
         live = [it for it in items if not it.used]
         live = self._merge_value_lists(live)
+        self._share_consent(live)
+        self._measured_properties(live)
         self._absorb_nouns(live)
         live = [it for it in live if not it.used]
         clauses = self._split(live)
@@ -131,6 +133,32 @@ class Builder:
                 continue
             if it.kind == "event" and not it.get("noun"):
                 verb = it
+
+    def _share_consent(self, items: list[Item]) -> None:
+        """'email or SMS consent', 'opted in to email and sms': a bare subject joined to a consent phrase
+        by and/or is the consent of that subject too."""
+        subjects = {consent_subject(t): t for t, spec in self.catalog.traits.items()
+                    if spec.type == "boolean" and consent_subject(t)}
+        for i in range(len(items) - 2):
+            trio = items[i:i + 3]
+            if trio[1].kind != "conj" or trio[1]["op"] not in ("and", "or"):
+                continue
+            for bare, consent in ((trio[0], trio[2]), (trio[2], trio[0])):
+                trait = subjects.get(bare.words.lower())
+                if consent.kind == "consent" and trait and bare.kind != "consent" and trait != consent["trait"]:
+                    bare.kind, bare.args = "consent", {"trait": trait, "value": consent["value"]}
+
+    def _measured_properties(self, items: list[Item]) -> None:
+        """'average price', 'different features': after an aggregate word a word is the property measured
+        (not a value that shares it). '3 or more product categories': a number before a plural text
+        property counts its distinct values."""
+        for prev, it in zip(items, items[1:]):
+            prop = next((a for a in it.get("alternatives", []) if a.kind == "prop"), None)
+            if prev.kind == "agg" and it.kind == "value" and prop is not None:
+                it.kind, it.args = "prop", dict(prop.args)
+            elif (prev.kind in ("cmp", "num", "range") and it.kind == "prop" and it.words.lower().endswith("s")
+                  and self.catalog.properties[it["prop"]].type == "string"):
+                it.kind, it.args = "agg", {"func": "count_distinct", "prop": it["prop"]}
 
     @staticmethod
     def _noun_events(it: Item) -> list[str]:
@@ -219,7 +247,26 @@ class Builder:
                 out.append((op, clause))
         if out and not out[0][1] and len(out) > 1 and out[1][0] != "except":
             out = out[1:]
-        return out
+        return self._hoist_lead(out)
+
+    @staticmethod
+    def _hoist_lead(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item]]]:
+        """'free plan users who opened the app or used a feature': traits before the first event of an
+        or-list of events describe the people of every alternative, so they are AND-ed with the whole list
+        (clause op 'lead')."""
+        def is_trait(it: Item) -> bool:
+            return it.kind in ("trait", "consent") or (it.kind == "value" and it["trait"])
+
+        if len(clauses) < 2 or clauses[1][0] != "or":
+            return clauses
+        first = clauses[0][1]
+        event = next((k for k, it in enumerate(first) if it.kind == "event"), None)
+        run = [c for op, c in clauses[1:] if op == "or"]
+        if not event or not any(is_trait(it) for it in first[:event]) or any(
+                it.kind not in ("trait", "consent", "value", "stop") for it in first[:event]) or any(
+                is_trait(it) for c in run for it in c):
+            return clauses
+        return [("lead", first[:event]), ("and", first[event:])] + clauses[1:]
 
     @staticmethod
     def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | None:
@@ -248,7 +295,9 @@ class Builder:
         if any(it.kind == "used_to" for it in prev) and ("stopped" in kinds or "neg" in kinds):
             return True
         first = clause[0]
-        prev_positive_event = any(it.kind == "event" for it in prev) and not any(it.kind == "neg" for it in prev)
+        # "added to cart and didn't buy" is a sequence; "viewed pricing twice and didn't buy" is not
+        prev_positive_event = any(it.kind == "event" for it in prev) and not any(
+            it.kind in ("neg", "count") for it in prev)
         if (first.kind == "neg" and prev_positive_event and kinds.count("event") == 1
                 and (first.get("past") or first.get("without") or "then_tail" in kinds or "within" in kinds)
                 and "window" not in kinds and "same_window" not in kinds and "count" not in kinds):
@@ -287,7 +336,11 @@ class Builder:
         excluded: list[A.Condition] = []
         in_except = False
         negated_run: list[A.Condition] = []
+        leads: list[A.Condition] = []
         for op, clause, negated in self._distribute(clauses):
+            if op == "lead":
+                leads += [c for c in [self._clause(clause)] if c is not None]
+                continue
             if op == "except":
                 in_except = True
             cond = self._clause(clause) if clause else None
@@ -313,7 +366,7 @@ class Builder:
                 terms.append([])
             terms[-1].append(cond)
         ors = [conjoin(A.And, t) for t in terms if t]
-        parts = [conjoin(A.Or, ors)] if ors else []
+        parts = leads + ([conjoin(A.Or, ors)] if ors else [])
         parts += [negate(c) for c in excluded]
         return conjoin(A.And, parts)
 
@@ -648,10 +701,12 @@ class Builder:
             if not cmps:
                 continue
             cmp = min(cmps, key=lambda c: abs(items.index(c) - idx))
-            prop_item = next((it for it in items[idx + 1:idx + 3] if it.kind == "prop" and not it.used), None)
+            measurable = ("string", "number") if agg["func"] == "count_distinct" else ("number",)
+            prop_item = next((it for it in items[idx + 1:idx + 3] if it.kind == "prop" and not it.used
+                              and self.catalog.properties[it["prop"]].type in measurable), None)
             ev_item = next((it for it in items if it.kind == "event" and not it.used), None)
             event = self.pick_event(ev_item, items) if ev_item else None
-            prop = prop_item["prop"] if prop_item else None
+            prop = prop_item["prop"] if prop_item else agg.get("prop")
             if event is None:
                 event = self.purchase_event(self.events_with(prop) if prop else None)
             if prop is None:

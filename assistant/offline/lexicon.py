@@ -12,7 +12,7 @@ from typing import Any, Callable
 from grammar import ast as A
 from grammar.catalog import Catalog
 
-from .text import COUNTRIES, STOP_WORDS, UNITS, Token, lemmas
+from .text import CATEGORY_WORDS, COUNTRIES, FLAG_OPPOSITES, STOP_WORDS, UNITS, Token, lemmas
 
 
 @dataclass
@@ -53,6 +53,8 @@ AGO = "ago|back|earlier"
 PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     # relative windows
     ("in|within|during|over|for|from last|past N UNIT", "window", lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    # bare "last year" is the calendar year before (listed before "last UNIT", which it ties with)
+    ("last_year|previous_year", "window", lambda: _win(None, calendar="last_year")),
     ("last|past N UNIT", "window", lambda n, u: _win(A.InLast(amount=n, unit=u))),
     ("in|within|during|over|for last|past UNIT", "window", lambda u: _win(A.InLast(amount=1, unit=u))),
     ("last|past UNIT", "window", lambda u: _win(A.InLast(amount=1, unit=u))),
@@ -63,10 +65,10 @@ PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     ("N UNIT", "window", lambda n, u: _win(A.InLast(amount=n, unit=u), bare=True)),  # terse: "shoe buyers 30d"
     ("coming_up|upcoming this_week|next_week", "window", lambda: _win(A.InNext(amount=7, unit="day"))),
     ("in|during|within that|this|same time|period|window", "same_window", lambda: {}),
+    ("since_then|since_that_time", "same_window", lambda: {}),
     ("this week", "window", lambda: _win(A.InLast(amount=7, unit="day"), "'this week' read as the last 7 days")),
     ("this month", "window", lambda: _win(None, calendar="this_month")),
-    ("this year|so_far_this_year|year_to_date|ytd", "window", lambda: _win(None, calendar="this_year")),
-    ("last year|previous year", "window", lambda: _win(None, calendar="last_year")),
+    ("this_year|so_far_this_year|year_to_date|ytd", "window", lambda: _win(None, calendar="this_year")),
     ("today", "window", lambda: _win(A.InLast(amount=1, unit="day"), "'today' read as the last 1 day")),
     ("yesterday", "window", lambda: _win(A.InLast(amount=1, unit="day"), "'yesterday' read as the last 1 day")),
     ("recently|lately|recent", "window", lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
@@ -76,7 +78,7 @@ PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     ("N or_more UNIT " + AGO, "window", lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("N UNIT " + AGO, "window", lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u),
                                                  f"'{n} {u}s ago' read as more than {n} {u}s ago")),
-    ("less_than|under|within N UNIT " + AGO, "window", lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    ("less_than|under|within|< N UNIT " + AGO, "window", lambda n, u: _win(A.InLast(amount=n, unit=u))),
     ("between|from N and|to N UNIT " + AGO, "window",
      lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
     ("before|prior_to|until DATE", "window", lambda d: _win(A.Before(at=d))),
@@ -90,12 +92,12 @@ PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
      "gap", lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after_not|after_no", "gap_not", lambda: {}),
-    ("ever|at_any_time|at_some_point|all_time", "ever", lambda: {}),
+    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time", "ever", lambda: {}),
     # counts (with "times")
     ("at_least|minimum|min N time|times", "count", lambda n: _count("at_least", n)),
     ("N + time|times", "count", lambda n: _count("at_least", n)),
     ("N or_more time|times", "count", lambda n: _count("at_least", n)),
-    ("more_than|more_then|over N time|times", "count", lambda n: _count("at_least", n + 1)),
+    ("more_than|over N time|times", "count", lambda n: _count("at_least", n + 1)),
     ("N to N time|times", "count", lambda a, b: _count("between", min(a, b), max(a, b))),
     ("fewer_than|less_than N time|times", "count", lambda n: _count("at_most", max(n - 1, 0))),
     ("at_most|no_more_than|up_to|max|maximum N time|times", "count", lambda n: _count("at_most", n)),
@@ -113,13 +115,14 @@ PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     # comparisons of numbers (counts of events before an event noun, property values, aggregates)
     ("at_least|minimum|min|no_less_than|>= X", "cmp", lambda x: {"op": ">=", "value": x}),
     ("X or_more|+|and_up|or_higher|plus|or_above", "cmp", lambda x: {"op": ">=", "value": x}),
-    ("more_than|more_then|over|above|greater_than|exceeding|exceeds|exceeded|higher_than|bigger_than|> X", "cmp",
+    ("more_than|over|above|greater_than|exceeding|exceeds|exceeded|higher_than|bigger_than|> X", "cmp",
      lambda x: {"op": ">", "value": x}),
     ("at_most|no_more_than|up_to|maximum|max|<= X", "cmp", lambda x: {"op": "<=", "value": x}),
     ("X or_less|or_fewer|or_lower|or_below", "cmp", lambda x: {"op": "<=", "value": x}),
     ("less_than|under|below|fewer_than|lower_than|smaller_than|< X", "cmp", lambda x: {"op": "<", "value": x}),
     ("exactly|equal_to|equals|= X", "cmp", lambda x: {"op": "=", "value": x}),
     ("between|from X and|to X", "range", lambda a, b: {"low": min(a, b), "high": max(a, b)}),
+    ("X to X", "range", lambda a, b: {"low": min(a, b), "high": max(a, b)}),
     ("X", "num", lambda x: {"value": x}),
     # text matching
     ("containing|contains|contain|including|includes|include|mentioning|mentions STR", "text",
@@ -144,11 +147,12 @@ PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     ("and|as_well_as|plus|&", "conj", lambda: {"op": "and"}),
     ("but|yet|while|although|though", "conj", lambda: {"op": "but"}),
     ("or|nor|and/or", "conj", lambda: {"op": "or"}),
+    ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", "conj", lambda: {"op": "or"}),  # a union
     (",", "conj", lambda: {"op": ","}),
     ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for", "conj",
      lambda: {"op": "except"}),
     ("then|and_then|followed_by|later|and_later|subsequently|and_after_that", "then", lambda: {}),
-    ("after_it|after_that|afterwards|after_this", "then_tail", lambda: {}),
+    ("after_it|after_that|afterwards|after_this|since", "then_tail", lambda: {}),  # "... and no order since"
     # first / last
     ("last|latest|most_recent|final|newest", "which", lambda: {"which": "last"}),
     ("first|earliest|initial|first_ever|very_first", "which", lambda: {"which": "first"}),
@@ -271,6 +275,7 @@ class Phrase:
     args: dict[str, Any]
     exact: bool = False  # compare words as written (values, countries), not by word form
     priority: int = 0
+    capitals: bool = False  # only when written in capitals: country codes ("DE", "IN") are also English words
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -288,6 +293,13 @@ def _country_trait(catalog: Catalog) -> tuple[str, bool] | None:
         if "country" in name or "country" in (s.lower() for s in spec.synonyms):
             return name, False
     return None
+
+
+def consent_subject(trait: str) -> str | None:
+    """What a consent-like boolean trait is about: email_consent -> 'email', sms_opt_in -> 'sms'."""
+    parts = trait.split("_")
+    subject = [p for p in parts if p not in ("consent", "opt", "in", "optin", "permission", "is", "has")]
+    return " ".join(subject) if subject and subject != parts else None
 
 
 # Short English words that happen to equal a catalog value or name ("IN" for India): never a phrase alone.
@@ -314,9 +326,10 @@ class Lexicon:
             for w in alt} | STOP_WORDS | set(UNITS)
         self.vocab_lemmas = set().union(*(lemmas(w) for w in self.vocabulary))
 
-    def add(self, words: tuple[str, ...], kind: str, args: dict, exact: bool = False, priority: int = 0) -> None:
-        if words and not (len(words) == 1 and (words[0] in STOP_WORDS or words[0] in _COMMON)):
-            self.phrases.append(Phrase(words, kind, args, exact, priority))
+    def add(self, words: tuple[str, ...], kind: str, args: dict, exact: bool = False, priority: int = 0,
+            capitals: bool = False) -> None:
+        if words and (capitals or not (len(words) == 1 and (words[0] in STOP_WORDS or words[0] in _COMMON))):
+            self.phrases.append(Phrase(words, kind, args, exact, priority, capitals))
 
     def _events(self) -> None:
         for name, spec in self.catalog.events.items():
@@ -361,18 +374,20 @@ class Lexicon:
                     self.add(_words(country_name), "value",
                              {"field": name, "trait": True, "value": value, "country": country_name},
                              exact=True, priority=2)
+                if code in known:
+                    self.add((code.lower(),), "value", {"field": name, "trait": True, "value": known[code]},
+                             exact=True, priority=2, capitals=True)
 
     def _consent(self, name: str, synonyms: list[str]) -> None:
         """Boolean traits like email_consent / sms_opt_in: 'opted in to email', 'agreed to sms' ..."""
-        subject = [p for p in name.split("_") if p not in ("consent", "opt", "in", "optin", "permission", "is", "has")]
-        if not subject or subject == name.split("_"):
+        s = consent_subject(name)
+        if s is None:
             return
-        s = " ".join(subject)
         true = [f"opted in to {s}", f"opted into {s}", f"opt in to {s}", f"{s} opt in", f"{s} opted in",
                 f"consented to {s}", f"agreed to {s}", f"agreed to receive {s}", f"agreed to receive marketing {s}",
                 f"given {s} consent", f"gave {s} consent", f"{s} consent", f"can receive {s}",
                 f"can receive marketing {s}", f"{s} marketing consent", f"accept {s}", f"subscribed to {s}",
-                f"{s} permission"]
+                f"{s} permission", f"{s} ok", f"{s} okay", f"{s} allowed"]
         false = [f"opted out of {s}", f"opted out from {s}", f"no {s} consent", f"declined {s}"]
         for text in true:
             self.add(_words(text), "consent", {"trait": name, "value": True}, priority=4)
@@ -392,6 +407,14 @@ class Lexicon:
                 self.add(words, "value", args, priority=2)
                 if words and words[-1].isdigit() and len(words) > 1:  # "Black Friday 2025" -> "black friday"
                     self.add(words[:-1], "value", args, priority=2)
+                for word in CATEGORY_WORDS.get(value.lower(), []):
+                    self.add(_words(word), "value", args, priority=2)
+            if spec.type == "boolean":
+                for stem, phrases in FLAG_OPPOSITES.items():
+                    if any(stem in w for w in (name, *spec.synonyms)):
+                        for text in phrases:
+                            self.add(_words(text), "value", {"field": name, "trait": False, "value": False},
+                                     priority=2)
 
     def known(self, tok: Token) -> bool:
         return tok.kind != "word" or bool(tok.lemmas & self.vocab_lemmas)
@@ -402,18 +425,28 @@ def _phrase_len(phrase: Phrase, tokens: list[Token], i: int) -> tuple[int, bool]
     n = len(phrase.words)
     if i + n > len(tokens):
         return 0, False
+    if phrase.capitals and not _capital_code(tokens, i):
+        return 0, False
     exact = True
     for word, tok in zip(phrase.words, tokens[i:i + n]):
         if tok.kind not in ("word", "num"):
             return 0, False
         if tok.text != word and not (tok.kind == "num" and tok.orig.lower() == word):  # "one" of "one-time"
             exact = False
-            if phrase.exact or tok.kind == "num" or not (lemmas(word) & tok.lemmas):
+            if phrase.exact or tok.kind == "num" or tok.text in STOP_WORDS or not (lemmas(word) & tok.lemmas):
                 return 0, False
             # names of saved segments are names, not verbs: "buyers" matches "buyer", never "bought"
             if phrase.kind in ("segment", "template") and tok.text.rstrip("s") != word.rstrip("s"):
                 return 0, False
     return n, exact
+
+
+def _capital_code(tokens: list[Token], i: int) -> bool:
+    """A short code in capitals among words that are not ('DE contacts'), so not a shouted word."""
+    def shouted(j: int) -> bool:
+        return 0 <= j < len(tokens) and tokens[j].kind == "word" and len(tokens[j].orig) > 2 \
+            and tokens[j].orig.isupper()
+    return tokens[i].orig.isupper() and not shouted(i - 1) and not shouted(i + 1)
 
 
 def lex(tokens: list[Token], lexicon: Lexicon) -> list[Item]:

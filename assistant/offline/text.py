@@ -3,6 +3,7 @@ generic English it needs (number words, word forms, country names). Nothing here
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 
@@ -17,9 +18,10 @@ STOP_WORDS = {
     "who", "whom", "whose", "which", "that", "those", "these", "them", "they", "their", "there", "this",
     "have", "has", "had", "having", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did",
     "show", "me", "find", "get", "give", "list", "all", "any", "some", "i", "want", "need", "please", "segment",
+    "target", "targeting",
     "of", "to", "from", "in", "on", "at", "by", "with", "for", "as", "into", "via", "through", "what", "where",
     "also", "still", "already", "just", "only", "ones", "who've", "it", "its", "something", "anything", "thing",
-    "things", "own", "both", "either", "so", "far", "up", "out", "currently", "now",
+    "things", "item", "items", "own", "both", "either", "so", "far", "up", "out", "currently", "now",
     "single", "actually", "marketing", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
 }
 
@@ -100,11 +102,14 @@ _TOKEN = re.compile(r"""
 _CONTRACTIONS = [
     (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"n't\b", " not"),
     (r"'ve\b", " have"), (r"'re\b", " are"), (r"'ll\b", " will"), (r"'d\b", " would"), (r"\bwho's\b", "who is"),
+    # typed without the apostrophe ("havent", "didnt")
+    (r"\b(have|has|had|did|do|does|is|are|was|were)nt\b", r"\1 not"), (r"\bdont\b", "do not"),
 ]
 
 
 def _expand_dates(text: str) -> str:
-    """'January 1, 2026' / '1 January 2026' -> 2026-01-01, so every date reaches the lexer in one form."""
+    """'January 1, 2026' / '1 January 2026' -> 2026-01-01, so every date reaches the lexer in one form;
+    a whole month ('October 2026') or half year ('first half of 2026') -> 'between DATE and DATE'."""
     month = "|".join(_MONTHS)
 
     def md(m: re.Match) -> str:
@@ -113,8 +118,29 @@ def _expand_dates(text: str) -> str:
     def dm(m: re.Match) -> str:
         return f"{int(m.group(3)):04d}-{_MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
 
-    text = re.sub(rf"\b({month})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", md, text, flags=re.I)
-    return re.sub(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({month}),?\s+(\d{{4}})\b", dm, text, flags=re.I)
+    def shared_year(m: re.Match) -> str:  # "January 1 and March 31, 2026": the year belongs to both
+        return f"{m.group(1)} {m.group(2)}, {m.group(6)} {m.group(3)} {m.group(4)} {m.group(5)}, {m.group(6)}"
+
+    def whole_month(m: re.Match) -> str:
+        year, number = int(m.group(2)), _MONTHS[m.group(1).lower()]
+        return f"between {_day(year, number, 1)} and {_day(year, number, calendar.monthrange(year, number)[1])}"
+
+    def half(m: re.Match) -> str:
+        year = int(m.group(2))
+        first = m.group(1).lower() == "first"
+        return f"between {year}-{'01-01' if first else '07-01'} and {year}-{'06-30' if first else '12-31'}"
+
+    day = r"(\d{1,2})(?:st|nd|rd|th)?"
+    text = re.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
+                  shared_year, text, flags=re.I)
+    text = re.sub(rf"\b({month})\s+{day},?\s+(\d{{4}})\b", md, text, flags=re.I)
+    text = re.sub(rf"\b{day}\s+({month}),?\s+(\d{{4}})\b", dm, text, flags=re.I)
+    text = re.sub(rf"\b({month}),?\s+(\d{{4}})\b", whole_month, text, flags=re.I)  # "October 2026"
+    return re.sub(r"\b(first|second) half of (\d{4})\b", half, text, flags=re.I)
+
+
+def _day(year: int, month: int, day: int) -> str:
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def normalise(text: str) -> str:
@@ -126,11 +152,16 @@ def normalise(text: str) -> str:
     text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)                    # 1,000 -> 1000
     text = re.sub(r"(?<![\d-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2", text)  # 2-5 -> 2 to 5
     text = re.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ", text)            # one-time -> one time
+    text = re.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", text, flags=re.I)
+    text = re.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", text, flags=re.I)  # terse counts: 3x+ -> 3+ times
+    text = re.sub(r"\b(\d+)\s*x\b", r"\1 times", text, flags=re.I)
+    text = re.sub(r"\b([A-Z]{2})/(?=[A-Z]{2}\b)", r"\1 or ", text)     # code lists: JP/IN/BR
     return text
 
 
 def tokenize(text: str) -> list[Token]:
-    """Normalised tokens; articles dropped ('a'/'an' before a unit becomes the number 1)."""
+    """Normalised tokens; articles and 'both' / 'either' dropped ('a'/'an' before a unit becomes the
+    number 1)."""
     raw: list[Token] = []
     for m in _TOKEN.finditer(normalise(text)):
         kind = m.lastgroup or "word"
@@ -157,6 +188,8 @@ def tokenize(text: str) -> list[Token]:
     for i, tok in enumerate(raw):
         if tok.kind == "word" and tok.text == "us" and tok.orig != "US" and not (i and raw[i - 1].text == "the"):
             tok.text = "we"  # the pronoun ("bought from us"), not the country
+        if tok.kind == "word" and tok.text in ("both", "either") and not (tokens and tokens[-1].text == "not"):
+            continue  # "both email and SMS", "either A or B": the connective says it ("not both" does not)
         if tok.kind == "word" and tok.text in ARTICLES:
             nxt = raw[i + 1] if i + 1 < len(raw) else None
             if tok.text != "the" and nxt is not None and nxt.kind == "word" and nxt.text in UNITS and len(nxt.text) > 2:
@@ -184,4 +217,22 @@ COUNTRIES = {
     "CN": ["china", "chinese"], "KR": ["south korea", "korea", "korean"], "NZ": ["new zealand"],
     "AR": ["argentina"], "ZA": ["south africa"], "SG": ["singapore"], "GR": ["greece", "greek"],
     "CZ": ["czechia", "czech republic"], "TR": ["turkey", "turkish"], "IL": ["israel"],
+}
+
+
+# Everyday words for common product categories -> the category name a catalog is likely to use. Mapped
+# onto a catalog's values at lexicon time (only values the catalog has), like COUNTRIES.
+CATEGORY_WORDS = {
+    "shoes": ["sneakers", "trainers", "boots", "footwear", "sandals"],
+    "apparel": ["clothes", "clothing", "fashion", "garments"],
+    "accessories": ["jewelry", "jewellery", "bags", "handbags", "watches", "belts"],
+    "electronics": ["gadgets", "tech", "devices"],
+    "home": ["furniture", "homeware", "home decor", "decor", "kitchenware"],
+    "beauty": ["cosmetics", "makeup", "skincare", "fragrance", "perfume"],
+    "flowers": ["bouquets", "floral"],
+}
+
+# Phrases meaning a yes/no flag is false, by a word of the flag's name: "at full price" = not discounted.
+FLAG_OPPOSITES = {
+    "discount": ["full price", "regular price", "undiscounted", "non discounted", "not discounted"],
 }

@@ -34,6 +34,7 @@ _UNSAFE = [
     r"\binsert\s+into\b", r"\bupdate\s+\w+\s+set\b", r"\balter\s+table\b", r"\bselect\s+(\*|\w+)\s+from\b",
     r"\bunion\s+select\b", r";\s*--", r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|rules|prompt)\b",
     r"\bsystem\s+prompt\b", r"\byou\s+are\s+now\b", r"\bjailbreak\b", r"\bgrant\s+all\b",
+    r"\b(list|show|give|tell|reveal|print|dump|share)\b.{0,40}\b(api\s+keys?|passwords|credentials|secrets)\b",
 ]
 
 _RESET = re.compile(r"^\s*(start over|start again|reset|new segment|scratch that|from scratch)\b[\s,.:;!-]*", re.I)
@@ -46,8 +47,15 @@ _WIDEN = re.compile(r"^\s*(also include|include|add|plus|or|as well as|also add|
 _EXCLUDE = re.compile(r"^\s*(exclude|except|excluding|but not|without|minus|leave out|remove people|"
                       r"remove anyone|remove those|drop people|drop anyone|not)\b[\s,]*", re.I)
 _REMOVE = re.compile(r"^\s*(remove|drop|delete|forget|lose|get rid of|take out)\b(?P<rest>.*)$", re.I)
-_CHANGE = re.compile(r"^\s*(actually\s+)?(make (it|that)|change (it|that) to|change to|set (it|that) to|use|"
-                     r"change it|instead)\b(?P<rest>.*)$", re.I)
+_CHANGE = re.compile(r"^\s*(actually\s*,|(actually\s+)?(make (it|that)|change (it|that) to|change to|set (it|that) to|"
+                     r"use|change it|switch (it |that )?to|instead)\b)(?P<rest>.*)$", re.I)
+# A lead-in before the audience: "For our win-back campaign I need ...", "VIPs: the top 10% ...",
+# "Our promo should go to people who ...". The lead-in is dropped (and said) when it names the segment
+# being defined or the purpose of the list; otherwise it is read like the rest.
+_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
+                      r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
+_PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "blast", "retargeting", "outreach",
+            "audience", "mailing", "initiative", "sendout"}
 _REPLACE = re.compile(r"\bchange\s+(?P<old>\d+)(\s+\w+)?\s+to\s+(?P<new>\d+)\b", re.I)
 
 
@@ -143,8 +151,7 @@ class OfflineTranslator:
             return self._edit_numbers(base, ctx, old=int(m["old"]), new_amount=int(m["new"]))
         m = _CHANGE.match(text)
         if m or re.search(r"\binstead\b", text, re.I):
-            return self._change(base, (m["rest"] if m else re.sub(r"\binstead\b", "", text, flags=re.I)),
-                                ctx)
+            return self._change(base, re.sub(r"\binstead\b", "", m["rest"] if m else text, flags=re.I), ctx)
         m = _REMOVE.match(text)
         if m and not _EXCLUDE.match(text):
             return self._remove(base, m["rest"], ctx)
@@ -204,7 +211,9 @@ class OfflineTranslator:
         parts = base.conditions if isinstance(base, A.And) else [base]
         kept = [p for p in parts if not ({n.trait for n in A.walk(p) if isinstance(n, (A.TraitCondition, A.TraitTime))}
                                          & fields)]
-        if fields and len(kept) < len(parts):
+        if not fields:  # "switch to an average order value above 80": replaces the condition of its kind
+            kept = [p for p in parts if type(p) is not type(node)]
+        if len(kept) < len(parts):
             return self._finish(conjoin(A.And, kept + [node]) if kept else node, session, ctx)
         return self._finish(self._narrow(base, node), session, ctx)
 
@@ -356,7 +365,22 @@ class _Session:
         return self.items
 
     def read(self, text: str) -> A.Condition | None:
-        return self.builder.build(self.lex(text))
+        return self.builder.build(self.lex(self._drop_lead_in(text)))
+
+    def _drop_lead_in(self, text: str) -> str:
+        m = _LEAD_IN.match(text)
+        if not m:
+            return text
+        lead = m["lead"].strip()
+        items = lex(tokenize(lead), self.lexicon)
+        if items and all(it.kind in ("segment", "template", "stop") for it in items) and \
+                any(it.kind != "stop" for it in items):
+            self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
+        elif {t.text for t in tokenize(m.group())} & _PURPOSE:
+            self.builder.assume(f"'{lead}' read as the purpose of the list, not a condition")
+        else:
+            return text
+        return text[m.end():]
 
     def _spellcheck(self, tokens: list[Token]) -> list[Token]:
         """Unknown words close to a known one ('purchsed') are read as it, and said so."""
