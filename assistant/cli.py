@@ -24,7 +24,7 @@ from assistant.preview import Database, PreviewError
 from evals.cli import evals_app
 from grammar import ast as A
 from grammar.catalog import Catalog, CatalogError, load_catalog
-from grammar.errors import Diagnostic, SegmentError
+from grammar.errors import Diagnostic, SegmentError, validation_problems
 
 app = typer.Typer(help="Natural-language segment assistant: English -> checked segment DSL -> SQL -> preview.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -228,8 +228,7 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
         try:
             node = A.condition_from_json(text)
         except ValidationError as err:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()[:5])
-            raise CliError("invalid_json", f"not a valid segment tree: {problems}") from None
+            raise CliError("invalid_json", f"not a valid segment tree: {validation_problems(err, 5)}") from None
     else:
         try:
             node = parse(text)

@@ -28,8 +28,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from grammar.errors import read_yaml
 
 Mode = Literal["grammar", "json", "text", "llguidance"]
 MODES: tuple[str, ...] = ("grammar", "json", "text", "llguidance")
@@ -68,12 +69,7 @@ _FIELD_SOURCE = {field: env for env, field in _ENV.items()}
 
 
 def _read_file(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    data = read_yaml(path, ConfigError, "config")
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("model", {}), dict):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grammar.errors import read_yaml
 
 SUITES_DIR = Path(__file__).with_name("suites")
 
@@ -115,10 +116,7 @@ def resolve_suite_path(name: str | Path) -> Path:
 
 def load_suite(name: str | Path) -> Suite:
     path = resolve_suite_path(name)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise SuiteError(f"{path}: not valid YAML: {err}") from None
+    data = read_yaml(path, SuiteError, "suite")
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: a suite is a YAML mapping with `suite` and `cases`")
     try:

@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from grammar.errors import read_yaml, validation_problems
+
 ValueType = Literal["string", "number", "boolean", "timestamp", "date"]
 DEMO_CATALOG_PATH = Path(__file__).with_name("catalogs") / "demo.yaml"
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
@@ -181,16 +183,10 @@ def _demo_catalog() -> Catalog:
 
 
 def _load(path: Path) -> Catalog:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise CatalogError(f"catalog file not found: {path}") from None
-    except yaml.YAMLError as err:
-        raise CatalogError(f"{path}: not valid YAML: {err}") from None
+    data = read_yaml(path, CatalogError, "catalog")
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: a catalog is a YAML mapping with traits, events and properties")
     try:
         return Catalog.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
-        raise CatalogError(f"{path}: {problems}") from None
+        raise CatalogError(f"{path}: {validation_problems(err)}") from None

@@ -49,3 +49,21 @@ class SegmentError(Exception):
         self.diagnostics = diagnostics
         self.source = source
         super().__init__("\n".join(d.render(source) for d in diagnostics))
+
+
+def validation_problems(err, limit: int | None = None) -> str:
+    """A pydantic ValidationError as 'where: what; where: what' (dotted field paths)."""
+    errors = err.errors()[:limit]
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+
+
+def read_yaml(path, error: type[Exception], what: str):
+    """The parsed YAML of a file; `error` with the path and the reason when it is missing or not YAML."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {path}") from None
+    except yaml.YAMLError as err:
+        raise error(f"{path}: not valid YAML: {err}") from None
