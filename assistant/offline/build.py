@@ -407,6 +407,14 @@ class Builder:
                 return None
         return None
 
+    def negated_if_preceded(self, node: A.Condition, items: list[Item], idx: int) -> A.Condition:
+        """'not X', "aren't X": an unused negation before items[idx] negates its condition (and is used)."""
+        neg = self.neg_before(items, idx)
+        if neg is None:
+            return node
+        self.use(neg)
+        return negate(node)
+
     def window_near(self, items: list[Item], idx: int, kinds=("window",)) -> Item | None:
         """The window after items[idx] up to the next subject, else the one just before it."""
         for it in items[idx + 1:]:
@@ -552,11 +560,7 @@ class Builder:
                 node = A.SegmentRef(name=name)
                 if it.kind == "segment":
                     self.assume(f"'{it.words}' read as the saved segment {name}")
-            neg = self.neg_before(items, idx)
-            if neg:
-                self.use(neg)
-                node = negate(node)
-            out.append((it.start, node))
+            out.append((it.start, self.negated_if_preceded(node, items, idx)))
         return out
 
     def measure(self, items: list[Item], start: int) -> tuple[A.Measure | None, int]:
@@ -858,11 +862,7 @@ class Builder:
             node = self._trait(it, items, idx)
             if node is None:
                 continue
-            neg = self.neg_before(items, idx)
-            if neg:
-                self.use(neg)
-                node = negate(node)
-            out.append((it.start, node))
+            out.append((it.start, self.negated_if_preceded(node, items, idx)))
         return out
 
     def _trait(self, it: Item, items: list[Item], idx: int) -> A.Condition | None:
@@ -946,11 +946,7 @@ class Builder:
             extra = self.filters(event, items, idx, before=False)
             where = filter_and([cond] + ([extra.where] if extra.where else []))
             self.assume(f"'{it.words}' read as {event} where {it['field']} is {v}")
-            neg = self.neg_before(items, idx)
             window = self.window_of(self.window_near(items, idx))
-            node: A.Condition = A.Did(event=A.EventRef(name=event, where=where), window=window)
-            if neg:
-                self.use(neg)
-                node = A.Not(condition=node)
-            out.append((it.start, node))
+            node = A.Did(event=A.EventRef(name=event, where=where), window=window)
+            out.append((it.start, self.negated_if_preceded(node, items, idx)))
         return out
