@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from grammar.catalog import (Catalog, CatalogError, ContactsTable, EventsTable, EventType, Property, Trait,
-                             _check_name)
+from grammar.ast import check_name
+from grammar.catalog import Catalog, CatalogError, ContactsTable, EventsTable, EventType, Property, Trait
 
 Progress = Callable[[int, int], None]
 STEPS = 5  # schema, contact values, event columns, event values, JSON keys
@@ -226,7 +226,7 @@ def normalise(raw: str) -> str:
 
 def _valid(name: str) -> bool:
     try:
-        _check_name(name)
+        check_name(name)
     except ValueError:
         return False
     return True

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 Unit = Literal["minute", "hour", "day", "week", "month", "year"]
@@ -28,6 +28,27 @@ AggFunc = Literal["total", "average", "min", "max", "count_distinct"]
 # text the grammar reads back (the grammar bounds digits the same way).
 MAX_ABS_NUMBER = 10**12
 DECIMALS = 4
+
+# Names of events, properties and traits, as the grammar's NAME reads them; keywords are not names.
+NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+KEYWORDS = frozenset({
+    "and", "or", "not", "did", "then", "within", "in", "last", "next", "first", "top", "bottom", "by", "of", "where",
+    "is", "set", "at", "least", "most", "exactly", "between", "times", "time", "more", "than", "ago", "before",
+    "after", "on", "segment", "stopped", "restarted", "for", "count", "distinct", "total", "average", "min", "max",
+    "true", "false", "contains", "starts", "ends", "with", "anniversary", "share", "minute", "minutes", "hour",
+    "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
+})
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise ValueError(f"{name!r} is not a valid name (lower-case letters, digits and _, dots between parts)")
+    if name in KEYWORDS:
+        raise ValueError(f"{name!r} is a keyword of the segment language and cannot be a name")
+    return name
+
+
+Name = Annotated[str, AfterValidator(check_name)]
 
 LIST_OPS = ("in", "not_in")
 TEXT_OPS = ("contains", "not_contains", "starts_with", "ends_with")
@@ -189,7 +210,7 @@ class _ValueCondition(Node):
 
 class PropertyCondition(_ValueCondition):
     kind: Literal["property"] = "property"
-    property: str
+    property: Name
 
 
 class FilterAnd(Node):
@@ -213,7 +234,7 @@ Filter = Annotated[Union[PropertyCondition, FilterAnd, FilterOr, FilterNot], Fie
 class EventRef(Node):
     """An event name with optional property filters: order_completed where (amount > 50)."""
 
-    name: str
+    name: Name
     where: Filter | None = None
 
 
@@ -221,14 +242,14 @@ class EventRef(Node):
 
 class TraitCondition(_ValueCondition):
     kind: Literal["trait"] = "trait"
-    trait: str
+    trait: Name
 
 
 class TraitTime(Node):
     """A date/time trait in a window: signup_at in last 7 days."""
 
     kind: Literal["trait_time"] = "trait_time"
-    trait: str
+    trait: Name
     window: Window
 
 
@@ -236,7 +257,7 @@ class Anniversary(Node):
     """The yearly recurrence of a date trait: birthday anniversary in next 7 days."""
 
     kind: Literal["anniversary"] = "anniversary"
-    trait: str
+    trait: Name
     direction: Literal["last", "next"]
     amount: Annotated[int, Field(ge=0, lt=10**9)]
     unit: Unit
@@ -283,7 +304,7 @@ class Aggregate(Node):
 
     kind: Literal["aggregate"] = "aggregate"
     func: AggFunc
-    property: str
+    property: Name
     event: EventRef
     window: Window | None = None
     op: Cmp
@@ -345,7 +366,7 @@ class Measure(Node):
     """A per-contact number: total amount of order_completed, count of app_opened in last 30 days."""
 
     func: Literal["total", "average", "min", "max", "count_distinct", "count"]
-    property: str | None = None
+    property: Name | None = None
     event: EventRef
     window: Window | None = None
 

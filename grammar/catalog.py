@@ -5,7 +5,6 @@ names the only identifiers the compiler may emit, and feeds the model's prompt."
 from __future__ import annotations
 
 import difflib
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,28 +12,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from grammar.ast import check_name
 from grammar.errors import read_yaml, validation_problems
 
 ValueType = Literal["string", "number", "boolean", "timestamp", "date"]
 DEMO_CATALOG_PATH = Path(__file__).with_name("catalogs") / "demo.yaml"
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
-_RESERVED = {"and", "or", "not", "did", "then", "within", "in", "last", "next", "first", "top", "bottom", "by",
-             "of", "where", "is", "set", "at", "least", "most", "exactly", "between", "times", "time", "more",
-             "than", "ago", "before", "after", "on", "segment", "stopped", "restarted", "for", "count",
-             "distinct", "total", "average", "min", "max", "true", "false", "contains", "starts", "ends", "with",
-             "anniversary"}
-
-
 class CatalogError(Exception):
     pass
-
-
-def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise ValueError(f"{name!r} is not a valid name (lower-case letters, digits and _, dots between parts)")
-    if name in _RESERVED:
-        raise ValueError(f"{name!r} is a keyword of the segment language and cannot be a name")
-    return name
 
 
 class FieldSpec(BaseModel):
@@ -118,7 +102,7 @@ class Catalog(BaseModel):
     @classmethod
     def _names(cls, v: dict) -> dict:
         for name in v:
-            _check_name(name)
+            check_name(name)
         return v
 
     @model_validator(mode="after")

@@ -14,13 +14,12 @@ from typing import get_args
 from hypothesis import strategies as st
 
 from grammar import ast as A
-from grammar.catalog import _RESERVED
 
 UNITS = get_args(A.Unit)
 CMPS = get_args(A.Cmp)
 
 # A small alphabet keeps generated names readable when a test fails; dotted names are JSON paths.
-_part = st.from_regex(r"[a-z_][a-z0-9_]{0,5}", fullmatch=True).filter(lambda s: s not in _RESERVED)
+_part = st.from_regex(r"[a-z_][a-z0-9_]{0,5}", fullmatch=True).filter(lambda s: s not in A.KEYWORDS)
 names = st.one_of(_part, _part, st.builds(lambda a, b: f"{a}.{b}", _part, _part))
 
 texts = st.one_of(

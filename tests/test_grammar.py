@@ -7,6 +7,7 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from pydantic import ValidationError
 
 from grammar import ast as A
 from grammar.errors import SegmentError
@@ -269,3 +270,14 @@ def test_keywords_never_split_a_longer_name(text, column, word):
     d = err.value.diagnostics[0]
     assert (d.line, d.column) == (1, column)
     assert d.message.startswith(f"unexpected {word!r}")
+
+
+@pytest.mark.parametrize("tree, message", [
+    ({"kind": "trait", "trait": "Hello World", "op": "is_set"}, "'Hello World' is not a valid name"),
+    ({"kind": "did", "event": {"name": "days"}}, "'days' is a keyword of the segment language"),
+    ({"kind": "did", "event": {"name": "x", "where": {"kind": "property", "property": "a b", "op": "is_set"}}},
+     "'a b' is not a valid name"),
+])
+def test_builder_json_names_must_be_names(tree, message):
+    with pytest.raises(ValidationError, match=message):
+        A.condition_from_json(tree)
