@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from assistant import defaults
+from assistant.llm import ModelError
 from assistant.pipeline import DraftResult, build_result, draft, make_translator
 from assistant.preview import Database, PreviewError, membership_diff
 from assistant.segments import SegmentStore, Version, definition_diff
@@ -118,6 +119,11 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
             "code": "invalid_request", "message": "; ".join(f"{p['where']}: {p['message']}" for p in problems[:5]),
             "problems": problems}})
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, err: Exception) -> JSONResponse:  # a bug: still an error object, no trace
+        return JSONResponse(status_code=500, content={"error": {
+            "code": "internal", "message": f"internal error: {type(err).__name__}: {err}", "diagnostics": []}})
+
     def as_of_for(value: datetime | None) -> datetime:
         return value.replace(tzinfo=None) if value else defaults.resolve_as_of(None, database.target)
 
@@ -212,7 +218,10 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
         if session is None:
             raise ApiError(404, "not_found", f"no chat {chat_id!r}: start one with POST /chats")
         with lock:  # one turn at a time per server: a session's versions are a sequence
-            turn = session.send(body.text)
+            try:
+                turn = session.send(body.text)
+            except ModelError as err:
+                raise ApiError(502, "model_error", str(err)) from None
         result = turn.to_dict()
         if turn.changed and turn.dsl and turn.previous_dsl:
             try:

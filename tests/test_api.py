@@ -115,3 +115,17 @@ def test_chat_refines_a_segment_turn_by_turn(api, demo_db, catalog, as_of):
     undone = api.post(f"/chats/{chat['id']}/messages", json={"text": "undo"}).json()
     assert undone["version"] == 1 and undone["dsl"] == first["dsl"]
     assert api.post("/chats/nope/messages", json={"text": "x"}).status_code == 404
+
+
+def test_model_failures_in_a_chat_are_a_clear_502(demo_db, monkeypatch):
+    # a configured model that nobody serves: the real client gets a refused connection
+    from tests.scripted_model import free_port
+
+    monkeypatch.setenv("SEGMENT_MODEL", "m")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("SEGMENT_MAX_RETRIES", "0")
+    with live_server(create_app(db=demo_db), "API") as url:
+        chat = httpx.post(f"{url}/chats").json()
+        r = httpx.post(f"{url}/chats/{chat['id']}/messages", json={"text": "bought shoes"}, timeout=60)
+    assert r.status_code == 502
+    assert r.json()["error"]["message"].startswith("cannot reach the model at http://127.0.0.1:")
