@@ -322,12 +322,12 @@ def preview(source: Optional[str] = typer.Argument(None), expr: Optional[str] = 
 
     cat = _catalog(catalog)
     text = _source(source, expr)
-    _checked(text, cat, _store(store))
+    _, _, segments = _checked(text, cat, _store(store))
     database = _database(db)
     database.timeout = timeout
     when = _as_of(as_of, database)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
-                          segments=_store(store).conditions(), dsl=text, sample_size=sample, show_pii=show_pii)
+                          segments=segments, dsl=text, sample_size=sample, show_pii=show_pii)
     _finish(result, as_json)
 
 
