@@ -131,3 +131,18 @@ def test_terminal_chat_ends_on_eof_and_reports_preview_errors(session):
                       stdin=io.StringIO("people in Germany\n"))
     assert "preview failed: database is locked" in out.getvalue()
     assert session.version == 1
+
+
+def test_window_and_sequence_refinements(session):
+    """A window alone bounds or sets the window, 'then ...' adds a step, 'remove the X filter' keeps the event."""
+    steps = [
+        ("customers who ordered shoes over 80", 'did order_completed where (product_category = "shoes" and amount > 80)'),
+        ("over the past 60 days", 'did order_completed where (product_category = "shoes" and amount > 80) in last 60 days'),
+        ("remove the amount filter", 'did order_completed where (product_category = "shoes") in last 60 days'),
+        ("then opened an email within 2 days",
+         'did order_completed where (product_category = "shoes") in last 60 days then did email_opened within 2 days'),
+        ("lengthen it to 120 days",
+         'did order_completed where (product_category = "shoes") in last 120 days then did email_opened within 2 days'),
+    ]
+    for text, expected in steps:
+        assert session.send(text).dsl == expected

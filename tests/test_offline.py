@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from assistant.offline import REFUSAL, OfflineTranslator
+from assistant.offline import OFF_TOPIC, REFUSAL, OfflineTranslator
 from assistant.segments import templates
 from grammar.catalog import Catalog
 from grammar.check import validate
@@ -157,6 +157,16 @@ CASES = [
     ('people in Spain plus anyone on the team plan', 'country = "ES" or plan = "team"'),
     ('pro users who clicked an email or opened a push in the last 14 days',
      'plan = "pro" and (did email_clicked in last 14 days or did push_opened in last 14 days)'),
+    # an event's catalog description is one of its phrasings
+    ('anyone who opened a push notification this week', 'did push_opened in last 7 days'),
+    ('clicked a link in an SMS twice', 'did sms_clicked exactly 2 times'),
+    # regions read as the catalog's countries in them
+    ('pro customers in Asia', 'plan = "pro" and country in ["IN", "JP"]'),
+    ('contacts who are not North American', 'country not in ["US", "CA"]'),
+    # "the N people who ... the most": a top-N rank
+    ('the 25 users who opened the app most often this month',
+     'top 25 by count of app_opened after 2026-11-01'),
+    ('the 10 shoppers who added to cart the most', 'top 10 by count of cart_added'),
 ]
 
 
@@ -269,6 +279,32 @@ def test_injection_and_sql_requests_are_refused(translator, catalog, text):
     assert result.dsl is None
 
 
+@pytest.mark.parametrize("text", [
+    "Compose a short story about loyal shoppers",
+    "tell me a joke",
+    "When was the company founded?",
+    "What is the weather like in Paris?",
+])
+def test_off_topic_requests_are_refused(translator, catalog, text):
+    result = translate(translator, catalog, text)
+    assert result.refusal == OFF_TOPIC and result.dsl is None
+
+
+def test_a_question_about_people_is_not_refused(translator, catalog):
+    result = translate(translator, catalog, "what are the customers in Spain who ordered twice?")
+    assert result.dsl == 'country = "ES" and did order_completed exactly 2 times'
+
+
+@pytest.mark.parametrize("text,question", [
+    ("contacts in the relevant country", "Which country is the 'relevant' one (US, GB, DE, FR, ES, IT, NL, IN, BR, "
+                                         "CA, AU, JP)?"),
+    ("people on the usual plan who ordered", "Which plan is the 'usual' one (free, trial, pro, team)?"),
+])
+def test_a_vague_value_gets_a_question(translator, catalog, text, question):
+    result = translate(translator, catalog, text)
+    assert result.dsl is None and result.question == question
+
+
 def test_start_over_alone_asks(translator, catalog):
     result = translate(translator, catalog, "start over", current='country = "DE"')
     assert result.dsl is None and result.question.startswith("Starting over")
@@ -294,10 +330,35 @@ def test_start_over_alone_asks(translator, catalog):
      'country = "FR" and total amount of order_completed > 300'),
     ('did order_completed where (product_category = "shoes")', 'make it the last 90 days',
      'did order_completed where (product_category = "shoes") in last 90 days'),
+    # a new window amount, then more
+    ('did app_opened in last 7 days', 'stretch it to 30 days', 'did app_opened in last 30 days'),
+    ('signup_at in last 30 days', 'shorten the window to 10 days, and only in Spain',
+     'signup_at in last 10 days and country = "ES"'),
+    # a refinement that is only a window
+    ('did email_clicked and country = "FR"', 'during the past 2 weeks',
+     'did email_clicked in last 2 weeks and country = "FR"'),
+    ('did app_opened in last 90 days', 'but over 30 days ago', 'did app_opened between 30 and 90 days ago'),
+    ('first order_completed more than 14 days ago', 'and less than 45 days ago',
+     'first order_completed between 14 and 45 days ago'),
+    # a further step of a sequence
+    ('did product_viewed in last 7 days', 'then added to cart within 2 hours',
+     'did product_viewed in last 7 days then did cart_added within 2 hours'),
+    ('did cart_added then did checkout_started within 1 hour', 'and then did not complete an order within a day',
+     'did cart_added then did checkout_started within 1 hour then did not order_completed within 1 day'),
+    # removing one property filter keeps the event
+    ('country = "DE" and did order_completed where (product_category = "shoes" and discounted = true)',
+     'drop the discount filter', 'country = "DE" and did order_completed where (product_category = "shoes")'),
+    ('did feature_used where (feature = "reports") in last 14 days', 'remove the feature condition',
+     'did feature_used in last 14 days'),
 ])
 def test_refinements(translator, catalog, current, request_text, expected):
     result = translate(translator, catalog, request_text, current=current)
     assert result.dsl == format_segment(parse(expected))
+
+
+def test_a_step_after_a_counted_condition_asks(translator, catalog):
+    result = translate(translator, catalog, "then opened an email", current="did order_completed at least 2 times")
+    assert result.dsl is None and result.question.startswith("A sequence cannot start with a counted condition")
 
 
 def test_remove_something_absent_asks(translator, catalog):
@@ -357,6 +418,17 @@ def test_lead_in_naming_the_list_is_not_a_condition(translator, catalog, request
     result = translate(translator, catalog, request_text)
     assert result.dsl == format_segment(parse(expected))
     assert said in result.assumptions
+
+
+@pytest.mark.parametrize("request_text,expected", [
+    ("VIPs: only those on the team plan", 'in segment "vips" and plan = "team"'),
+    ("recent buyers: who live in Italy", 'in segment "recent_buyers" and country = "IT"'),
+])
+def test_known_segment_before_a_refinement_is_a_reference(translator, catalog, request_text, expected):
+    """'VIPs: in Germany' narrows the known segment; 'VIPs: the top 10% ...' (a definition) names one."""
+    result = translate(translator, catalog, request_text)
+    assert result.dsl == format_segment(parse(expected))
+    assert not any("name of the segment being defined" in a for a in result.assumptions)
 
 
 def test_a_lead_in_with_conditions_is_read(translator, catalog):

@@ -1,5 +1,5 @@
 """The offline translator (English -> segment DSL without a model). See translator.py."""
 
-from .translator import REFUSAL, OfflineTranslator
+from .translator import OFF_TOPIC, REFUSAL, OfflineTranslator
 
-__all__ = ["OfflineTranslator", "REFUSAL"]
+__all__ = ["OfflineTranslator", "OFF_TOPIC", "REFUSAL"]

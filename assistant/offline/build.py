@@ -13,6 +13,7 @@ from grammar.format import window_text as format_window
 from grammar.parser import parse
 
 from .lexicon import PURCHASE_WORDS, Item, consent_subject
+from .text import VAGUE_WORDS
 
 HEADS = {"event", "trait", "value", "consent", "segment", "template", "segment_name", "rank", "agg"}
 PEOPLE = {"people", "customers", "users", "contacts", "members", "accounts", "clients", "shoppers", "buyers"}
@@ -93,9 +94,12 @@ class Builder:
     # ---- entry -------------------------------------------------------------------------------------------
     def build(self, items: list[Item]) -> A.Condition | None:
         self._resolve_alternatives(items)
-        for it in items:
+        for i, it in enumerate(items):
             if it.kind in ("stop", "ever"):
                 it.used = True
+            if it.kind == "num" and i + 1 < len(items) and items[i + 1].kind == "stop" and \
+                    items[i + 1]["text"] in PEOPLE:
+                it.args["people"] = True  # "the 200 contacts who ...": a number of people, not of events
         live = [it for it in items if not it.used]
         live = self._merge_value_lists(live)
         self._share_consent(live)
@@ -600,7 +604,7 @@ class Builder:
 
     def r_rank(self, items: list[Item]) -> list[tuple[int, A.Condition]]:
         out = []
-        for it in self.free(items, "rank"):
+        for it in self.free(items, "rank") + self._people_most(items):
             self.use(it)
             idx = items.index(it)
             measure, _ = self.measure(items, idx + 1)
@@ -616,9 +620,17 @@ class Builder:
                 measure = measure.model_copy(update={"window": self.window_of(window)})
             for most in self.free(items, "most"):
                 self.use(most)
-            out.append((it.start, A.Rank(direction=it["direction"], amount=it["amount"], percent=it["percent"],
-                                         measure=measure)))
+            out.append((it.start, A.Rank(direction=it.get("direction", "top"), amount=int(it.args.get("amount", it.get("value"))),
+                                         percent=it.get("percent", False), measure=measure)))
         return out
+
+    def _people_most(self, items: list[Item]) -> list[Item]:
+        """'the 200 contacts who used features the most': a whole number before a word for people, with
+        'most' later on, is a top-N rank."""
+        if not self.free(items, "most"):
+            return []
+        return [it for it in items if it.kind == "num" and not it.used and it.get("people")
+                and float(it["value"]).is_integer()]
 
     def _event_for(self, items: list[Item], idx: int) -> tuple[Item | None, int]:
         """The nearest unused event item to items[idx], preferring the one after it. A word read as
@@ -918,6 +930,11 @@ class Builder:
                 return A.TraitCondition(trait=name, op=x["op"], value=x["value"])
         if spec.type == "boolean":
             return A.TraitCondition(trait=name, op="=", value=True)
+        before = items[idx - 1] if idx else None
+        if before is not None and before.kind == "unknown" and before["text"] in VAGUE_WORDS:
+            # "the right plan" names no value: ask which rather than read it as "plan is set"
+            known = f" ({', '.join(map(str, spec.values))})" if spec.values else ""
+            raise NotUnderstood(f"Which {name} is the '{before.words}' one{known}?")
         self.assume(f"'{it.words}' read as {name} is set")
         return A.TraitCondition(trait=name, op="is_set")
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from grammar import ast as A
 from grammar.catalog import Catalog
 
-from .text import CATEGORY_WORDS, COUNTRIES, FLAG_OPPOSITES, STOP_WORDS, UNITS, Token, lemmas
+from .text import CATEGORY_WORDS, COUNTRIES, FLAG_OPPOSITES, REGIONS, STOP_WORDS, UNITS, Token, lemmas
 
 
 @dataclass
@@ -174,7 +174,7 @@ PHRASES: list[tuple[str, str, Callable[..., dict]]] = [
     ("bottom|lowest|worst N", "rank", lambda n: {"direction": "bottom", "amount": n, "percent": False}),
     ("N biggest|largest|top|best|highest", "rank", lambda n: {"direction": "top", "amount": n, "percent": False}),
     ("N smallest|lowest", "rank", lambda n: {"direction": "bottom", "amount": n, "percent": False}),
-    ("most|the_most", "most", lambda: {}),
+    ("most|the_most|most_often|most_frequently", "most", lambda: {}),
     # aggregates
     ("total|sum|sum_of|in_total|combined|overall|altogether|all_time_total", "agg", lambda: {"func": "total"}),
     ("spent|spend|spends|spending|spender|spenders|paid|lifetime_value|ltv|clv|customer_lifetime_value"
@@ -343,6 +343,8 @@ class Lexicon:
                 self.add((parts[0],), "event", {"events": [name], "noun": True}, priority=0)
             for syn in spec.synonyms:
                 self.add(_words(syn), "event", {"events": [name]}, priority=2)
+            if spec.description:  # "Clicked a link in an SMS": the catalog's own wording of the event
+                self.add(_words(spec.description), "event", {"events": [name]}, priority=2)
         # a bare verb shared by event names ("viewed", "opened", "started"): several candidates
         verbs: dict[str, list[str]] = {}
         for name in self.catalog.events:
@@ -377,6 +379,12 @@ class Lexicon:
                 if code in known:
                     self.add((code.lower(),), "value", {"field": name, "trait": True, "value": known[code]},
                              exact=True, priority=2, capitals=True)
+            for region_names, codes_in in REGIONS.items():
+                values = [known[c] for c in known if c in codes_in] if codes else []
+                for region in region_names if values else ():
+                    self.add(_words(region), "value", {"field": name, "trait": True,
+                                                      "value": values if len(values) > 1 else values[0]},
+                             exact=True, priority=2)
 
     def _consent(self, name: str, synonyms: list[str]) -> None:
         """Boolean traits like email_consent / sms_opt_in: 'opted in to email', 'agreed to sms' ..."""

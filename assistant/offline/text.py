@@ -25,6 +25,10 @@ STOP_WORDS = {
     "single", "actually", "marketing", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
 }
 
+# Qualifiers that stand for a value the user has in mind but did not say ("the right plan").
+VAGUE_WORDS = {"right", "correct", "appropriate", "relevant", "suitable", "proper", "usual", "preferred", "ideal",
+               "certain", "specific", "particular", "desired", "wanted", "intended"}
+
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -217,6 +221,17 @@ COUNTRIES = {
     "CN": ["china", "chinese"], "KR": ["south korea", "korea", "korean"], "NZ": ["new zealand"],
     "AR": ["argentina"], "ZA": ["south africa"], "SG": ["singapore"], "GR": ["greece", "greek"],
     "CZ": ["czechia", "czech republic"], "TR": ["turkey", "turkish"], "IL": ["israel"],
+}
+
+
+# Regions -> their countries (ISO codes); a region reads as the list of those a catalog has.
+REGIONS = {
+    ("europe", "european"): ["GB", "DE", "FR", "ES", "IT", "NL", "AT", "CH", "BE", "SE", "NO", "DK", "FI", "PL",
+                             "PT", "IE", "GR", "CZ"],
+    ("north america", "north american"): ["US", "CA", "MX"],
+    ("south america", "south american", "latin america", "latin american", "latam"): ["BR", "AR", "MX"],
+    ("asia", "asian"): ["IN", "JP", "CN", "KR", "SG"],
+    ("oceania", "australasia"): ["AU", "NZ"],
 }
 
 

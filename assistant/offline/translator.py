@@ -15,7 +15,7 @@ from datetime import datetime
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.errors import SegmentError
-from grammar.format import format_segment
+from grammar.format import format_segment, window_text
 from grammar.parser import parse
 
 from assistant.translation import Translation
@@ -37,6 +37,17 @@ _UNSAFE = [
     r"\b(list|show|give|tell|reveal|print|dump|share)\b.{0,40}\b(api\s+keys?|passwords|credentials|secrets)\b",
 ]
 
+OFF_TOPIC = ("I only build segments of contacts: describe the people you want (what they did, their traits, or a "
+             "saved segment) and I will define the segment.")
+
+# Requests for something other than a segment: writing prose, or a general-knowledge question that names
+# no audience ("What is the tallest mountain?").
+_PROSE = re.compile(r"^\s*(please\s+)?(write|compose|draft|tell|give)\b(\s+\w+){0,2}\s+(a\s+|an\s+)?(poem|story|song|"
+                    r"essay|joke|haiku|limerick|riddle|recipe)s?\b", re.I)
+_QUESTION = re.compile(r"^\s*(what|when|where|why)('s|\s+(is|are|was|were|does|do|did))\b.*\?\s*$", re.I)
+_AUDIENCE = re.compile(r"\b(people|persons?|customers?|contacts?|users?|members?|buyers?|subscribers?|shoppers?|"
+                       r"clients?|accounts?|visitors?|everyone|anyone|who|segments?|audiences?)\b", re.I)
+
 _RESET = re.compile(r"^\s*(start over|start again|reset|new segment|scratch that|from scratch)\b[\s,.:;!-]*", re.I)
 _NEW = re.compile(r"^\s*(show me|find|give me|list|get me|i want|i need|people who|customers who|users who|"
                   r"contacts who|everyone who|anyone who)\b", re.I)
@@ -54,8 +65,20 @@ _CHANGE = re.compile(r"^\s*(actually\s*,|(actually\s+)?(make (it|that)|change (i
 # being defined or the purpose of the list; otherwise it is read like the rest.
 _LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
                       r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
+# What follows a known segment name and a colon when it narrows that segment rather than defines a new one.
+_REFINES = re.compile(r"(only|just|but|and|who|whose|that|which|with|without|in|from|on|outside|not|except|"
+                      r"excluding|living|based|located)\b", re.I)
 _PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "blast", "retargeting", "outreach",
             "audience", "mailing", "initiative", "sendout"}
+# "stretch it to 3 weeks", "shorten the window to a week": a new amount for the window.
+_RESIZE = re.compile(r"^\s*(extend|lengthen|stretch|widen|expand|shorten|narrow|reduce|cut|increase|decrease|bump)"
+                     r"\b(\s+(it|that|this|the\s+(window|period|time\s*frame|range)))?(\s+(up|down|back))?\s+to\b"
+                     r"(?P<rest>.*)$", re.I)
+# A new amount followed by more: "10 days, and only in Spain".
+_AMOUNT_THEN_MORE = re.compile(r"^\s*(?P<amount>((the\s+)?(last|past)\s+)?(\d+|a|an|one)\s*[a-z%]*)\s*(,\s*|\s+)"
+                               r"(?P<rest>(and|but|plus)\b.*)$", re.I)
+# "then subscribed within a week": a further step of the current segment's sequence.
+_THEN = re.compile(r"^\s*(and\s+)?(then|after that|afterwards|followed by)\b[\s,]*", re.I)
 _REPLACE = re.compile(r"\bchange\s+(?P<old>\d+)(\s+\w+)?\s+to\s+(?P<new>\d+)\b", re.I)
 
 
@@ -98,6 +121,8 @@ class OfflineTranslator:
         text = request.strip()
         if any(re.search(p, text, re.I) for p in _UNSAFE):
             return Translation(refusal=REFUSAL)
+        if _PROSE.match(text) or (_QUESTION.match(text) and not _AUDIENCE.search(text)):
+            return Translation(refusal=OFF_TOPIC)
         reset = _RESET.match(text)
         if reset:
             text, current = text[reset.end():], None
@@ -146,6 +171,15 @@ class OfflineTranslator:
         if _NEW.match(text):
             node, session = self._read(text, ctx)
             return self._finish(node, session, ctx, ["read as a new segment, replacing the current one"])
+        m = _THEN.match(text)
+        if m:
+            return self._then(base, text[m.end():], ctx)
+        window = self._window_only(text, ctx)
+        if window is not None:
+            return self._rewindow(base, window, ctx)
+        m = _RESIZE.match(text)
+        if m:
+            return self._change(base, m["rest"], ctx)
         m = _REPLACE.search(text)
         if m:
             return self._edit_numbers(base, ctx, old=int(m["old"]), new_amount=int(m["new"]))
@@ -197,7 +231,16 @@ class OfflineTranslator:
         return self._finish(changed, session, ctx)
 
     def _change(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
-        """'make it 60 days' / '5 times instead' / 'in France instead' / 'make that 5'."""
+        """'make it 60 days' / '5 times instead' / 'in France instead' / 'make that 5'; what follows the new
+        amount ('60 days and only in France') refines the changed segment."""
+        m = _AMOUNT_THEN_MORE.match(rest)
+        if m:
+            changed = self._change(base, m["amount"], ctx)
+            if changed.dsl is None:
+                return changed
+            more = self._refine(m["rest"], ctx, changed.dsl)
+            return more.model_copy(update={"assumptions": changed.assumptions + more.assumptions,
+                                           "warnings": changed.warnings + more.warnings})
         tokens = tokenize(rest)
         nums = [t for t in tokens if t.kind == "num"]
         units = [t.text for t in tokens if t.kind == "word" and t.text in _UNIT_WORDS]
@@ -217,13 +260,84 @@ class OfflineTranslator:
             return self._finish(conjoin(A.And, kept + [node]) if kept else node, session, ctx)
         return self._finish(self._narrow(base, node), session, ctx)
 
+    def _then(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
+        """Append a step to the last did-condition (or sequence) of the current segment."""
+        session = _Session(ctx)
+        items = session.lex(rest)
+        within = next((it for it in items if it.kind == "within"), None)
+        session.builder.use(within)
+        node = session.builder.build([it for it in items if it is not within])
+        negated = isinstance(node, A.Not)
+        step = node.condition if negated else node
+        parts = list(base.conditions) if isinstance(base, A.And) else [base]
+        target = next((i for i in range(len(parts) - 1, -1, -1) if isinstance(parts[i], (A.Did, A.Sequence))), None)
+        if not isinstance(step, A.Did) or step.count or step.window or target is None:
+            return Translation(question="Which event should follow, and after which step of: "
+                                        f"{format_segment(base)}?")
+        first = parts[target]
+        new_step = A.SequenceStep(negated=negated, event=step.event,
+                                  within=within["duration"] if within is not None else None)
+        if isinstance(first, A.Sequence):
+            parts[target] = first.model_copy(update={"steps": [*first.steps, new_step]})
+        elif first.count is None:
+            parts[target] = A.Sequence(event=first.event, window=first.window, steps=[new_step])
+        else:
+            return Translation(question=f"A sequence cannot start with a counted condition ({format_segment(first)}); "
+                                        "which step should come first?")
+        return self._finish(conjoin(A.And, parts), session, ctx)
+
+    @staticmethod
+    def _window_only(text: str, ctx: "_Ctx") -> A.Node | None:
+        """The window of a refinement that is nothing but a window ('in the last 3 days', 'but less than
+        120 days ago'); None otherwise."""
+        items = _Session(ctx).lex(text)
+        # a bare amount ("make it 60 days") is a change of the number, not a window of its own
+        windows = [it for it in items if it.kind == "window" and it["window"] is not None and not it.get("bare")]
+        rest = [it for it in items if it.kind not in ("window", "stop", "conj")]
+        return windows[0]["window"] if len(windows) == 1 and not rest else None
+
+    def _rewindow(self, base: A.Condition, window: A.Node, ctx: "_Ctx") -> Translation:
+        """A window for the current segment: a bound on the other side of an open window makes it a range
+        ('more than 60 days ago' + 'less than 120 days ago' = between 60 and 120 days ago); otherwise it
+        goes to the conditions without a window."""
+        data = A.condition_to_json(base)
+        new = window.model_dump(exclude_none=True)
+        hits = 0
+
+        def visit(obj):
+            nonlocal hits
+            if isinstance(obj, dict):
+                old = obj.get("window")
+                bounds = {w["kind"]: w["amount"] for w in (old, new)} if isinstance(old, dict) else {}
+                if old and old.get("unit") == new.get("unit") and \
+                        0 < bounds.get("more_than_ago", 0) < bounds.get("in_last", 0):
+                    low, high = bounds["more_than_ago"], bounds["in_last"]
+                    obj["window"] = {"kind": "between_ago", "low": low, "high": high, "unit": new["unit"]}
+                    hits += 1
+                for v in obj.values():
+                    visit(v)
+            elif isinstance(obj, list):
+                for v in obj:
+                    visit(v)
+
+        visit(data)
+        if not hits:
+            hits = _add_window(data, new)
+        if not hits:
+            return Translation(question=f"Which condition should '{window_text(window)}' apply to in: "
+                                        f"{format_segment(base)}?")
+        return self._finish(A.condition_from_json(data), _Session(ctx), ctx)
+
     def _remove(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
         """'remove the country condition' / 'drop Canada' / 'drop the email part'."""
         session = _Session(ctx)
-        items = session.lex(rest)
+        # "the country condition", "the amount filter": the noun only says it is a condition
+        items = session.lex(re.sub(r"\b(condition|filter|part|clause|criterion|requirement|restriction|rule)s?\b",
+                                   " ", rest, flags=re.I))
         names = set()
         values = []
         for it in items:
+            it.used = it.kind in ("trait", "consent", "event", "prop", "value", "segment", "template")
             if it.kind in ("trait", "consent"):
                 names.add(it["trait"])
             elif it.kind == "event":
@@ -236,6 +350,12 @@ class OfflineTranslator:
                 names.add(it["name"])
         if values and not names:  # drop one value from a list: "drop Canada"
             node = _drop_values(base, {(v["field"], v["value"]) for v in values})
+            if node is not None:
+                return self._finish(node, session, ctx)
+        # a word may be read as a value first ('feature' is also a url): its property reading counts too
+        props = {a["prop"] for it in items for a in [it, *it.get("alternatives", [])] if a.kind == "prop"}
+        if props:  # "remove the amount condition": only the property filter goes, not its event
+            node = _drop_filters(base, props)
             if node is not None:
                 return self._finish(node, session, ctx)
         parts = base.conditions if isinstance(base, A.And) else [base]
@@ -282,17 +402,57 @@ def _drop_values(node: A.Condition, drop: set[tuple[str, object]]) -> A.Conditio
     return conjoin(A.And, out)
 
 
+def _drop_filters(node: A.Condition, props: set[str]) -> A.Condition | None:
+    """A copy of `node` without the property conditions on `props` in its event filters (top-level ones
+    or parts of an 'and'); None when there were none."""
+    data = A.condition_to_json(node)
+    hits = 0
+
+    def keep(f: dict) -> bool:
+        nonlocal hits
+        if f.get("kind") == "property" and f["property"] in props:
+            hits += 1
+            return False
+        return True
+
+    def visit(obj):
+        if isinstance(obj, dict):
+            where = obj.get("where")
+            if isinstance(where, dict):
+                if where.get("kind") == "filter_and":
+                    left = [f for f in where["conditions"] if keep(f)]
+                    if len(left) > 1:
+                        where["conditions"] = left
+                    elif left:
+                        obj["where"] = left[0]
+                    else:
+                        del obj["where"]
+                elif not keep(where):
+                    del obj["where"]
+            for v in list(obj.values()):
+                visit(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                visit(v)
+
+    visit(data)
+    return A.condition_from_json(data) if hits else None
+
+
 def _replace_amounts(node: A.Condition, old: int | None, new: int, unit: str | None) -> A.Condition | None:
     """A copy of `node` with window amounts (or, given no unit, counts and thresholds) set to `new`.
     With `old`, only amounts equal to it change. None when nothing matched."""
     data = A.condition_to_json(node)
     hits = 0
+    windows = ("in_last", "in_next", "more_than_ago")
+    # an unnamed amount ("make it 120 days") is the window's; a sequence's "within" only when there is none
+    durations = old is not None or not any(isinstance(n, (A.InLast, A.InNext, A.MoreThanAgo)) for n in A.walk(node))
 
     def visit(obj):
         nonlocal hits
         if isinstance(obj, dict):
             kind = obj.get("kind")
-            if kind in ("in_last", "in_next", "more_than_ago") or ("amount" in obj and "unit" in obj and not kind):
+            if kind in windows or (durations and "amount" in obj and "unit" in obj and not kind):
                 if (old is None or obj["amount"] == old) and (unit is not None or old is not None or not _has_count(data)):
                     obj["amount"] = new
                     if unit:
@@ -316,18 +476,19 @@ def _replace_amounts(node: A.Condition, old: int | None, new: int, unit: str | N
 
     visit(data)
     if not hits and unit is not None and old is None:
-        hits = _add_window(data, new, unit)  # "make it the last 90 days" on a definition with no window
+        # "make it the last 90 days" on a definition with no window
+        hits = _add_window(data, {"kind": "in_last", "amount": new, "unit": unit})
     return A.condition_from_json(data) if hits else None
 
 
-def _add_window(data: dict, amount: int, unit: str) -> int:
-    """Give every top-level did-condition without a window 'in last AMOUNT UNIT'; how many changed."""
+def _add_window(data: dict, window: dict) -> int:
+    """Give every top-level did-condition without a window this window (JSON); how many changed."""
     parts = data["conditions"] if data.get("kind") == "and" else [data]
     changed = 0
     for p in parts:
         target = p["condition"] if p.get("kind") == "not" else p
         if target.get("kind") == "did" and "window" not in target:
-            target["window"] = {"kind": "in_last", "amount": amount, "unit": unit}
+            target["window"] = dict(window)
             changed += 1
     return changed
 
@@ -375,6 +536,8 @@ class _Session:
         items = lex(tokenize(lead), self.lexicon)
         if items and all(it.kind in ("segment", "template", "stop") for it in items) and \
                 any(it.kind != "stop" for it in items):
+            if _REFINES.match(text[m.end():]):  # "VIPs: in Germany" narrows the known segment VIPs
+                return f"{lead} {text[m.end():]}"
             self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
         elif {t.text for t in tokenize(m.group())} & _PURPOSE:
             self.builder.assume(f"'{lead}' read as the purpose of the list, not a condition")
