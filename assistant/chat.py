@@ -20,6 +20,7 @@ from assistant.translation import Translation, Translator
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.errors import SegmentError
+from grammar.explain import explain
 from grammar.format import format_condition
 from grammar.parser import parse
 
@@ -56,13 +57,7 @@ class Turn:
 
 
 def _explain(dsl: str | None, catalog: Catalog) -> str | None:
-    if not dsl:
-        return None
-    try:
-        from grammar.explain import explain  # noqa: PLC0415 - written by another stage; optional here
-    except ImportError:
-        return None
-    return explain(parse(dsl), catalog)
+    return explain(parse(dsl), catalog) if dsl else None
 
 
 class ChatSession:

@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.segments import templates
+from assistant.translation import Translation
 from grammar import ast as A
 from grammar.catalog import Catalog
+from grammar.check import validate
 from grammar.errors import SegmentError
 from grammar.format import format_segment, window_text
 from grammar.parser import parse
-
-from assistant.translation import Translation
 
 from .build import Builder, NotUnderstood, conjoin, negate
 from .lexicon import Item, Lexicon, lex
@@ -83,23 +84,13 @@ _REPLACE = re.compile(r"\bchange\s+(?P<old>\d+)(\s+\w+)?\s+to\s+(?P<new>\d+)\b",
 
 
 def _templates() -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The shipped seed templates (name -> DSL) and their titles ('VIPs', 'Cart abandoners') when the
-    segments module is present; the translator works without them."""
-    try:
-        from assistant import segments as seed  # noqa: PLC0415 - optional, loaded lazily
-    except ImportError:
-        return {}, {}
-    shipped = seed.templates()
+    """The shipped seed templates (name -> DSL) and their titles ('VIPs', 'Cart abandoners')."""
+    shipped = templates()
     return {name: t.dsl for name, t in shipped.items()}, {name: [t.title] for name, t in shipped.items()}
 
 
 def _validate(dsl: str, catalog: Catalog, segments: dict[str, str]) -> list[str]:
     """Parse and check the DSL; returns the checker's warnings, raises SegmentError on errors."""
-    try:
-        from grammar.check import validate  # noqa: PLC0415 - the check stage may be absent in a slim install
-    except ImportError:
-        parse(dsl)
-        return []
     saved = {}
     for name, text in segments.items():
         try:
