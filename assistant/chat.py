@@ -129,7 +129,7 @@ _KEYWORDS = re.compile(r"\b(and|or|not|did|then|within|in|last|next|where|at lea
 
 
 def highlight(dsl: str) -> Text:
-    """The DSL with keywords, quoted values and numbers coloured."""
+    """The DSL with keywords, quoted values and numbers coloured (the chat and every CLI panel)."""
     text = Text(dsl)
     text.highlight_regex(_KEYWORDS, "bold magenta")
     text.highlight_regex(r"\b\d+(\.\d+)?%?|\d{4}-\d{2}-\d{2}", "cyan")

@@ -12,14 +12,13 @@ from typing import Any, Optional
 import typer
 from typer.exceptions import TyperException
 from rich.console import Console
-from rich.highlighter import RegexHighlighter
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.syntax import Syntax
 from rich.table import Table
-from rich.theme import Theme
 
 from assistant import defaults
+from assistant.chat import highlight
 from assistant.preview import Database, PreviewError
 from evals.cli import evals_app
 from grammar import ast as A
@@ -34,19 +33,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(segments_app, name="segments")
 app.add_typer(evals_app, name="evals")
 
-console = Console(theme=Theme({"dsl.keyword": "bold magenta", "dsl.string": "green", "dsl.number": "cyan"}))
+console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
-
-
-class DslHighlighter(RegexHighlighter):
-    base_style = "dsl."
-    highlights = [
-        r"(?P<string>\"([^\"\\]|\\.)*\")",
-        r"(?P<number>\b-?\d+(\.\d+)?%?)",
-        r"(?P<keyword>\b(and|or|not|did|then|within|in|last|next|where|at|least|most|exactly|between|times?|more|than|"
-        r"ago|before|after|on|top|bottom|by|of|total|average|min|max|count|distinct|first|segment|stopped|restarted|"
-        r"for|is|set|contains|starts|ends|with|share|anniversary)\b)",
-    ]
 
 
 class CliError(Exception):
@@ -154,7 +142,7 @@ def _emit_json(data: dict[str, Any]) -> None:
 
 
 def _show_dsl(text: str, title: str = "segment") -> None:
-    console.print(Panel(DslHighlighter()(text), title=title, expand=False))
+    console.print(Panel(highlight(text), title=title, expand=False))
 
 
 def _show_sql(sql: str, dialect: str) -> None:

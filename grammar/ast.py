@@ -99,6 +99,11 @@ def _check_date(v: str) -> str:
     return v
 
 
+def parse_when(text: str) -> datetime:
+    """A date literal as an instant: a bare date is its midnight."""
+    return datetime.fromisoformat(text) if "T" in text else datetime.combine(date.fromisoformat(text), datetime.min.time())
+
+
 # ---- time --------------------------------------------------------------------------------------------
 
 class Duration(Node):

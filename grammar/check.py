@@ -4,7 +4,6 @@ windows, cheap contradictions, unknown or cyclic segment references. Nothing rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 
 from grammar import ast as A
 from grammar.catalog import Catalog
@@ -19,10 +18,6 @@ _NUMERIC_AGGS = ("total", "average", "min", "max")
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _as_datetime(text: str) -> datetime:
-    return datetime.fromisoformat(text) if "T" in text else datetime.combine(date.fromisoformat(text), datetime.min.time())
 
 
 class _Checker:
@@ -88,7 +83,7 @@ class _Checker:
         elif isinstance(w, A.BetweenAgo) and w.low > w.high:
             self.error(w, "window", f"between {w.low} and {w.high} {w.unit}s ago is empty: put the smaller number "
                        f"first (between {w.high} and {w.low} {w.unit}s ago)")
-        elif isinstance(w, A.BetweenDates) and _as_datetime(w.start) > _as_datetime(w.end):
+        elif isinstance(w, A.BetweenDates) and A.parse_when(w.start) > A.parse_when(w.end):
             self.error(w, "window", f"between {w.start} and {w.end} is empty: the start is after the end")
         elif isinstance(w, (A.InLast, A.InNext, A.MoreThanAgo)) and w.amount == 0 and not isinstance(w, A.MoreThanAgo):
             self.warn(w, "window", "a window of 0 length matches nothing")

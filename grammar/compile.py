@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlglot import exp
 
@@ -41,10 +41,6 @@ def duration(amount: int, unit: str) -> timedelta:
 
 def _ts(value: datetime) -> exp.Expression:
     return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), exp.DataType.build("TIMESTAMP"))
-
-
-def _parse_when(text: str) -> datetime:
-    return datetime.fromisoformat(text) if "T" in text else datetime.combine(date.fromisoformat(text), datetime.min.time())
 
 
 def _lit(v: A.Scalar) -> exp.Expression:
@@ -81,16 +77,16 @@ def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, 
     if isinstance(w, A.BetweenAgo):
         return as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True
     if isinstance(w, A.Before):
-        return None, False, _parse_when(w.at), False
+        return None, False, A.parse_when(w.at), False
     if isinstance(w, A.After):
-        return _parse_when(w.at), True, None, False
+        return A.parse_when(w.at), True, None, False
     if isinstance(w, A.BetweenDates):
-        end = _parse_when(w.end)
+        end = A.parse_when(w.end)
         if "T" in w.end:
-            return _parse_when(w.start), True, end, True
-        return _parse_when(w.start), True, end + timedelta(days=1), False
+            return A.parse_when(w.start), True, end, True
+        return A.parse_when(w.start), True, end + timedelta(days=1), False
     if isinstance(w, A.OnDate):
-        day = _parse_when(w.day)
+        day = A.parse_when(w.day)
         return day, True, day + timedelta(days=1), False
     raise TypeError(f"not a window: {w!r}")
 

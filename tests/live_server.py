@@ -10,6 +10,13 @@ from contextlib import contextmanager
 import uvicorn
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now (bound and released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextmanager
 def live_server(app, name: str = "server"):
     """Yields the base URL (http://127.0.0.1:PORT) while the app serves."""

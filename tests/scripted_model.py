@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -155,10 +154,3 @@ def scripted_model(_scripted_server: ScriptedModel) -> ScriptedModel:
     _scripted_server.reset()
     yield _scripted_server
     _scripted_server.reset()
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (bound and released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -119,7 +119,7 @@ def test_chat_refines_a_segment_turn_by_turn(api, demo_db, catalog, as_of):
 
 def test_model_failures_in_a_chat_are_a_clear_502(demo_db, monkeypatch):
     # a configured model that nobody serves: the real client gets a refused connection
-    from tests.scripted_model import free_port
+    from tests.live_server import free_port
 
     monkeypatch.setenv("SEGMENT_MODEL", "m")
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")

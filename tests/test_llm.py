@@ -9,7 +9,8 @@ import time
 from datetime import datetime
 
 import pytest
-from tests.scripted_model import COMPLETION_TOKENS, PROMPT_TOKENS, error, free_port, function_call, raw, slow, text, tool_call
+from tests.live_server import free_port
+from tests.scripted_model import COMPLETION_TOKENS, PROMPT_TOKENS, error, function_call, raw, slow, text, tool_call
 from tests.scripted_model import _scripted_server, scripted_model  # noqa: F401 (pytest fixtures)
 
 from assistant.config import ConfigError, ModelConfig, load_model_config
