@@ -15,10 +15,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
-from assistant import defaults
-from assistant.llm import ModelError
-from assistant.pipeline import DraftResult, build_result, draft, make_translator
-from assistant.preview import Database, PreviewError, membership_diff
+from assistant.data import demo_store
+from assistant.translate.model import ModelError
+from assistant.pipeline import DraftResult, build_result, draft
+from assistant.translate.factory import make_translator
+from assistant.data.preview import Database, PreviewError, membership_diff
 from assistant.segments import SegmentStore, Version, definition_diff
 from grammar import ast as A
 from grammar.catalog import Catalog, load_catalog
@@ -100,7 +101,7 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
     """The API over one database (default: the demo store), one saved-segment store and one catalog."""
     cat: Catalog = load_catalog(catalog)
     segments = SegmentStore(store)
-    database = Database(db or str(defaults.demo_db_path()))
+    database = Database(db or str(demo_store.demo_db_path()))
     chats: dict[str, Any] = {}
     lock = threading.Lock()  # the store file and chat table are shared by worker threads
     app = FastAPI(title="Segment assistant", version="0.1.0",
@@ -125,7 +126,7 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
             "code": "internal", "message": f"internal error: {type(err).__name__}: {err}", "diagnostics": []}})
 
     def as_of_for(value: datetime | None) -> datetime:
-        return value.replace(tzinfo=None) if value else defaults.resolve_as_of(None, database.target)
+        return value.replace(tzinfo=None) if value else demo_store.resolve_as_of(None, database.target)
 
     def node_of(body: SegmentInput) -> tuple[A.Condition, list[Diagnostic], str]:
         try:

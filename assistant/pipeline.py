@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from assistant.preview import Database, Preview, PreviewError, preview
-from assistant.translation import Translation, Translator
+from assistant.data.preview import Database, Preview, PreviewError, preview
+from assistant.translate.contract import Translation, Translator
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import validate
@@ -48,43 +48,6 @@ class DraftResult(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: ErrorInfo | None = None
-
-
-def make_translator(provider: str | None = None, model: str | None = None, prompt: str | None = None,
-                    config_path: str | None = None) -> Translator:
-    """offline, openai (any OpenAI-compatible endpoint) or local (a GGUF model in-process). By default the
-    model translator when a model is configured, else the offline one. Raises ValueError with the reason."""
-    from assistant.config import ConfigError, load_model_config
-    from assistant.llm import ModelError
-
-    if provider not in (None, "offline", "openai", "local"):
-        raise ValueError(f"unknown provider {provider!r}; choose offline, openai or local")
-    if provider == "local":
-        from assistant.local_model import LocalModelTranslator
-
-        try:
-            return LocalModelTranslator(model, prompt=prompt or "v2")
-        except ModelError as err:
-            raise ValueError(str(err)) from None
-    try:
-        config = None if provider == "offline" else load_model_config(config_path)
-    except ConfigError as err:
-        raise ValueError(str(err)) from None
-    if provider == "openai" and config is None and model:
-        from assistant.config import ModelConfig
-
-        config = ModelConfig(model=model)  # the openai package's own endpoint and key settings
-    if provider == "openai" and config is None:
-        raise ValueError("no model is configured: set SEGMENT_MODEL and OPENAI_BASE_URL / OPENAI_API_KEY, "
-                         "or give --config FILE (or use --provider offline)")
-    if config is None:
-        from assistant.offline import OfflineTranslator
-
-        return OfflineTranslator()
-    from assistant.llm import ModelTranslator
-
-    updates = {k: v for k, v in (("model", model), ("prompt", prompt)) if v}
-    return ModelTranslator(config.model_copy(update=updates) if updates else config)
 
 
 def build_result(request: str, translation: Translation | None, *, catalog: Catalog, as_of: datetime,
@@ -127,7 +90,7 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
 def draft(request: str, *, translator: Translator, catalog: Catalog, as_of: datetime, dialect: str = "duckdb",
           db: Database | None = None, current: str | None = None, segments: dict[str, A.Condition] | None = None,
           sample_size: int = 10, show_pii: bool = False) -> DraftResult:
-    from assistant.llm import ModelError
+    from assistant.translate.model import ModelError
 
     segments = segments or {}
     try:

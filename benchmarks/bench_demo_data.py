@@ -16,7 +16,7 @@ from pathlib import Path
 
 _CHILD = """
 import json, resource, sys, time
-from assistant.demo_data import generate
+from assistant.data.demo_data import generate
 start = time.perf_counter()
 summary = generate(sys.argv[1], contacts=int(sys.argv[2]))
 print(json.dumps({"seconds": time.perf_counter() - start, "events": summary["events"],

@@ -18,7 +18,7 @@ import time
 import duckdb
 import sqlglot
 
-from assistant import defaults
+from assistant.data import demo_store
 from grammar.catalog import load_catalog
 from grammar.compile import compile_segment
 from grammar.parser import parse
@@ -77,10 +77,10 @@ def main() -> None:
     parser.add_argument("--start-postgres", action="store_true",
                         help="start a throw-away PostgreSQL server, load the store into it, and run there too")
     args = parser.parse_args()
-    db = args.db or str(defaults.demo_db_path())
+    db = args.db or str(demo_store.demo_db_path())
     con = duckdb.connect(db, read_only=True)
     con.execute("SET threads = 2")
-    as_of = defaults.database_as_of(db) or defaults.demo_data.AS_OF
+    as_of = demo_store.database_as_of(db) or demo_store.demo_data.AS_OF
     node, catalog = parse(SEGMENT), load_catalog()
     contacts, events = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("contacts", "events"))
     grouped = timed(con, compile_segment(node, catalog, "duckdb", as_of), args.repeat)
@@ -94,8 +94,8 @@ def main() -> None:
             report("postgres", timed_pg(dsn, compile_segment(node, catalog, "postgres", as_of), args.repeat),
                    timed_pg(dsn, naive_pg, args.repeat), args.repeat)
         else:
-            from assistant.pg_load import copy_to_postgres
-            from tests.pg_server import postgres_server
+            from assistant.data.postgres import copy_to_postgres
+            from assistant.data.local_postgres import postgres_server
 
             with postgres_server() as dsn:
                 copy_to_postgres(db, dsn)

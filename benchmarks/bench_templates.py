@@ -13,7 +13,7 @@ import time
 
 import duckdb
 
-from assistant import defaults
+from assistant.data import demo_store
 from assistant.segments import templates
 from grammar.catalog import load_catalog
 from grammar.compile import compile_segment
@@ -21,7 +21,7 @@ from grammar.parser import parse
 
 
 def time_counts(path: str, repeat: int) -> tuple[int, dict[str, tuple[float, int]]]:
-    catalog, as_of = load_catalog(), defaults.demo_data.AS_OF
+    catalog, as_of = load_catalog(), demo_store.demo_data.AS_OF
     con = duckdb.connect(path, read_only=True)
     events = con.execute("SELECT count(*) FROM events").fetchone()[0]
     out = {}
@@ -44,7 +44,7 @@ def main() -> None:
                                                        "--out big.duckdb --contacts 1000000")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    small_events, small = time_counts(args.small or str(defaults.demo_db_path()), args.repeat)
+    small_events, small = time_counts(args.small or str(demo_store.demo_db_path()), args.repeat)
     large_events, large = time_counts(args.large, args.repeat)
     data_ratio = large_events / small_events
     print(f"events: {small_events:,} vs {large_events:,} ({data_ratio:.0f}x); medians of {args.repeat} runs")

@@ -31,7 +31,7 @@ def run_command(
     suites: Optional[list[str]] = typer.Argument(None, help="suite names (core, chat, ...) or YAML files; default: every shipped suite"),
     provider: str = typer.Option("offline", help="offline or openai"),
     model: Optional[str] = typer.Option(None, help="model name (openai provider)"),
-    prompt: str = typer.Option("v1", help="prompt version (assistant/prompts/VERSION.md)"),
+    prompt: str = typer.Option("v1", help="prompt version (assistant/translate/prompts/VERSION.md)"),
     jobs: int = typer.Option(4, min=1, help="cases translated in parallel"),
     db: Optional[Path] = typer.Option(None, help="demo store to score on; default: the cached 20,000-contact store"),
     out: Path = typer.Option(Path("eval-runs"), help="directory of runs"),

@@ -21,9 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from assistant.preview import Database
-from assistant.prompt import build_messages, list_prompt_versions
-from assistant.translation import Translation, Translator, Usage
+from assistant.data.preview import Database
+from assistant.translate.prompt import build_messages, list_prompt_versions
+from assistant.translate.contract import Translation, Translator, Usage
 from evals.scoring import CaseResult, Prices, Scorer
 from evals.suite import Case, Suite, load_suites
 from grammar.catalog import Catalog, load_catalog
@@ -130,7 +130,7 @@ def timed_translate(translator, request: str, **kwargs) -> tuple[Translation, fl
 # ---- translators ----------------------------------------------------------------------------------------
 
 def make_translator(provider: str, model: str | None, prompt: str) -> Translator:
-    from assistant.pipeline import make_translator as pipeline_translator
+    from assistant.translate.factory import make_translator as pipeline_translator
 
     try:
         return pipeline_translator(provider, model, prompt)
@@ -272,7 +272,7 @@ class Runner:
 
 def default_db(progress: Callable[[int, int], None] | None = None) -> str:
     """The cached 20,000-contact demo store (seed 7), generated on first use."""
-    from assistant.defaults import demo_db_path
+    from assistant.data.demo_store import demo_db_path
 
     return str(demo_db_path(progress=progress))
 

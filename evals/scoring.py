@@ -10,8 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from assistant.preview import Database, PreviewError, member_ids
-from assistant.translation import Translation
+from assistant.data.preview import Database, PreviewError, member_ids
+from assistant.translate.contract import Translation
 from evals.suite import Case
 from grammar import ast as A
 from grammar.catalog import Catalog

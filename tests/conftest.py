@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from assistant.demo_data import generate
+from assistant.data.demo_data import generate
 from grammar.catalog import load_catalog
 
 AS_OF = datetime(2026, 11, 1)
@@ -31,8 +31,8 @@ def demo_db(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def pg_demo(demo_db) -> str:
     """A real PostgreSQL server holding the same demo data as `demo_db`; its connection URL."""
-    from assistant.pg_load import copy_to_postgres
-    from tests.pg_server import postgres_server
+    from assistant.data.postgres import copy_to_postgres
+    from assistant.data.local_postgres import postgres_server
 
     with postgres_server() as dsn:
         copy_to_postgres(demo_db, dsn)

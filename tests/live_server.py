@@ -9,12 +9,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-
-def free_port() -> int:
-    """A loopback port nobody listens on now (bound and released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from assistant.data.local_postgres import free_port  # noqa: F401 (one free-port helper for every test server)
 
 
 @contextmanager

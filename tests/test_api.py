@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from assistant.preview import Database, member_ids
+from assistant.data.preview import Database, member_ids
 from grammar.compile import compile_segment
 from grammar.parser import parse
 from tests.live_server import live_server

@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 from rich.console import Console
 
-from assistant.chat import ChatSession, run_terminal_chat
+from assistant.chat import ChatSession
+from segment_assistant.terminal import run_terminal_chat
 from assistant.segments import definition_lines
-from assistant.offline import OfflineTranslator
+from assistant.translate.offline import OfflineTranslator
 
 AS_OF = datetime(2026, 11, 1)
 

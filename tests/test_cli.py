@@ -8,7 +8,7 @@ import subprocess
 import duckdb
 import pytest
 
-from assistant.preview import Database, member_ids
+from assistant.data.preview import Database, member_ids
 from grammar.compile import compile_segment
 from grammar.parser import parse
 

@@ -8,7 +8,7 @@ import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.preview import Database, member_ids
+from assistant.data.preview import Database, member_ids
 from grammar import ast as A
 from grammar.check import check
 from grammar.compile import DIALECTS, compile_segment

@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from assistant import demo_data
-from assistant.demo_data import AS_OF, CAMPAIGNS, CATEGORIES, CHANNELS, COUNTRIES, EVENTS, FEATURES, PLANS, generate
+from assistant.data import demo_data
+from assistant.data.demo_data import AS_OF, CAMPAIGNS, CATEGORIES, CHANNELS, COUNTRIES, EVENTS, FEATURES, PLANS, generate
 
 CONTACTS_SCHEMA = [
     ("contact_id", "BIGINT"), ("email", "VARCHAR"), ("first_name", "VARCHAR"), ("country", "VARCHAR"),

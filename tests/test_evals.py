@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.preview import Database
-from assistant.translation import Translation, Usage
+from assistant.data.preview import Database
+from assistant.translate.contract import Translation, Usage
 from evals.cli import evals_app
 from evals.report import compare, summarise, write_reports
 from evals.runner import RESULTS, RunError, read_results, start_run

@@ -7,8 +7,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from assistant.introspect import IntrospectError, introspect, introspect_with_warnings, normalise
-from assistant.preview import Database, member_ids
+from assistant.data.introspect import IntrospectError, introspect, introspect_with_warnings, normalise
+from assistant.data.preview import Database, member_ids
 from grammar.catalog import load_catalog
 from grammar.check import validate
 from grammar.compile import compile_segment

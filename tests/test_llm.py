@@ -14,8 +14,8 @@ from tests.scripted_model import COMPLETION_TOKENS, PROMPT_TOKENS, error, functi
 from tests.scripted_model import _scripted_server, scripted_model  # noqa: F401 (pytest fixtures)
 
 from assistant.config import ConfigError, ModelConfig, load_model_config
-from assistant.llm import ENVELOPE_SCHEMA, ModelError, ModelTranslator
-from assistant.prompt import PromptError, build_messages, list_prompt_versions
+from assistant.translate.model import ENVELOPE_SCHEMA, ModelError, ModelTranslator
+from assistant.translate.prompt import PromptError, build_messages, list_prompt_versions
 from grammar.catalog import Catalog, load_catalog
 
 AS_OF = datetime(2026, 11, 1)
@@ -330,7 +330,7 @@ def test_prompt_versions_and_modes():
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_every_example_in_a_prompt_is_a_valid_segment(version):
     """Few-shot examples teach by imitation: each must check against the demo catalog."""
-    from assistant.prompt import PROMPTS_DIR
+    from assistant.translate.prompt import PROMPTS_DIR
     from grammar.check import validate
 
     text = (PROMPTS_DIR / f"{version}.md").read_text()

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from assistant.llm import ModelError
-from assistant.local_model import LocalModelTranslator, local_model_missing
+from assistant.translate.model import ModelError
+from assistant.translate.local_model import LocalModelTranslator, local_model_missing
 from grammar.catalog import load_catalog
 from grammar.check import validate
 

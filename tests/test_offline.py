@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from assistant.offline import OFF_TOPIC, REFUSAL, OfflineTranslator
+from assistant.translate.offline import OFF_TOPIC, REFUSAL, OfflineTranslator
 from assistant.segments import templates
 from grammar.catalog import Catalog
 from grammar.check import validate

@@ -4,7 +4,7 @@ demo store), and the preview stage's guarantees: a statement timeout, masked PII
 import duckdb
 import pytest
 
-from assistant.preview import Database, PreviewError, member_ids, preview
+from assistant.data.preview import Database, PreviewError, member_ids, preview
 from assistant.segments import templates
 from grammar.check import validate
 from grammar.compile import compile_segment

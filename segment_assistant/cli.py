@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.syntax import Syntax
 from rich.table import Table
 
-from assistant import defaults
-from assistant.chat import highlight
-from assistant.preview import Database, PreviewError
+from assistant.data import demo_store
+from segment_assistant.terminal import highlight
+from assistant.data.preview import Database, PreviewError
 from evals.cli import evals_app
 from grammar import ast as A
 from grammar.catalog import Catalog, CatalogError, load_catalog
@@ -107,11 +107,11 @@ def _database(db: Optional[str]) -> Database:
                 task = bar.add_task("generating the demo store (first run only)", total=total)
             bar.update(task, completed=done)
 
-        return Database(str(defaults.demo_db_path(progress=tick)))
+        return Database(str(demo_store.demo_db_path(progress=tick)))
 
 
 def _translator(provider: Optional[str], model: Optional[str], config: Optional[str]):
-    from assistant.pipeline import make_translator
+    from assistant.translate.factory import make_translator
 
     try:
         return make_translator(provider, model, config_path=config)
@@ -121,7 +121,7 @@ def _translator(provider: Optional[str], model: Optional[str], config: Optional[
 
 def _as_of(text: Optional[str], db: Optional[Database]):
     try:
-        return defaults.resolve_as_of(text, db.target if db else None)
+        return demo_store.resolve_as_of(text, db.target if db else None)
     except ValueError as err:
         raise CliError("usage", str(err)) from None
 
@@ -159,8 +159,8 @@ def _warnings(warnings: list[str]) -> None:
 @app.command("demo-data")
 def demo_data_cmd(
     out: Path = typer.Option(..., "--out", help="Where to write the DuckDB file."),
-    contacts: int = typer.Option(defaults.DEMO_CONTACTS, "--contacts", min=1, help="How many contacts."),
-    seed: int = typer.Option(defaults.DEMO_SEED, "--seed", help="Random seed: same seed, same data."),
+    contacts: int = typer.Option(demo_store.DEMO_CONTACTS, "--contacts", min=1, help="How many contacts."),
+    seed: int = typer.Option(demo_store.DEMO_SEED, "--seed", help="Random seed: same seed, same data."),
     postgres: Optional[str] = typer.Option(None, "--postgres", help="Also load it into this PostgreSQL URL."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -170,10 +170,10 @@ def demo_data_cmd(
     out.parent.mkdir(parents=True, exist_ok=True)
     with _progress() as bar:
         task = bar.add_task(f"generating {contacts:,} contacts", total=contacts)
-        summary = defaults.write_demo_store(out, contacts=contacts, seed=seed,
+        summary = demo_store.write_demo_store(out, contacts=contacts, seed=seed,
                                             progress=lambda done, total: bar.update(task, completed=done))
     if postgres:
-        from assistant.pg_load import copy_to_postgres
+        from assistant.data.postgres import copy_to_postgres
 
         try:
             summary["postgres"] = copy_to_postgres(str(out), postgres)
@@ -359,8 +359,9 @@ def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
          catalog: Optional[Path] = CatalogOpt,
          store: Optional[Path] = StoreOpt) -> None:
     """Build a segment in a conversation: each message refines it; 'undo' steps back, 'quit' ends."""
-    from assistant.chat import ChatSession, run_terminal_chat
-    from assistant.preview import member_ids
+    from assistant.chat import ChatSession
+    from segment_assistant.terminal import run_terminal_chat
+    from assistant.data.preview import member_ids
     from grammar.compile import compile_segment
     from grammar.format import format_condition
     from grammar.parser import parse
@@ -394,7 +395,7 @@ def catalog_introspect(db: str = typer.Option(..., "--db", help="DuckDB file or 
                        json_column: Optional[str] = typer.Option("properties", "--json-column",
                                                                  help="JSON properties column of the events table.")) -> None:
     """Build a catalog from a live database: events, properties (columns and JSON keys), traits, sample values."""
-    from assistant.introspect import introspect_with_warnings
+    from assistant.data.introspect import introspect_with_warnings
 
     with _progress() as bar:
         task = bar.add_task("introspecting", total=None)
@@ -467,7 +468,7 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
                   as_of: Optional[str] = AsOfOpt, catalog: Optional[Path] = CatalogOpt,
                   store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """What changed between two versions: the definition, and who enters and who leaves."""
-    from assistant.preview import membership_diff
+    from assistant.data.preview import membership_diff
     from assistant.segments import definition_diff
     from grammar.parser import parse
 

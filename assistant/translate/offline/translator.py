@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assistant.segments import templates
-from assistant.translation import Translation
+from assistant.translate.contract import Translation
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import validate

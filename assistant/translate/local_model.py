@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.config import ModelConfig
-from assistant.llm import ModelError, ModelTranslator
-from assistant.translation import Translation
+from assistant.translate.model import ModelError, ModelTranslator
+from assistant.translate.contract import Translation
 from grammar.catalog import Catalog
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

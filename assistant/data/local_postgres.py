@@ -1,4 +1,4 @@
-"""A real, throw-away PostgreSQL server for the tests: initdb + pg_ctl on a free loopback port.
+"""A real, throw-away PostgreSQL server for tests and benchmarks: initdb + pg_ctl on a free loopback port.
 
 Uses SEGMENT_PG_DSN when set (an existing server); otherwise starts one from Debian's postgresql package
 (which .ci/run installs). As root, the server runs as the postgres user, since PostgreSQL refuses root."""
@@ -8,11 +8,17 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from contextlib import contextmanager
 
-from tests.live_server import free_port
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (bound and released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _bin(name: str) -> str | None:

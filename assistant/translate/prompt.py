@@ -1,4 +1,4 @@
-"""Prompt building: a versioned template (assistant/prompts/vN.md) filled from the catalog, the as-of
+"""Prompt building: a versioned template (assistant/translate/prompts/vN.md) filled from the catalog, the as-of
 date, the current segment of a chat and the saved segments. Evals compare versions by name.
 
 A template file has sections opened by HTML comments: `<!-- system -->`, `<!-- user -->`, optionally

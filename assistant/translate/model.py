@@ -9,7 +9,7 @@ Four ways to ask (ModelConfig.mode), chosen per model capability:
 - text: Chat Completions, plain text (`ASSUME:` / `QUESTION:` / `REFUSE:` lines, else the DSL).
 - llguidance: Chat Completions plus llama.cpp's `grammar` field holding the specialised Lark grammar
   (`%llguidance` prefix, one line): llama.cpp servers built with llguidance, including xllamacpp
-  in-process (assistant/local_model.py).
+  in-process (assistant/translate/local_model.py).
 
 Whatever comes back is parsed and checked (grammar.check.validate); errors, with line/column and
 "did you mean", go back to the model in a bounded repair loop. Nothing but checked DSL leaves this
@@ -29,8 +29,8 @@ from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
 from assistant.config import ModelConfig
-from assistant.prompt import build_messages
-from assistant.translation import Translation, Usage
+from assistant.translate.prompt import build_messages
+from assistant.translate.contract import Translation, Usage
 from grammar.catalog import Catalog
 from grammar.check import validate
 from grammar.errors import SegmentError

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from assistant import demo_data
+from assistant.data import demo_data
 
 DEMO_CONTACTS = 20_000
 DEMO_SEED = 7
