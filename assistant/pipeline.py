@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.data.preview import Database, Preview, PreviewError, preview
-from assistant.translate.contract import Translation, Translator
+from assistant.translate.contract import OpenPoint, Status, Translation, Translator, status_of
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import validate
@@ -27,6 +27,8 @@ class ErrorInfo(BaseModel):
 
 class DraftResult(BaseModel):
     request: str
+    status: Status = "question"  # complete | partial | question | refused: how much of the request was understood
+    open_points: list[OpenPoint] = []  # words that change the meaning but were not placed (with spans)
     dsl: str | None = None
     condition: dict[str, Any] | None = None  # the builder JSON
     explanation: str | None = None
@@ -59,9 +61,12 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
         result = result.model_copy(update=dict(
             warnings=list(translation.warnings), assumptions=list(translation.assumptions),
             question=translation.question, refusal=translation.refusal, tries=translation.tries,
+            open_points=list(translation.open_points),
             provider=translation.provider, model=translation.model,
             prompt_tokens=translation.usage.prompt_tokens, completion_tokens=translation.usage.completion_tokens))
         dsl = translation.dsl
+    result.status = status_of(dsl=dsl, refusal=result.refusal, question=result.question,
+                              open_points=result.open_points)
     if dsl is None:
         return result
     try:
@@ -69,6 +74,7 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
     except SegmentError as err:
         result.dsl = dsl
         result.error = ErrorInfo(code="invalid_segment", message=str(err), diagnostics=err.diagnostics)
+        result.status = "question"  # nothing usable came back
         return result
     result.dsl = format_segment(node)
     result.condition = A.condition_to_json(node)

@@ -1,10 +1,14 @@
 """The translate stage's contract: plain English (+ the current segment, + the catalog) in, DSL text, the
-assumptions made, or a question back out. Every translator (offline, model) returns a Translation."""
+assumptions made, or a question back out. Every translator (offline, model) returns a Translation.
+
+Every answer says how much of the request it understood (`status`): a wrong segment that looks finished is
+the worst thing this product can do, so words that change the meaning and were not placed make the answer
+`partial`, with their spans and one clarifying question."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -16,16 +20,42 @@ class Usage(BaseModel):
     completion_tokens: int = 0
 
 
+Status = Literal["complete", "partial", "question", "refused"]
+
+
+class OpenPoint(BaseModel):
+    """Words of the request that change the meaning but were not placed in the segment."""
+    text: str                            # the words as the person wrote them
+    start: int                           # character span in the request: request[start:end] == text
+    end: int
+    reason: str = ""                     # why they matter: "a number", "a negation", "a date", ...
+
+
+def status_of(*, dsl: str | None, refusal: str | None, question: str | None, open_points: list) -> Status:
+    """One rule for every translator: refused > no segment (question) > partial (a segment, but open points
+    or a question) > complete."""
+    if refusal:
+        return "refused"
+    if dsl is None:
+        return "question"
+    return "partial" if open_points or question else "complete"
+
+
 class Translation(BaseModel):
     dsl: str | None = None               # checked DSL text; None when asking a question or refusing
     assumptions: list[str] = []          # "'recent' read as the last 30 days"
     warnings: list[str] = []             # words it did not use, names it could not map
     question: str | None = None          # a clarifying question instead of a guess
     refusal: str | None = None           # why it will not produce a segment (e.g. asked for SQL)
+    open_points: list[OpenPoint] = []    # meaning-bearing words not placed (then `question` asks about them)
     tries: int = 1                       # attempts the repair loop used
     provider: str = "offline"
     model: str | None = None
     usage: Usage = Usage()
+
+    @property
+    def status(self) -> Status:
+        return status_of(dsl=self.dsl, refusal=self.refusal, question=self.question, open_points=self.open_points)
 
 
 class Translator(Protocol):
