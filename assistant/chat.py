@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.segments import definition_diff, definition_lines
+from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import Translation, Translator
 from grammar import ast as A
 from grammar.catalog import Catalog
@@ -43,6 +44,8 @@ class Turn:
     warnings: list[str] = field(default_factory=list)
     question: str | None = None
     refusal: str | None = None
+    status: str = "complete"             # complete | partial | question | refused (see translate/contract.py)
+    open_points: list[dict] = field(default_factory=list)  # words not placed, with spans in `request`
     diff: str = ""                       # unified diff of definition_lines, empty when unchanged
     added: list[str] = field(default_factory=list)    # top-level conditions new in this version
     removed: list[str] = field(default_factory=list)  # top-level conditions gone in this version
@@ -92,6 +95,10 @@ class ChatSession:
             text = text_rest
         translation = self.translator.translate(text, catalog=self.catalog, as_of=self.as_of, current=current,
                                                 segments=self.segments)
+        node = parse(translation.dsl) if translation.dsl else None
+        saved = {name: parse(dsl) for name, dsl in self.segments.items()}
+        translation = confirm(text, translation, node,
+                              [*([parse(current)] if current else []), *referenced(node, saved)])
         if translation.dsl:
             self.versions.append(translation.dsl)
             return self._turn(text, previous, translation, changed=True)
@@ -112,5 +119,7 @@ class ChatSession:
         return Turn(request=request, version=self.version, dsl=dsl, previous_dsl=previous,
                     explanation=_explain(dsl, self.catalog) if changed else None,
                     assumptions=t.assumptions, warnings=t.warnings, question=t.question, refusal=t.refusal,
+                    status=t.status if (t.dsl or t.question or t.refusal) else "complete",
+                    open_points=[p.model_dump() for p in t.open_points],
                     diff=diff, added=[c for c in new_c if c not in old_c] if changed else [],
                     removed=[c for c in old_c if c not in new_c] if changed else [], changed=changed)

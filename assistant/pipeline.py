@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.data.preview import Database, Preview, PreviewError, preview
+from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import OpenPoint, Status, Translation, Translator, status_of
 from grammar import ast as A
 from grammar.catalog import Catalog
@@ -17,6 +18,7 @@ from grammar.compile import compile_segment
 from grammar.errors import Diagnostic, SegmentError
 from grammar.explain import explain
 from grammar.format import format_condition, format_segment
+from grammar.parser import parse
 
 
 class ErrorInfo(BaseModel):
@@ -105,5 +107,8 @@ def draft(request: str, *, translator: Translator, catalog: Catalog, as_of: date
     except ModelError as err:  # the endpoint failed for good (after its retries): say so, never a traceback
         return DraftResult(request=request, dialect=dialect, as_of=as_of.isoformat(sep=" "),
                            error=ErrorInfo(code="model_error", message=str(err)))
+    node = parse(translation.dsl) if translation.dsl else None
+    base = parse(current) if current else None
+    translation = confirm(request, translation, node, [*([base] if base else []), *referenced(node, segments)])
     return build_result(request, translation, catalog=catalog, as_of=as_of, dialect=dialect, db=db,
                         segments=segments, sample_size=sample_size, show_pii=show_pii)

@@ -32,8 +32,9 @@ def text(content: str) -> dict:
     return {"kind": "text", "content": content}
 
 
-def tool_call(dsl: str, name: str = "segment_dsl") -> dict:
-    return {"kind": "tool_call", "name": name, "input": dsl}
+def tool_call(dsl: str, name: str = "segment_dsl", notes: str | None = None) -> dict:
+    """A custom tool call (responses), optionally after an output_text message with the model's notes."""
+    return {"kind": "tool_call", "name": name, "input": dsl, "notes": notes}
 
 
 def function_call(name: str, **arguments: Any) -> dict:
@@ -125,8 +126,12 @@ class ScriptedModel:
         else:
             item = {"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{n}", "name": step["name"],
                     "arguments": step["arguments"], "status": "completed"}
+        output = [item]
+        if step.get("notes"):
+            output.insert(0, {"type": "message", "id": f"msg_{n}", "role": "assistant", "status": "completed",
+                              "content": [{"type": "output_text", "text": step["notes"], "annotations": []}]})
         return {"id": f"resp_{n}", "object": "response", "created_at": int(time.time()), "status": "completed",
-                "model": body.get("model", "scripted"), "output": [item], "parallel_tool_calls": False,
+                "model": body.get("model", "scripted"), "output": output, "parallel_tool_calls": False,
                 "tool_choice": body.get("tool_choice", "auto"), "tools": [], "error": None,
                 "incomplete_details": None, "instructions": None, "metadata": {},
                 "usage": {"input_tokens": PROMPT_TOKENS, "input_tokens_details": {"cached_tokens": 0},

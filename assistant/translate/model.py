@@ -5,14 +5,16 @@ Four ways to ask (ModelConfig.mode), chosen per model capability:
 - grammar: OpenAI Responses API with a custom tool whose input format is the catalog-specialised Lark
   grammar, so the model can only emit well-formed DSL with known names; two function tools carry a
   clarifying question or a refusal instead.
-- json: Chat Completions with a strict JSON schema envelope {dsl, assumptions, question, refusal}.
-- text: Chat Completions, plain text (`ASSUME:` / `QUESTION:` / `REFUSE:` lines, else the DSL).
+- json: Chat Completions with a strict JSON schema envelope {dsl, assumptions, open_points, question, refusal}.
+- text: Chat Completions, plain text (`ASSUME:` / `UNPLACED:` / `QUESTION:` / `REFUSE:` lines, else the DSL).
 - llguidance: Chat Completions plus llama.cpp's `grammar` field holding the specialised Lark grammar
   (`%llguidance` prefix, one line): llama.cpp servers built with llguidance, including xllamacpp
   in-process (assistant/translate/local_model.py).
 
 Whatever comes back is parsed and checked (grammar.check.validate); errors, with line/column and
-"did you mean", go back to the model in a bounded repair loop. Nothing but checked DSL leaves this
+"did you mean", go back to the model in a bounded repair loop. The model states the words it could not place
+(`UNPLACED:` lines, or `open_points` in json mode): the answer is then `partial`, never a finished-looking
+guess; the pipeline's accounting confirms the rest (assistant/translate/accounting.py). Nothing but checked DSL leaves this
 module, so SQL or prose from a model never passes. Endpoint faults become a ModelError in words.
 """
 
@@ -29,6 +31,7 @@ from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
 from assistant.config import ModelConfig
+from assistant.translate.accounting import locate, question_for
 from assistant.translate.prompt import build_messages
 from assistant.translate.contract import Translation, Usage
 from grammar.catalog import Catalog
@@ -41,7 +44,8 @@ from grammar.specialise import constrained_reading, llguidance_error, one_line, 
 TOOL_NAME = "segment_dsl"
 _NOT_API = "the endpoint's reply was not an API response (not JSON); answer again"
 _FENCE = re.compile(r"```[a-zA-Z]*\n?(.*?)```", re.DOTALL)
-_TAGGED = re.compile(r"^\s*(ASSUME|ASSUMPTION|ASSUMPTIONS|QUESTION|REFUSE|REFUSAL|SEGMENT)\s*:\s*(.*)$", re.IGNORECASE)
+_TAGGED = re.compile(r"^\s*(ASSUME|ASSUMPTION|ASSUMPTIONS|UNPLACED|QUESTION|REFUSE|REFUSAL|SEGMENT)\s*:\s*(.*)$",
+                     re.IGNORECASE)
 
 # json mode asks for the DSL text inside a small envelope rather than the AST as JSON: the DSL goes
 # through the same parser as every other mode, so repairs get line/column errors and suggestions; the
@@ -52,10 +56,13 @@ ENVELOPE_SCHEMA = {
     "properties": {
         "dsl": {"type": ["string", "null"], "description": "the segment definition in the segment language"},
         "assumptions": {"type": "array", "items": {"type": "string"}},
+        "open_points": {"type": "array", "items": {"type": "string"},
+                        "description": "words of the request that change who is in the segment but that the "
+                                       "segment could not express"},
         "question": {"type": ["string", "null"], "description": "a clarifying question instead of a guess"},
         "refusal": {"type": ["string", "null"], "description": "why no segment can be written"},
     },
-    "required": ["dsl", "assumptions", "question", "refusal"],
+    "required": ["dsl", "assumptions", "open_points", "question", "refusal"],
     "additionalProperties": False,
 }
 
@@ -88,14 +95,16 @@ class _Answer:
 
     dsl: str | None = None
     assumptions: list[str] = field(default_factory=list)
+    open_points: list[str] = field(default_factory=list)  # request words the model could not place
     question: str | None = None
     refusal: str | None = None
     problem: str | None = None  # why the reply is unusable as it stands (fed back to the model)
 
 
 def parse_text_answer(content: str | None) -> _Answer:
-    """Text protocol: `ASSUME:` lines, then the DSL; or `QUESTION: ...`; or `REFUSE: ...`. A code fence
-    around the DSL is tolerated (models add them however they are asked)."""
+    """Text protocol: `ASSUME:` and `UNPLACED:` lines, then the DSL; or `QUESTION: ...`; or `REFUSE: ...`.
+    A question next to a DSL with unplaced words asks about them (a partial answer). A code fence around the
+    DSL is tolerated (models add them however they are asked)."""
     if not content or not content.strip():
         return _Answer(problem="the reply was empty; answer with a segment definition")
     fenced = _FENCE.search(content)
@@ -109,6 +118,8 @@ def parse_text_answer(content: str | None) -> _Answer:
         tag, text = m.group(1).upper(), m.group(2).strip()
         if tag.startswith("ASSUM"):
             answer.assumptions += [a.strip() for a in text.split(";") if a.strip()]
+        elif tag == "UNPLACED":
+            answer.open_points += [w.strip().strip("'\"") for w in text.split(";") if w.strip().strip("'\"")]
         elif tag == "QUESTION" and text:
             answer.question = text
         elif tag.startswith("REFUS") and text:
@@ -120,7 +131,7 @@ def parse_text_answer(content: str | None) -> _Answer:
         elif not m:
             rest.append(line)
     dsl = "\n".join(rest).strip()
-    if answer.question or answer.refusal:
+    if answer.refusal or (answer.question and not (answer.open_points and dsl)):
         return answer
     answer.dsl = dsl or None
     if not answer.dsl:
@@ -141,7 +152,9 @@ def parse_json_answer(content: str | None) -> _Answer:
         return (value.strip() or None) if isinstance(value, str) else None
 
     assumptions = [a for a in data.get("assumptions") or [] if isinstance(a, str) and a.strip()]
-    answer = _Answer(dsl=text("dsl"), assumptions=assumptions, question=text("question"), refusal=text("refusal"))
+    open_points = [w.strip() for w in data.get("open_points") or [] if isinstance(w, str) and w.strip()]
+    answer = _Answer(dsl=text("dsl"), assumptions=assumptions, open_points=open_points, question=text("question"),
+                     refusal=text("refusal"))
     if not (answer.dsl or answer.question or answer.refusal):
         answer.problem = "the JSON object had none of dsl, question or refusal set"
     return answer
@@ -199,7 +212,7 @@ class ModelTranslator:
         feedback = ""
         for attempt in range(1, self.config.max_tries + 1):
             answer = self._ask(conversation, usage)
-            if answer.question or answer.refusal:
+            if answer.refusal or (answer.question and not answer.dsl):
                 return self._result(attempt, usage, question=answer.question, refusal=answer.refusal,
                                     assumptions=answer.assumptions)
             if answer.problem is None:
@@ -210,8 +223,10 @@ class ModelTranslator:
                 except SegmentError as err:
                     answer.problem = "\n".join(d.render(answer.dsl) for d in err.diagnostics)
                 else:
+                    points = [locate(request, words, "the model could not place it") for words in answer.open_points]
                     return self._result(attempt, usage, dsl=format_segment(node), assumptions=answer.assumptions,
-                                        warnings=[d.render() for d in warnings])
+                                        warnings=[d.render() for d in warnings], open_points=points,
+                                        question=answer.question or (question_for(points) if points else None))
             feedback = answer.problem
             conversation.add_feedback(answer.problem)
         raise ModelError(f"the model ({self.config.model}) gave no valid segment in {self.config.max_tries} "
@@ -299,7 +314,8 @@ class ModelTranslator:
                 conversation.messages.append({"type": "custom_tool_call", "call_id": item.call_id,
                                               "name": item.name, "input": item.input})
                 conversation.pending_call = item.call_id
-                answer = _Answer(dsl=item.input.strip() or None, assumptions=notes.assumptions)
+                answer = _Answer(dsl=item.input.strip() or None, assumptions=notes.assumptions,
+                                 open_points=notes.open_points)
                 if not answer.dsl:
                     answer.problem = "the tool input was empty"
                 return answer

@@ -1,0 +1,209 @@
+"""Accounting: does a segment account for every quantity the request names? A check any translator's answer
+goes through (offline rules or a model), so a number or a date that was dropped or changed on the way
+("ordered thirty two times" read as exactly 2 times) makes the answer `partial` instead of a finished-looking
+wrong segment.
+
+The request's quantities (digits, money, percents, dates, numbers in words through `text2num`, "a dozen",
+"once", "twice") are compared with the quantities the segment holds (counts, thresholds, window amounts as
+durations, ranks, dates). A request quantity is placed when the segment holds the same number, the same
+duration in another unit ("2 weeks" as 14 days), a neighbour of a count ("more than 2 orders" is "at least 3
+times"), or a date of that year ("in 2025")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from text_to_num import text2num
+
+from assistant.translate.contract import OpenPoint, Translation
+from grammar import ast as A
+from grammar.compile import duration
+
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400,
+                 "year": 365 * 86400}
+_UNIT_WORD = re.compile(r"\s*(minute|hour|day|week|month|year)s?\b", re.I)
+
+# English number words, as text2num reads them in a run ("thirty two", "one hundred and five").
+_NUMBER_WORD = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+                r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+                r"ninety|hundred|thousand")
+_QUANTITY = re.compile(
+    rf"""(?P<date>\b\d{{4}}-\d{{2}}-\d{{2}}\b)
+      | (?P<num>[$€£]?\b\d+(?:[.,]\d+)*(?:k\b)?%?)
+      | (?P<dozen>\b(?:a|one|two|three|four|five|six|\d+)\s+dozen\b|\bdozen\b)
+      | (?P<times>\b(?:once|twice|thrice)\b)
+      | (?P<words>\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b)""",
+    re.I | re.X)
+_TIMES = {"once": 1, "twice": 2, "thrice": 3}
+# "one of them", "the one who": "one" as a pronoun is no quantity.
+_PRONOUN_ONE = re.compile(r"\b(?:one|ones)\s+(?:of|who|that|which)\b|\b(?:the|any|no|every|each)\s+one\b", re.I)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    text: str
+    start: int
+    end: int
+    seconds: int | None = None   # when a unit follows ("4 months")
+    day: date | None = None      # a date
+
+
+def _dozen(text: str) -> float:
+    head = text.lower().split()[0]
+    if head in ("a", "dozen"):
+        return 12
+    return 12 * (float(head) if head.isdigit() else text2num(head, "en"))
+
+
+def quantities(request: str) -> list[Quantity]:
+    """Every quantity the request names, with its span."""
+    pronouns = [m.span() for m in _PRONOUN_ONE.finditer(request)]
+    found = []
+    for m in _QUANTITY.finditer(request):
+        kind, text = m.lastgroup, m.group()
+        if kind == "date":
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                continue
+            found.append(Quantity(day.year, text, m.start(), m.end(), day=day))
+            continue
+        if kind == "num":
+            digits = text.lstrip("$€£").rstrip("%").lower().replace(",", "")
+            scale = 1000 if digits.endswith("k") else 1
+            try:
+                value = float(digits.rstrip("k")) * scale
+            except ValueError:
+                continue
+        elif kind == "dozen":
+            value = _dozen(text)
+        elif kind == "times":
+            value = _TIMES[text.lower()]
+        else:
+            if any(s <= m.start() < e for s, e in pronouns):
+                continue
+            try:
+                value = float(text2num(re.sub(r"[\s-]+", " ", text.lower()).strip(), "en"))
+            except ValueError:
+                continue
+        unit = _UNIT_WORD.match(request, m.end())
+        seconds = int(value * _UNIT_SECONDS[unit.group(1).lower()]) if unit else None
+        found.append(Quantity(value, text, m.start(), m.end(), seconds=seconds))
+    return found
+
+
+def _held(node: A.Node) -> tuple[set[float], set[int], set[date]]:
+    """The numbers, durations (seconds) and dates a segment holds."""
+    numbers: set[float] = set()
+    seconds: set[int] = set()
+    days: set[date] = set()
+
+    def visit(value) -> None:
+        if isinstance(value, A.Node):
+            fields = type(value).model_fields
+            amount, unit = getattr(value, "amount", None), getattr(value, "unit", None)
+            if isinstance(amount, (int, float)) and isinstance(unit, str) and unit in _UNIT_SECONDS:
+                seconds.add(int(duration(amount, unit).total_seconds()))
+            for name in fields:
+                visit(getattr(value, name))
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, (int, float)):
+            numbers.add(float(value))
+        elif isinstance(value, datetime):
+            days.add(value.date())
+        elif isinstance(value, date):
+            days.add(value)
+        elif isinstance(value, str):
+            for m in re.finditer(r"\d{4}-\d{2}-\d{2}", value):
+                try:
+                    days.add(date.fromisoformat(m.group()))
+                except ValueError:
+                    pass
+            if re.fullmatch(r"-?\d+(\.\d+)?", value):
+                numbers.add(float(value))
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit(v)
+
+    visit(node)
+    return numbers, seconds, days
+
+
+def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date]) -> bool:
+    if q.day is not None:
+        return q.day in days or any(abs((q.day - d).days) <= 1 for d in days)
+    if q.seconds is not None and q.seconds in seconds:
+        return True
+    if q.value in numbers or q.value / 100 in numbers:
+        return True
+    if q.value == int(q.value) and (q.value + 1 in numbers or q.value - 1 in numbers):
+        return True  # "more than 2" is "at least 3"; "under 5" is "at most 4"
+    if 1900 <= q.value <= 2100 and q.value == int(q.value):
+        return any(d.year == q.value for d in days)  # "in 2025"
+    return False
+
+
+def unplaced_quantities(request: str, node: A.Node | None) -> list[OpenPoint]:
+    """The request's quantities that the segment does not hold, as open points."""
+    if node is None:
+        return []
+    numbers, seconds, days = _held(node)
+    return [OpenPoint(text=q.text, start=q.start, end=q.end, reason="a number or date the segment does not use")
+            for q in quantities(request) if not _placed(q, numbers, seconds, days)]
+
+
+def locate(request: str, words: str, reason: str = "") -> OpenPoint:
+    """An open point for words a translator names (a model's `open_points`): their span in the request,
+    found case-insensitively; -1/-1 when the words are not literally in it."""
+    at = request.lower().find(words.strip().lower())
+    if at < 0:
+        return OpenPoint(text=words.strip(), start=-1, end=-1, reason=reason)
+    return OpenPoint(text=request[at:at + len(words.strip())], start=at, end=at + len(words.strip()), reason=reason)
+
+
+def merge(points: list[OpenPoint], more: list[OpenPoint]) -> list[OpenPoint]:
+    """`points` plus those of `more` that do not overlap one already there, in request order."""
+    out = list(points)
+    for p in more:
+        if not any(p.start < q.end and q.start < p.end for q in out if p.start >= 0 and q.start >= 0) and \
+                all((q.start, q.end, q.text) != (p.start, p.end, p.text) for q in out):
+            out.append(p)
+    return sorted(out, key=lambda p: (p.start, p.end))
+
+
+def question_for(points: list[OpenPoint]) -> str:
+    """One clarifying question about everything left open."""
+    words = ", ".join(f"'{p.text}'" for p in points)
+    return (f"I built the segment from the rest of your request, but I could not place {words}. "
+            "What should that change about who is in the segment?")
+
+
+def confirm(request: str, translation: Translation, node: A.Condition | None,
+            context: list[A.Node] = ()) -> Translation:
+    """The checker's word on any translator's answer: quantities of the request the segment `node` does not
+    hold become open points (a `partial` answer with one question). `context` holds what the request may
+    refer to without restating it: the chat's current segment ("change 30 to 60") and referenced segments."""
+    if node is None or translation.refusal:
+        return translation
+    points = unplaced_quantities(request, A.And(conditions=[node, *context]) if context else node)
+    merged = merge(translation.open_points, points)
+    if len(merged) == len(translation.open_points):
+        return translation
+    return translation.model_copy(update={"open_points": merged,
+                                          "question": translation.question or question_for(merged)})
+
+
+def referenced(node: A.Node | None, segments: dict[str, A.Condition]) -> list[A.Condition]:
+    """The saved segments `node` references, directly or through each other (each once)."""
+    out: dict[str, A.Condition] = {}
+    todo = [node] if node is not None else []
+    while todo:
+        for n in A.walk(todo.pop()):
+            if isinstance(n, A.SegmentRef) and n.name in segments and n.name not in out:
+                out[n.name] = segments[n.name]
+                todo.append(segments[n.name])
+    return list(out.values())
