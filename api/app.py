@@ -171,9 +171,9 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
 
     @app.post("/preview", response_model=DraftResult)
     def preview_(body: PreviewRequest) -> DraftResult:
-        _, _, dsl = node_of(body)
+        node, _, _ = node_of(body)
         result = build_result("", None, catalog=cat, as_of=as_of_for(body.as_of), dialect=database.dialect, db=database,
-                              segments=segments.conditions(), dsl=dsl, sample_size=body.sample_size,
+                              segments=segments.conditions(), condition=node, sample_size=body.sample_size,
                               show_pii=body.show_pii)
         return _ok(result)
 
@@ -185,8 +185,12 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
             translator = make_translator(body.provider)
         except ValueError as err:
             raise ApiError(422, "invalid_request", str(err)) from None
+        try:
+            current = parse(body.current) if body.current else None
+        except SegmentError as err:
+            raise ApiError(422, "invalid_segment", "the current segment does not parse", err.diagnostics) from None
         result = draft(body.request, translator=translator, catalog=cat, as_of=as_of_for(body.as_of),
-                       dialect=body.dialect, db=database if body.preview else None, current=body.current,
+                       dialect=body.dialect, db=database if body.preview else None, current=current,
                        segments=segments.conditions())
         return _ok(result)
 
@@ -200,14 +204,12 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
     @app.post("/chats", status_code=201)
     def new_chat(as_of: datetime | None = None) -> dict[str, Any]:
         from assistant.chat import ChatSession
-        from grammar.format import format_condition
 
         try:
             translator = make_translator()
         except ValueError as err:
             raise ApiError(422, "invalid_request", str(err)) from None
-        session = ChatSession(translator, cat, as_of_for(as_of),
-                              {k: format_condition(v) for k, v in segments.conditions().items()})
+        session = ChatSession(translator, cat, as_of_for(as_of), segments.conditions())
         chat_id = uuid.uuid4().hex
         with lock:
             chats[chat_id] = session
@@ -224,9 +226,9 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
             except ModelError as err:
                 raise ApiError(502, "model_error", str(err)) from None
         result = turn.to_dict()
-        if turn.changed and turn.dsl and turn.previous_dsl:
+        if turn.changed and turn.condition is not None and turn.previous_condition is not None:
             try:
-                entered, left = membership_diff(database, cat, session.as_of, parse(turn.previous_dsl), parse(turn.dsl),
+                entered, left = membership_diff(database, cat, session.as_of, turn.previous_condition, turn.condition,
                                                 segments.conditions())
                 result["entered"], result["left"] = len(entered), len(left)
             except PreviewError as err:
@@ -247,10 +249,13 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
 
     @app.post("/segments/{name}", response_model=Version, status_code=201)
     def save_segment(name: str, body: SaveRequest) -> Version:
-        dsl = body.dsl if body.dsl is not None else format_segment(body.condition)
+        try:
+            node = parse(body.dsl) if body.dsl is not None else body.condition
+        except SegmentError as err:
+            raise ApiError(422, "invalid_segment", f"cannot save {name!r}", err.diagnostics) from None
         with lock:
             try:
-                return segments.save(name, dsl, cat, body.note)
+                return segments.save(name, node, cat, body.note)
             except SegmentError as err:
                 raise ApiError(422, "invalid_segment", f"cannot save {name!r}", err.diagnostics) from None
 
@@ -261,10 +266,10 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
         except KeyError as err:
             raise ApiError(404, "not_found", str(err).strip("'\"")) from None
         try:
-            entered, left = membership_diff(database, cat, as_of_for(as_of), parse(before.dsl), parse(after.dsl),
+            entered, left = membership_diff(database, cat, as_of_for(as_of), before.condition, after.condition,
                                             segments.conditions())
         except PreviewError as err:
             raise ApiError(503, "preview_failed", str(err)) from None
-        return DiffResult(definition=definition_diff(before.dsl, after.dsl), entered=sorted(entered), left=sorted(left))
+        return DiffResult(definition=definition_diff(before.condition, after.condition), entered=sorted(entered), left=sorted(left))
 
     return app

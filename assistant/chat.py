@@ -1,6 +1,7 @@
 """The chat engine: a conversation that refines one segment turn by turn. Every turn that yields a
-definition is a new version, with a diff of the definition against the version before it. The membership
-diff (who enters, who leaves) is the preview layer's job: `Turn.dsl` and `Turn.previous_dsl` are its input.
+definition is a new version (an AST), with a diff of the definition against the version before it. The
+membership diff (who enters, who leaves) is the preview layer's job: `Turn.condition` and
+`Turn.previous_condition` are its input; `Turn.dsl` is the same definition as text, for display.
 
 The terminal front end is `segment_assistant/terminal.py`; the API uses `ChatSession` too."""
 
@@ -16,19 +17,16 @@ from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import Translation, Translator
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.errors import SegmentError
 from grammar.explain import explain
-from grammar.format import format_condition
-from grammar.parser import parse
+from grammar.format import format_condition, format_segment
 
 _RESET = re.compile(r"^\s*(start over|start again|reset|new segment|scratch that|from scratch)\b[\s,.:;!-]*", re.I)
 _UNDO = re.compile(r"^\s*(undo|go back|revert|undo that)\s*[.!]*\s*$", re.I)
 
 
-def _conditions(dsl: str | None) -> list[str]:
-    if not dsl:
+def _conditions(node: A.Condition | None) -> list[str]:
+    if node is None:
         return []
-    node = parse(dsl)
     parts = node.conditions if isinstance(node, (A.And, A.Or)) else [node]
     return [format_condition(c, nested=isinstance(node, (A.And, A.Or))) for c in parts]
 
@@ -37,8 +35,8 @@ def _conditions(dsl: str | None) -> list[str]:
 class Turn:
     request: str
     version: int                         # the current version after this turn (0: no segment yet)
-    dsl: str | None                      # the current definition after this turn
-    previous_dsl: str | None             # the definition before this turn (for a membership diff)
+    condition: A.Condition | None        # the current definition after this turn
+    previous_condition: A.Condition | None  # the definition before this turn (for a membership diff)
     explanation: str | None = None
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -51,12 +49,20 @@ class Turn:
     removed: list[str] = field(default_factory=list)  # top-level conditions gone in this version
     changed: bool = False                # did this turn create or restore a version
 
+    @property
+    def dsl(self) -> str | None:
+        return format_segment(self.condition) if self.condition is not None else None
+
+    @property
+    def previous_dsl(self) -> str | None:
+        return format_segment(self.previous_condition) if self.previous_condition is not None else None
+
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def _explain(dsl: str | None, catalog: Catalog) -> str | None:
-    return explain(parse(dsl), catalog) if dsl else None
+        """The turn as JSON: definitions as DSL text and as builder JSON."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("condition", "previous_condition")}
+        out.update(dsl=self.dsl, previous_dsl=self.previous_dsl,
+                   condition=A.condition_to_json(self.condition) if self.condition is not None else None)
+        return out
 
 
 class ChatSession:
@@ -64,19 +70,19 @@ class ChatSession:
     'undo' and 'start over' are handled here, so they work with any translator."""
 
     def __init__(self, translator: Translator, catalog: Catalog, as_of: datetime,
-                 segments: dict[str, str] | None = None):
+                 segments: dict[str, A.Condition] | None = None):
         self.translator = translator
         self.catalog = catalog
         self.as_of = as_of
         self.segments = dict(segments or {})
-        self.versions: list[str | None] = []  # versions[i] is version i + 1; None is an empty segment
+        self.versions: list[A.Condition | None] = []  # versions[i] is version i + 1; None is an empty segment
 
     @property
     def version(self) -> int:
         return len(self.versions)
 
     @property
-    def current(self) -> str | None:
+    def current(self) -> A.Condition | None:
         return self.versions[-1] if self.versions else None
 
     def send(self, text: str) -> Turn:
@@ -95,12 +101,11 @@ class ChatSession:
             text = text_rest
         translation = self.translator.translate(text, catalog=self.catalog, as_of=self.as_of, current=current,
                                                 segments=self.segments)
-        node = parse(translation.dsl) if translation.dsl else None
-        saved = {name: parse(dsl) for name, dsl in self.segments.items()}
-        translation = confirm(text, translation, node,
-                              [*([parse(current)] if current else []), *referenced(node, saved)])
-        if translation.dsl:
-            self.versions.append(translation.dsl)
+        node = translation.condition
+        translation = confirm(text, translation, node, [*([current] if current else []),
+                                                       *referenced(node, self.segments)])
+        if node is not None:
+            self.versions.append(node)
             return self._turn(text, previous, translation, changed=True)
         return self._turn(text, previous, translation, changed=False)
 
@@ -110,14 +115,14 @@ class ChatSession:
         previous = self.versions.pop()
         return self._turn(text, previous, Translation(), changed=True, from_version=self.version + 1)
 
-    def _turn(self, request: str, previous: str | None, t: Translation, changed: bool,
+    def _turn(self, request: str, previous: A.Condition | None, t: Translation, changed: bool,
               from_version: int | None = None) -> Turn:
-        dsl = self.current
+        node = self.current
         start = self.version - 1 if from_version is None else from_version
-        diff = "\n".join(definition_diff(previous, dsl, f"v{start}", f"v{self.version}")) if changed else ""
-        old_c, new_c = _conditions(previous), _conditions(dsl)
-        return Turn(request=request, version=self.version, dsl=dsl, previous_dsl=previous,
-                    explanation=_explain(dsl, self.catalog) if changed else None,
+        diff = "\n".join(definition_diff(previous, node, f"v{start}", f"v{self.version}")) if changed else ""
+        old_c, new_c = _conditions(previous), _conditions(node)
+        return Turn(request=request, version=self.version, condition=node, previous_condition=previous,
+                    explanation=explain(node, self.catalog) if changed and node is not None else None,
                     assumptions=t.assumptions, warnings=t.warnings, question=t.question, refusal=t.refusal,
                     status=t.status if (t.dsl or t.question or t.refusal) else "complete",
                     open_points=[p.model_dump() for p in t.open_points],

@@ -13,12 +13,11 @@ from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import OpenPoint, Status, Translation, Translator, status_of
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.check import validate
+from grammar.check import check
 from grammar.compile import compile_segment
 from grammar.errors import Diagnostic, SegmentError
 from grammar.explain import explain
-from grammar.format import format_condition, format_segment
-from grammar.parser import parse
+from grammar.format import format_segment
 
 
 class ErrorInfo(BaseModel):
@@ -55,9 +54,10 @@ class DraftResult(BaseModel):
 
 
 def build_result(request: str, translation: Translation | None, *, catalog: Catalog, as_of: datetime,
-                 dialect: str, db: Database | None, segments: dict[str, A.Condition], dsl: str | None = None,
-                 sample_size: int = 10, show_pii: bool = False) -> DraftResult:
-    """Check, explain, compile and preview a DSL text (from a translation, or given directly)."""
+                 dialect: str, db: Database | None, segments: dict[str, A.Condition],
+                 condition: A.Condition | None = None, sample_size: int = 10, show_pii: bool = False) -> DraftResult:
+    """Check, explain, compile and preview a segment (from a translation, or given directly as `condition`):
+    no DSL text is parsed here, and the segment is compiled once."""
     result = DraftResult(request=request, dialect=dialect, as_of=as_of.isoformat(sep=" "))
     if translation is not None:
         result = result.model_copy(update=dict(
@@ -66,26 +66,26 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
             open_points=list(translation.open_points),
             provider=translation.provider, model=translation.model,
             prompt_tokens=translation.usage.prompt_tokens, completion_tokens=translation.usage.completion_tokens))
-        dsl = translation.dsl
-    result.status = status_of(dsl=dsl, refusal=result.refusal, question=result.question,
+        condition = translation.condition
+    result.status = status_of(segment=condition, refusal=result.refusal, question=result.question,
                               open_points=result.open_points)
-    if dsl is None:
+    if condition is None:
         return result
-    try:
-        node, diagnostics = validate(dsl, catalog, segments)
-    except SegmentError as err:
-        result.dsl = dsl
-        result.error = ErrorInfo(code="invalid_segment", message=str(err), diagnostics=err.diagnostics)
+    diagnostics = check(condition, catalog, segments)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    result.dsl = format_segment(condition)
+    if errors:
+        result.error = ErrorInfo(code="invalid_segment", message=str(SegmentError(errors)), diagnostics=errors)
         result.status = "question"  # nothing usable came back
         return result
-    result.dsl = format_segment(node)
-    result.condition = A.condition_to_json(node)
-    result.explanation = explain(node, catalog)
+    result.condition = A.condition_to_json(condition)
+    result.explanation = explain(condition, catalog)
     result.warnings += [d.render() for d in diagnostics]
-    result.sql = compile_segment(node, catalog, dialect, as_of, segments)
+    result.sql = compile_segment(condition, catalog, dialect, as_of, segments)
     if db is not None:
         try:
-            shown: Preview = preview(db, node, catalog, as_of, segments, sample_size=sample_size, show_pii=show_pii)
+            shown: Preview = preview(db, condition, catalog, as_of, segments, sample_size=sample_size,
+                                     show_pii=show_pii)
         except PreviewError as err:
             result.error = ErrorInfo(code="preview_failed", message=str(err))
             return result
@@ -96,19 +96,17 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
 
 
 def draft(request: str, *, translator: Translator, catalog: Catalog, as_of: datetime, dialect: str = "duckdb",
-          db: Database | None = None, current: str | None = None, segments: dict[str, A.Condition] | None = None,
-          sample_size: int = 10, show_pii: bool = False) -> DraftResult:
+          db: Database | None = None, current: A.Condition | None = None,
+          segments: dict[str, A.Condition] | None = None, sample_size: int = 10, show_pii: bool = False) -> DraftResult:
     from assistant.translate.model import ModelError
 
     segments = segments or {}
     try:
-        translation = translator.translate(request, catalog=catalog, as_of=as_of, current=current,
-                                           segments={k: format_condition(v) for k, v in segments.items()})
+        translation = translator.translate(request, catalog=catalog, as_of=as_of, current=current, segments=segments)
     except ModelError as err:  # the endpoint failed for good (after its retries): say so, never a traceback
         return DraftResult(request=request, dialect=dialect, as_of=as_of.isoformat(sep=" "),
                            error=ErrorInfo(code="model_error", message=str(err)))
-    node = parse(translation.dsl) if translation.dsl else None
-    base = parse(current) if current else None
-    translation = confirm(request, translation, node, [*([base] if base else []), *referenced(node, segments)])
+    node = translation.condition
+    translation = confirm(request, translation, node, [*([current] if current else []), *referenced(node, segments)])
     return build_result(request, translation, catalog=catalog, as_of=as_of, dialect=dialect, db=db,
                         segments=segments, sample_size=sample_size, show_pii=show_pii)

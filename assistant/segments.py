@@ -1,19 +1,22 @@
 """Saved segments: the shipped templates plus a versioned store. Every save is a new version, and any two
-versions can be diffed by definition (canonical DSL lines) and, given a database, by membership."""
+versions can be diffed by definition (canonical DSL lines) and, given a database, by membership.
+
+Definitions are ASTs in memory; canonical DSL text only in the file (and in API answers, for display). Each
+stored text is parsed once, when the store or the templates load."""
 
 from __future__ import annotations
 
 import difflib
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.check import validate
+from grammar.check import check
 from grammar.errors import Diagnostic, SegmentError
 from grammar.format import format_condition
 from grammar.parser import parse
@@ -26,6 +29,10 @@ class Template(BaseModel):
     description: str
     dsl: str
 
+    @cached_property
+    def condition(self) -> A.Condition:
+        return parse(self.dsl)
+
 
 @lru_cache(maxsize=1)
 def templates() -> dict[str, Template]:
@@ -34,9 +41,16 @@ def templates() -> dict[str, Template]:
 
 class Version(BaseModel):
     version: int
-    dsl: str
+    dsl: str                          # canonical DSL, as stored
     saved_at: str
     note: str = ""
+    _condition: A.Condition | None = PrivateAttr(default=None)  # parsed on first use, or given when saved
+
+    @property
+    def condition(self) -> A.Condition:
+        if self._condition is None:
+            self._condition = parse(self.dsl)
+        return self._condition
 
 
 class Diff(BaseModel):
@@ -45,11 +59,10 @@ class Diff(BaseModel):
     left: list[int] | None = None     # contacts in the old version but not the new one
 
 
-def definition_lines(dsl: str | None) -> list[str]:
+def definition_lines(node: A.Condition | None) -> list[str]:
     """Canonical DSL with one top-level condition per line, so a diff shows which condition changed."""
-    if not dsl:
+    if node is None:
         return []
-    node = parse(dsl)
     if isinstance(node, (A.And, A.Or)):
         joiner = "and" if isinstance(node, A.And) else "or"
         parts = [format_condition(c, nested=True) for c in node.conditions]
@@ -57,7 +70,7 @@ def definition_lines(dsl: str | None) -> list[str]:
     return [format_condition(node)]
 
 
-def definition_diff(old: str | None, new: str | None, old_label: str = "before", new_label: str = "after") -> list[str]:
+def definition_diff(old: A.Condition | None, new: A.Condition | None, old_label: str = "before", new_label: str = "after") -> list[str]:
     return list(difflib.unified_diff(definition_lines(old), definition_lines(new), old_label, new_label, lineterm=""))
 
 
@@ -74,16 +87,20 @@ class SegmentStore:
     def names(self) -> list[str]:
         return sorted(set(self._data) | set(templates()))
 
-    def dsl(self, name: str) -> str:
+    def condition(self, name: str) -> A.Condition:
+        """The latest definition of a saved segment or template."""
         if name in self._data:
-            return self._data[name][-1].dsl
+            return self._data[name][-1].condition
         if name in templates():
-            return templates()[name].dsl
+            return templates()[name].condition
         raise KeyError(name)
+
+    def dsl(self, name: str) -> str:
+        return format_condition(self.condition(name))
 
     def conditions(self) -> dict[str, A.Condition]:
         """Every saved segment's latest definition, for references (`in segment "..."`)."""
-        return {name: parse(self.dsl(name)) for name in self.names()}
+        return {name: self.condition(name) for name in self.names()}
 
     def history(self, name: str) -> list[Version]:
         if name in self._data:
@@ -92,15 +109,18 @@ class SegmentStore:
             return [Version(version=1, dsl=templates()[name].dsl, saved_at="", note="template")]
         raise KeyError(name)
 
-    def save(self, name: str, dsl: str, catalog: Catalog, note: str = "") -> Version:
+    def save(self, name: str, node: A.Condition, catalog: Catalog, note: str = "") -> Version:
         """Check (including reference cycles through `name`) and append a new version; returns it."""
         if not name or not all(ch.isalnum() or ch in "_-" for ch in name):
             raise SegmentError([Diagnostic(code="name", message=f"segment names use letters, digits, _ and -: {name!r}")])
         others = {k: v for k, v in self.conditions().items() if k != name}
-        node, _ = validate(dsl, catalog, others, name=name)
+        errors = [d for d in check(node, catalog, others, name=name) if d.severity == "error"]
+        if errors:
+            raise SegmentError(errors)
         versions = self._data.setdefault(name, [])
         version = Version(version=len(versions) + 1, dsl=format_condition(node),
                           saved_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), note=note)
+        version._condition = node  # already a tree: no need to parse back the text just written
         versions.append(version)
         self._write()
         return version

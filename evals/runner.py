@@ -22,11 +22,14 @@ from typing import Literal
 from pydantic import BaseModel
 
 from assistant.data.preview import Database
-from assistant.translate.prompt import build_messages, list_prompt_versions
+from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import Translation, Translator, Usage
+from assistant.translate.prompt import build_messages, list_prompt_versions
 from evals.scoring import CaseResult, Prices, Scorer
 from evals.suite import Case, Suite, load_suites
+from grammar import ast as A
 from grammar.catalog import Catalog, load_catalog
+from grammar.format import format_segment
 from grammar.parser import parse
 
 AS_OF = datetime(2026, 11, 1)  # the demo store's fixed as-of instant (DESIGN.md)
@@ -70,9 +73,11 @@ class ResponseCache:
         self.directory = Path(directory)
 
     def key(self, *, provider: str, model: str | None, prompt: str, mode: str, request: str, catalog: Catalog,
-            as_of: datetime, current: str | None, segments: dict[str, str] | None) -> str:
-        messages = build_messages(request, catalog, as_of, current=current, segments=segments, version=prompt,
-                                  mode=mode)
+            as_of: datetime, current: A.Condition | None, segments: dict[str, A.Condition] | None) -> str:
+        messages = build_messages(request, catalog, as_of,
+                                  current=format_segment(current) if current is not None else None,
+                                  segments={k: format_segment(v) for k, v in (segments or {}).items()},
+                                  version=prompt, mode=mode)
         blob = json.dumps({"provider": provider, "model": model, "mode": mode, "messages": messages}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -102,8 +107,8 @@ class CachingTranslator:
         self.cache, self.mode, self.inner = cache, mode, inner
         self.ident = {"provider": provider, "model": model, "prompt": prompt, "mode": answer_mode}
 
-    def translate_timed(self, request: str, *, catalog: Catalog, as_of: datetime, current: str | None = None,
-                        segments: dict[str, str] | None = None) -> tuple[Translation, float]:
+    def translate_timed(self, request: str, *, catalog: Catalog, as_of: datetime, current: A.Condition | None = None,
+                        segments: dict[str, A.Condition] | None = None) -> tuple[Translation, float]:
         key = self.cache.key(request=request, catalog=catalog, as_of=as_of, current=current, segments=segments,
                              **self.ident)
         if self.mode == "replay":
@@ -246,8 +251,9 @@ class Runner:
         return [r for r in read_results(self.run_dir) if r.key in keys]
 
     def run_case(self, case: Case, suite: Suite, segment_asts) -> CaseResult:
-        """Feed the chat turns (each answer becomes the segment the next one refines), then the request."""
-        current: str | None = None
+        """Feed the chat turns (each answer becomes the segment the next one refines), then the request. The
+        answer goes through the same accounting as in the product (draft, chat) before it is scored."""
+        current: A.Condition | None = None
         latency = 0.0
         tries = prompt_tokens = completion_tokens = 0
         translation: Translation | None = None
@@ -255,12 +261,15 @@ class Runner:
         try:
             for text in [*case.turns, case.request]:
                 translation, seconds = timed_translate(self.translator, text, catalog=self.catalog, as_of=self.as_of,
-                                                       current=current, segments=suite.segments or None)
+                                                       current=current, segments=segment_asts or None)
+                node = translation.condition
+                translation = confirm(text, translation, node,
+                                      [*([current] if current is not None else []), *referenced(node, segment_asts)])
                 latency += seconds
                 tries += translation.tries
                 prompt_tokens += translation.usage.prompt_tokens
                 completion_tokens += translation.usage.completion_tokens
-                current = translation.dsl or current
+                current = node if node is not None else current
         except Exception as err:  # a failing translator scores a miss for this case, the run goes on
             error = f"{type(err).__name__}: {err}"
             translation = None

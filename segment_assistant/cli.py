@@ -310,12 +310,12 @@ def preview(source: Optional[str] = typer.Argument(None), expr: Optional[str] = 
 
     cat = _catalog(catalog)
     text = _source(source, expr)
-    _, _, segments = _checked(text, cat, _store(store))
+    node, _, segments = _checked(text, cat, _store(store))
     database = _database(db)
     database.timeout = timeout
     when = _as_of(as_of, database)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
-                          segments=segments, dsl=text, sample_size=sample, show_pii=show_pii)
+                          segments=segments, condition=node, sample_size=sample, show_pii=show_pii)
     _finish(result, as_json)
 
 
@@ -348,8 +348,10 @@ def draft(text: str = typer.Argument(..., help="What you want, in plain English.
     database = None if no_preview else _database(db)
     when = _as_of(as_of, database)
     translator = _translator(provider, model, config)
+    st = _store(store)
+    base = _checked(current, cat, st)[0] if current else None
     result = run_draft(text, translator=translator, catalog=cat, as_of=when, dialect=dialect, db=database,
-                       current=current, segments=_store(store).conditions(), sample_size=sample)
+                       current=base, segments=st.conditions(), sample_size=sample)
     _finish(result, as_json)
 
 
@@ -363,19 +365,17 @@ def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
     from segment_assistant.terminal import run_terminal_chat
     from assistant.data.preview import member_ids
     from grammar.compile import compile_segment
-    from grammar.format import format_condition
-    from grammar.parser import parse
 
     cat = _catalog(catalog)
     database = _database(db)
     when = _as_of(as_of, database)
     st = _store(store)
     segments = st.conditions()
-    session = ChatSession(_translator(provider, model, config), cat, when, {k: format_condition(v) for k, v in segments.items()})
+    session = ChatSession(_translator(provider, model, config), cat, when, segments)
 
-    def count(dsl: str) -> int:
+    def count(node: A.Condition) -> int:
         try:
-            return len(member_ids(database, compile_segment(parse(dsl), cat, database.dialect, when, segments)))
+            return len(member_ids(database, compile_segment(node, cat, database.dialect, when, segments)))
         except PreviewError as err:
             raise RuntimeError(str(err)) from None
 
@@ -436,12 +436,14 @@ def segments_save(name: str, source: Optional[str] = typer.Argument(None), expr:
                   note: str = typer.Option("", "--note"), catalog: Optional[Path] = CatalogOpt,
                   store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Save a new version of a segment (checked, cycles refused)."""
+    from grammar.parser import parse
+
     if store is None:
         raise CliError("usage", "give --store FILE (or SEGMENT_STORE) to save segments")
     text = _source(source, expr)
     st = _store(store)
     try:
-        version = st.save(name, text, _catalog(catalog), note)
+        version = st.save(name, parse(text), _catalog(catalog), note)
     except SegmentError as err:
         raise CliError("invalid_segment", f"cannot save {name!r}", err.diagnostics, text) from None
     _emit_json(version.model_dump()) if as_json else console.print(f"saved {name} version {version.version}")
@@ -470,7 +472,6 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
     """What changed between two versions: the definition, and who enters and who leaves."""
     from assistant.data.preview import membership_diff
     from assistant.segments import definition_diff
-    from grammar.parser import parse
 
     st = _store(store)
     try:
@@ -480,11 +481,11 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
     database = _database(db)
     when = _as_of(as_of, database)
     try:
-        entered, left = membership_diff(database, _catalog(catalog), when, parse(before.dsl), parse(after.dsl),
+        entered, left = membership_diff(database, _catalog(catalog), when, before.condition, after.condition,
                                         st.conditions())
     except PreviewError as err:
         raise CliError("preview_failed", str(err)) from None
-    lines = definition_diff(before.dsl, after.dsl)
+    lines = definition_diff(before.condition, after.condition)
     if as_json:
         _emit_json({"definition": lines, "entered": sorted(entered), "left": sorted(left)})
         return

@@ -13,6 +13,7 @@ from rich.text import Text
 from assistant.chat import ChatSession, Turn
 from assistant.segments import definition_lines
 from grammar.errors import SegmentError
+from grammar.format import format_segment
 
 _KEYWORDS = re.compile(r"\b(and|or|not|did|then|within|in|last|next|where|at least|at most|exactly|between|"
                        r"times?|more than|ago|before|after|on|first|top|bottom|by|of|count|distinct|total|"
@@ -58,7 +59,7 @@ def _show(console: Console, turn: Turn, preview: Callable[[str], Any] | None) ->
         _show_diff(console, turn.diff)
     if preview is not None:
         try:
-            result = preview(turn.dsl)
+            result = preview(turn.condition)
         except (SegmentError, ValueError, RuntimeError, OSError) as err:
             console.print(Text(f"preview failed: {err}", style="red"))
             return
@@ -66,7 +67,7 @@ def _show(console: Console, turn: Turn, preview: Callable[[str], Any] | None) ->
         console.print(Text(f"{count} contacts match", style="bold cyan"))
 
 
-def run_terminal_chat(session: ChatSession, console: Console, preview: Callable[[str], Any] | None = None,
+def run_terminal_chat(session: ChatSession, console: Console, preview: Callable[[Any], Any] | None = None,
                       stdin: TextIO | None = None) -> None:
     """A read-eval-print loop: each line refines the segment. Commands: undo, show, quit / exit / EOF.
     `preview(dsl)` may return a count or an object with `.count`."""
@@ -84,8 +85,8 @@ def run_terminal_chat(session: ChatSession, console: Console, preview: Callable[
         if text.lower() in ("quit", "exit", "q"):
             break
         if text.lower() == "show":
-            if session.current:
-                console.print(Text(f"v{session.version}:", style="bold"), highlight(session.current))
+            if session.current is not None:
+                console.print(Text(f"v{session.version}:", style="bold"), highlight(format_segment(session.current)))
                 for line_ in definition_lines(session.current):
                     console.print(Text(f"  {line_}"))
             else:

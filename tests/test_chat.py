@@ -11,13 +11,14 @@ from assistant.chat import ChatSession
 from segment_assistant.terminal import run_terminal_chat
 from assistant.segments import definition_lines
 from assistant.translate.offline import OfflineTranslator
+from grammar.parser import parse
 
 AS_OF = datetime(2026, 11, 1)
 
 
 @pytest.fixture
 def session(catalog):
-    return ChatSession(OfflineTranslator(), catalog, AS_OF, segments={"vips": "top 10% by total amount of order_completed"})
+    return ChatSession(OfflineTranslator(), catalog, AS_OF, segments={"vips": parse("top 10% by total amount of order_completed")})
 
 
 def test_refinement_sequence(session):
@@ -93,7 +94,7 @@ def test_start_over(session):
 
 
 def test_definition_lines_one_condition_per_line():
-    assert definition_lines('country = "DE" and (plan = "pro" or plan = "team") and did order_completed') == [
+    assert definition_lines(parse('country = "DE" and (plan = "pro" or plan = "team") and did order_completed')) == [
         'country = "DE"', 'and (plan = "pro" or plan = "team")', "and did order_completed"]
     assert definition_lines(None) == []
 

@@ -18,6 +18,7 @@ from evals.scoring import Prices, Scorer, canonical_text, jaccard, same_segment
 from evals.suite import CAPABILITIES, Case, SuiteError, load_suite, load_suites, shipped_suites
 from grammar.check import validate
 from grammar.compile import compile_segment
+from grammar.format import format_segment
 from grammar.parser import parse
 from tests.scripted_model import COMPLETION_TOKENS, PROMPT_TOKENS, _scripted_server, scripted_model, text  # noqa: F401
 
@@ -182,9 +183,9 @@ class FakeTranslator:
         self.calls: list[tuple[str, str | None]] = []
 
     def translate(self, request, *, catalog, as_of, current=None, segments=None):
-        self.calls.append((request, current))
+        self.calls.append((request, format_segment(current) if current is not None else None))
         if request == "only in Germany":
-            return Translation(dsl=f'{current} and country = "DE"', usage=Usage(prompt_tokens=10, completion_tokens=5))
+            return Translation(dsl=f'{format_segment(current)} and country = "DE"', usage=Usage(prompt_tokens=10, completion_tokens=5))
         if request not in self.answers:
             return Translation(question="Which contacts do you mean?")
         return Translation(dsl=self.answers[request], usage=Usage(prompt_tokens=10, completion_tokens=5))

@@ -29,10 +29,10 @@ def model(url: str, mode: str = "text") -> ModelTranslator:
 # ---- the status rule ----------------------------------------------------------------------------------
 
 def test_status_rule():
-    assert status_of(dsl="x", refusal=None, question=None, open_points=[]) == "complete"
-    assert status_of(dsl="x", refusal=None, question="which?", open_points=[]) == "partial"
-    assert status_of(dsl=None, refusal=None, question="which?", open_points=[]) == "question"
-    assert status_of(dsl=None, refusal="no SQL", question=None, open_points=[]) == "refused"
+    assert status_of(segment="x", refusal=None, question=None, open_points=[]) == "complete"
+    assert status_of(segment="x", refusal=None, question="which?", open_points=[]) == "partial"
+    assert status_of(segment=None, refusal=None, question="which?", open_points=[]) == "question"
+    assert status_of(segment=None, refusal="no SQL", question=None, open_points=[]) == "refused"
 
 
 # ---- quantities of a request ---------------------------------------------------------------------------
@@ -111,5 +111,5 @@ def test_draft_confirms_a_model_answer_that_silently_dropped_a_number(scripted_m
 def test_a_number_the_chat_refers_to_in_the_current_segment_is_placed(scripted_model):
     scripted_model.push(text("did order_completed in last 60 days"))
     result = draft("change 30 to 60", translator=model(scripted_model.base_url), catalog=CATALOG, as_of=AS_OF,
-                   current="did order_completed in last 30 days")
+                   current=parse("did order_completed in last 30 days"))
     assert result.status == "complete"

@@ -17,6 +17,7 @@ from assistant.config import ConfigError, ModelConfig, load_model_config
 from assistant.translate.model import ENVELOPE_SCHEMA, ModelError, ModelTranslator
 from assistant.translate.prompt import PromptError, build_messages, list_prompt_versions
 from grammar.catalog import Catalog, load_catalog
+from grammar.parser import parse
 
 AS_OF = datetime(2026, 11, 1)
 CATALOG = load_catalog()
@@ -105,8 +106,8 @@ def test_questions_and_refusals_are_answers_not_failures(scripted_model):
 
 def test_a_chat_turn_sends_the_current_segment_and_saved_segments(scripted_model):
     scripted_model.push(text('in segment "vips" and country = "DE"'))
-    result = ask(make(scripted_model.base_url), "only those in Germany", current='in segment "vips"',
-                 segments={"vips": "top 10% by total amount of order_completed"})
+    result = ask(make(scripted_model.base_url), "only those in Germany", current=parse('in segment "vips"'),
+                 segments={"vips": parse("top 10% by total amount of order_completed")})
     assert result.dsl == 'in segment "vips" and country = "DE"'
     system, user = scripted_model.requests[0]["body"]["messages"]
     assert 'The current segment is:\nin segment "vips"' in user["content"]
@@ -115,7 +116,7 @@ def test_a_chat_turn_sends_the_current_segment_and_saved_segments(scripted_model
 
 def test_an_unknown_segment_reference_is_sent_back(scripted_model):
     scripted_model.push(text('in segment "vip"'), text('in segment "vips"'))
-    result = ask(make(scripted_model.base_url), "the vips", segments={"vips": "did order_completed at least 5 times"})
+    result = ask(make(scripted_model.base_url), "the vips", segments={"vips": parse("did order_completed at least 5 times")})
     assert result.tries == 2
     assert "line 1, column 1" in last_user_text(scripted_model.requests[1]["body"])
 

@@ -176,7 +176,9 @@ def translator():
 
 
 def translate(translator, catalog, text, current=None, segments=SAVED):
-    return translator.translate(text, catalog=catalog, as_of=AS_OF, current=current, segments=segments)
+    """The translator with the current and saved segments given as DSL text (parsed here, at the edge)."""
+    return translator.translate(text, catalog=catalog, as_of=AS_OF, current=parse(current) if current else None,
+                                segments={name: parse(dsl) for name, dsl in segments.items()})
 
 
 def test_table_is_large_enough():

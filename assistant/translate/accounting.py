@@ -95,8 +95,8 @@ def quantities(request: str) -> list[Quantity]:
     return found
 
 
-def _held(node: A.Node) -> tuple[set[float], set[int], set[date]]:
-    """The numbers, durations (seconds) and dates a segment holds."""
+def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date]]:
+    """The numbers, durations (seconds) and dates a segment (or several) holds."""
     numbers: set[float] = set()
     seconds: set[int] = set()
     days: set[date] = set()
@@ -147,11 +147,11 @@ def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date]
     return False
 
 
-def unplaced_quantities(request: str, node: A.Node | None) -> list[OpenPoint]:
-    """The request's quantities that the segment does not hold, as open points."""
-    if node is None:
+def unplaced_quantities(request: str, nodes: A.Node | list[A.Node] | None) -> list[OpenPoint]:
+    """The request's quantities that the segment (and what it refers to) does not hold, as open points."""
+    if nodes is None:
         return []
-    numbers, seconds, days = _held(node)
+    numbers, seconds, days = _held(nodes)
     return [OpenPoint(text=q.text, start=q.start, end=q.end, reason="a number or date the segment does not use")
             for q in quantities(request) if not _placed(q, numbers, seconds, days)]
 
@@ -189,7 +189,7 @@ def confirm(request: str, translation: Translation, node: A.Condition | None,
     refer to without restating it: the chat's current segment ("change 30 to 60") and referenced segments."""
     if node is None or translation.refusal:
         return translation
-    points = unplaced_quantities(request, A.And(conditions=[node, *context]) if context else node)
+    points = unplaced_quantities(request, [node, *context])
     merged = merge(translation.open_points, points)
     if len(merged) == len(translation.open_points):
         return translation

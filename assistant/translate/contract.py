@@ -8,11 +8,14 @@ the worst thing this product can do, so words that change the meaning and were n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from grammar import ast as A
 from grammar.catalog import Catalog
+from grammar.format import format_segment
+from grammar.parser import parse
 
 
 class Usage(BaseModel):
@@ -31,18 +34,20 @@ class OpenPoint(BaseModel):
     reason: str = ""                     # why they matter: "a number", "a negation", "a date", ...
 
 
-def status_of(*, dsl: str | None, refusal: str | None, question: str | None, open_points: list) -> Status:
+def status_of(*, segment: object | None, refusal: str | None, question: str | None, open_points: list) -> Status:
     """One rule for every translator: refused > no segment (question) > partial (a segment, but open points
     or a question) > complete."""
     if refusal:
         return "refused"
-    if dsl is None:
+    if segment is None:
         return "question"
     return "partial" if open_points or question else "complete"
 
 
 class Translation(BaseModel):
-    dsl: str | None = None               # checked DSL text; None when asking a question or refusing
+    model_config = ConfigDict(extra="forbid")
+
+    condition: A.Condition | None = None  # the checked segment; None when asking a question or refusing
     assumptions: list[str] = []          # "'recent' read as the last 30 days"
     warnings: list[str] = []             # words it did not use, names it could not map
     question: str | None = None          # a clarifying question instead of a guess
@@ -53,14 +58,31 @@ class Translation(BaseModel):
     model: str | None = None
     usage: Usage = Usage()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        """DSL text is an edge form too: recorded answers (eval caches written before the tree was carried)
+        and hand-written fixtures give `dsl`; it is parsed once, here."""
+        if isinstance(data, dict) and "dsl" in data:
+            data = dict(data)
+            text = data.pop("dsl")
+            if text is not None and data.get("condition") is None:
+                data["condition"] = parse(text)
+        return data
+
+    @property
+    def dsl(self) -> str | None:
+        """The segment as canonical DSL text (for display, files and prompts)."""
+        return format_segment(self.condition) if self.condition is not None else None
+
     @property
     def status(self) -> Status:
-        return status_of(dsl=self.dsl, refusal=self.refusal, question=self.question, open_points=self.open_points)
+        return status_of(segment=self.condition, refusal=self.refusal, question=self.question, open_points=self.open_points)
 
 
 class Translator(Protocol):
-    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: str | None = None,
-                  segments: dict[str, str] | None = None) -> Translation:
-        """`current` is the DSL of the segment being refined in a chat (None for a new one); `segments`
-        maps saved segment names to their DSL so requests can reference them."""
+    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: A.Condition | None = None,
+                  segments: dict[str, A.Condition] | None = None) -> Translation:
+        """`current` is the segment being refined in a chat (None for a new one); `segments` maps saved
+        segment names to their definitions so requests can reference them."""
         ...

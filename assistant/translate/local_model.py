@@ -22,6 +22,7 @@ from pathlib import Path
 from assistant.config import ModelConfig
 from assistant.translate.model import ModelError, ModelTranslator
 from assistant.translate.contract import Translation
+from grammar import ast as A
 from grammar.catalog import Catalog
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -74,8 +75,8 @@ class LocalModelTranslator:
         self._model = ModelTranslator(config, extra_body={"temperature": 0, "max_tokens": max_tokens,
                                                           "stop": ["\n"]})
 
-    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: str | None = None,
-                  segments: dict[str, str] | None = None) -> Translation:
+    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: A.Condition | None = None,
+                  segments: dict[str, A.Condition] | None = None) -> Translation:
         result = self._model.translate(request, catalog=catalog, as_of=as_of, current=current, segments=segments)
         return result.model_copy(update={"provider": self.provider})
 

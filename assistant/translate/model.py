@@ -34,11 +34,11 @@ from assistant.config import ModelConfig
 from assistant.translate.accounting import locate, question_for
 from assistant.translate.prompt import build_messages
 from assistant.translate.contract import Translation, Usage
+from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import validate
 from grammar.errors import SegmentError
 from grammar.format import format_segment
-from grammar.parser import parse
 from grammar.specialise import constrained_reading, llguidance_error, one_line, specialise_grammar
 
 TOOL_NAME = "segment_dsl"
@@ -195,15 +195,18 @@ class ModelTranslator:
 
     # ---- the repair loop ---------------------------------------------------------------------------
 
-    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: str | None = None,
-                  segments: dict[str, str] | None = None) -> Translation:
+    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: A.Condition | None = None,
+                  segments: dict[str, A.Condition] | None = None) -> Translation:
         mode = self.config.mode
-        segment_asts = {name: parse(dsl) for name, dsl in (segments or {}).items()}
-        messages = build_messages(request, catalog, as_of, current=current, segments=segments,
+        segments = segments or {}
+        # the prompt is an edge: the current and saved segments go to the model as DSL text
+        messages = build_messages(request, catalog, as_of,
+                                  current=format_segment(current) if current is not None else None,
+                                  segments={name: format_segment(node) for name, node in segments.items()},
                                   version=self.config.prompt, mode=mode)
         grammar = None
         if mode in ("grammar", "llguidance"):
-            grammar = specialise_grammar(catalog, segments=list(segments or {}))
+            grammar = specialise_grammar(catalog, segments=list(segments))
             problem = llguidance_error(grammar)
             if problem:
                 raise ModelError(f"the catalog-specialised grammar is not accepted by llguidance: {problem}")
@@ -219,12 +222,12 @@ class ModelTranslator:
                 if grammar:
                     answer.dsl = constrained_reading(answer.dsl, grammar)
                 try:
-                    node, warnings = validate(answer.dsl, catalog, segment_asts)
+                    node, warnings = validate(answer.dsl, catalog, segments)
                 except SegmentError as err:
                     answer.problem = "\n".join(d.render(answer.dsl) for d in err.diagnostics)
                 else:
                     points = [locate(request, words, "the model could not place it") for words in answer.open_points]
-                    return self._result(attempt, usage, dsl=format_segment(node), assumptions=answer.assumptions,
+                    return self._result(attempt, usage, condition=node, assumptions=answer.assumptions,
                                         warnings=[d.render() for d in warnings], open_points=points,
                                         question=answer.question or (question_for(points) if points else None))
             feedback = answer.problem

@@ -16,10 +16,9 @@ from assistant.segments import templates
 from assistant.translate.contract import Translation
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.check import validate
+from grammar.check import check
 from grammar.errors import SegmentError
 from grammar.format import format_segment, window_text
-from grammar.parser import parse
 
 from .build import Builder, NotUnderstood, conjoin, negate
 from .lexicon import Item, Lexicon, lex
@@ -89,15 +88,12 @@ def _templates() -> tuple[dict[str, str], dict[str, list[str]]]:
     return {name: t.dsl for name, t in shipped.items()}, {name: [t.title] for name, t in shipped.items()}
 
 
-def _validate(dsl: str, catalog: Catalog, segments: dict[str, str]) -> list[str]:
-    """Parse and check the DSL; returns the checker's warnings, raises SegmentError on errors."""
-    saved = {}
-    for name, text in segments.items():
-        try:
-            saved[name] = parse(text)
-        except SegmentError:
-            continue
-    _, diagnostics = validate(dsl, catalog, saved)
+def _check(node: A.Condition, catalog: Catalog, segments: dict[str, A.Condition]) -> list[str]:
+    """Check the tree; returns the checker's warnings, raises SegmentError on errors."""
+    diagnostics = check(node, catalog, segments)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise SegmentError(errors)
     return [d.message for d in diagnostics]
 
 
@@ -106,8 +102,8 @@ class OfflineTranslator:
 
     provider = "offline"
 
-    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: str | None = None,
-                  segments: dict[str, str] | None = None) -> Translation:
+    def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: A.Condition | None = None,
+                  segments: dict[str, A.Condition] | None = None) -> Translation:
         segments = dict(segments or {})
         text = request.strip()
         if any(re.search(p, text, re.I) for p in _UNSAFE):
@@ -121,7 +117,7 @@ class OfflineTranslator:
                 return Translation(question="Starting over: which people should the new segment contain?")
         ctx = _Ctx(catalog, segments, as_of)
         try:
-            if current:
+            if current is not None:
                 return self._refine(text, ctx, current)
             node, session = self._read(text, ctx)
         except NotUnderstood as err:
@@ -139,26 +135,20 @@ class OfflineTranslator:
     def _finish(self, node: A.Condition, session: "_Session", ctx: "_Ctx",
                 extra: list[str] | None = None) -> Translation:
         node, dropped = session.drop_unknown_values(node)
-        dsl = format_segment(node) if node is not None else None
         warnings = session.warnings() + dropped
-        if dsl is None:
+        if node is None:
             return Translation(question="None of the values you named exist in this data. " + " ".join(dropped),
                                warnings=warnings)
         try:
-            warnings += _validate(dsl, ctx.catalog, ctx.segments)
+            warnings += _check(node, ctx.catalog, ctx.segments)
         except SegmentError as err:
             return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
-        return Translation(dsl=dsl, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings)
+        return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings)
 
     # ---- refining the current segment -------------------------------------------------------------------
-    def _refine(self, text: str, ctx: "_Ctx", current: str) -> Translation:
-        try:
-            base = parse(current)
-        except SegmentError as err:
-            return Translation(question=f"The current segment does not parse ({err.diagnostics[0].message}); "
-                                        "start over?")
+    def _refine(self, text: str, ctx: "_Ctx", base: A.Condition) -> Translation:
         if _NEW.match(text):
             node, session = self._read(text, ctx)
             return self._finish(node, session, ctx, ["read as a new segment, replacing the current one"])
@@ -227,9 +217,9 @@ class OfflineTranslator:
         m = _AMOUNT_THEN_MORE.match(rest)
         if m:
             changed = self._change(base, m["amount"], ctx)
-            if changed.dsl is None:
+            if changed.condition is None:
                 return changed
-            more = self._refine(m["rest"], ctx, changed.dsl)
+            more = self._refine(m["rest"], ctx, changed.condition)
             return more.model_copy(update={"assumptions": changed.assumptions + more.assumptions,
                                            "warnings": changed.warnings + more.warnings})
         tokens = tokenize(rest)
@@ -496,7 +486,7 @@ def _has_count(data) -> bool:
 @dataclass(frozen=True)
 class _Ctx:
     catalog: Catalog
-    segments: dict[str, str]
+    segments: dict[str, A.Condition]
     as_of: datetime
 
 
