@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from assistant.data.preview import Database
 from assistant.translate.contract import Translation, Usage
 from evals.cli import evals_app
-from evals.report import compare, summarise, write_reports
+from evals.compare import compare
+from evals.report import summarise, write_reports
 from evals.runner import RESULTS, RunError, read_results, start_run
 from evals.scoring import Prices, Scorer, canonical_text, jaccard, same_segment
 from evals.suite import CAPABILITIES, Case, SuiteError, load_suite, load_suites, shipped_suites
