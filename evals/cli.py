@@ -71,10 +71,10 @@ def run_command(
         summary = write_reports(runner.run_dir, results)
         if matrix_dir is None:
             print_table(summary, console)
-        console.print(f"results: {runner.run_dir / 'results.jsonl'}\nreport:  {runner.run_dir / 'report.html'}")
+            console.print(f"results: {runner.run_dir / 'results.jsonl'}\nreport:  {runner.run_dir / 'report.html'}")
     if matrix_dir is not None:
         print_matrix(write_matrix_reports(matrix_dir), console)
-        console.print(f"matrix report: {matrix_dir / 'report.html'}")
+        console.print(f"runs:   {matrix_dir}/RUN (results.jsonl, report.html)\nreport: {matrix_dir / 'report.html'}")
 
 
 def _run_with_progress(runner):

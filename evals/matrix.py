@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from pydantic import BaseModel
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -82,21 +83,25 @@ def _disagree(case: dict) -> bool:
 
 # ---- terminal --------------------------------------------------------------------------------------------
 
-def _usage_cells(s: dict) -> tuple[str, str, str]:
-    latency = "-" if s["mean_latency_s"] is None else f"{s['mean_latency_s']:.3f} s"
-    return latency, str(s["tokens"]), "-" if s["cost"] is None else f"${s['cost']:.4f}"
+def _usage_cells(s: dict) -> list[str]:
+    latency = "-" if s["mean_latency_s"] is None else f"{s['mean_latency_s']:.3f}s"
+    return [latency, str(s["tokens"]), "-" if s["cost"] is None else f"${s['cost']:.4f}"]
 
 
 def print_matrix(summary: dict, console: Console | None = None) -> None:
+    """One row per combination under each suite; the cost column only when prices were given."""
     console = console or Console()
-    table = Table(title=f"matrix {summary['name']}: each combination side by side (w&c: wrong and complete)")
-    for col in ("suite", "run", "cases", "exec", "correct", "asked", "w&c", "latency", "tokens", "cost"):
-        table.add_column(col, justify="left" if col in ("suite", "run") else "right", no_wrap=True)
+    priced = any(s["cost"] is not None for runs in summary["suites"].values() for s in runs.values())
+    table = Table(title=f"matrix {summary['name']} (w&c: wrong and complete)", box=box.SIMPLE_HEAD, pad_edge=False)
+    columns = ["run", "exec", "correct", "asked", "w&c", "latency", "tokens"] + ["cost"] * priced
+    for col in columns:
+        table.add_column(col, justify="left" if col == "run" else "right", no_wrap=True)
     for group, runs in summary["suites"].items():
-        for n, (run, s) in enumerate(runs.items()):
-            table.add_row(group if n == 0 else "", run, str(s["cases"]), pct(s["execution"]), pct(s["correct"]),
-                          pct(s["asked"]), pct(s["wrong_complete"]), *_usage_cells(s),
-                          style="bold" if group == "overall" else None)
+        cases = next(iter(runs.values()))["cases"] if runs else 0
+        table.add_row(f"{group} ({cases} cases)", style="bold")
+        for run, s in runs.items():
+            cells = [pct(s["execution"]), pct(s["correct"]), pct(s["asked"]), pct(s["wrong_complete"])]
+            table.add_row(run, *cells, *_usage_cells(s)[:len(columns) - 5])
         table.add_section()
     console.print(table)
     differ = sum(_disagree(c) for c in summary["cases"].values())

@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 
 from pydantic import BaseModel
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -105,14 +106,24 @@ def unknown_note(unknown: int) -> str:
 
 def print_table(summary: dict, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title="eval scores (execution: same members; w&c: wrong and complete, the worst outcome)")
-    for col in ("group", "cases", "exec", "correct", "asked", "w&c", "valid", "canon", "jaccard", "ask/ref"):
-        table.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
+    table = Table(title="eval scores (exec: same members; w&c: wrong and complete, the worst outcome)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    columns = {  # canonical match and question/refusal behaviour only where the terminal is wide enough
+        "exec": lambda s: pct(s["execution"]), "correct": lambda s: pct(s["correct"]),
+        "asked": lambda s: pct(s["asked"]), "w&c": lambda s: pct(s["wrong_complete"]),
+        "valid": lambda s: pct(s["valid"]), "canon": lambda s: pct(s["canonical"]),
+        "jaccard": lambda s: "-" if s["jaccard"] is None else f"{s['jaccard']:.3f}",
+        "ask/ref": lambda s: pct(s["behaviour"]),
+    }
+    if console.width < 100:
+        del columns["canon"], columns["ask/ref"]
+    table.add_column("group", no_wrap=True)
+    table.add_column("cases", justify="right", no_wrap=True)
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True)
 
     def row(label: str, s: dict, style: str | None = None) -> None:
-        table.add_row(label, str(s["cases"]), pct(s["execution"]), pct(s["correct"]), pct(s["asked"]),
-                      pct(s["wrong_complete"]), pct(s["valid"]), pct(s["canonical"]),
-                      "-" if s["jaccard"] is None else f"{s['jaccard']:.3f}", pct(s["behaviour"]), style=style)
+        table.add_row(label, str(s["cases"]), *(cell(s) for cell in columns.values()), style=style)
 
     row("overall", summary["overall"], style="bold")
     table.add_section()
@@ -223,7 +234,7 @@ def render_html(results: list[CaseResult], summary: dict) -> str:
     rows = [("overall", overall)] + [(f"suite {k}", v) for k, v in summary["suites"].items()] + \
            [(f"{CAPABILITIES[k]} ({k})" if k in CAPABILITIES else k, v) for k, v in summary["tags"].items()]
     table = "".join(_row(label, s) for label, s in rows)
-    header = "".join(f"<th>{c}</th>" for c in ("group", *_COLUMNS))
+    header = "".join(f"<th>{html.escape(c)}</th>" for c in ("group", *_COLUMNS))
     misses = [r for r in sorted(results, key=lambda r: r.key) if r.outcome != "correct"]
     what = " · ".join(html.escape(str(meta[k])) for k in ("provider", "model", "prompt", "as_of") if meta.get(k))
     unknown = f'<p class="err">{html.escape(unknown_note(overall["unknown"]))}</p>' if overall["unknown"] else ""
