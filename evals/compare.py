@@ -26,6 +26,7 @@ class Comparison(BaseModel):
     wrong_complete_a: dict[str, float] = {}
     wrong_complete_b: dict[str, float] = {}
     became_wrong_complete: dict[str, str] = {}  # case key -> its outcome in A
+    wrong_complete_no_status: list[str] = []    # wrong-and-complete in B, no status in A: cannot say if it is new
     no_status: list[str] = []                   # common cases left out of the w&c comparison (no status in a run)
 
     @property
@@ -70,7 +71,8 @@ def compare(run_a: str | Path, run_b: str | Path, threshold: float = 0.02) -> Co
         wrong_complete_a=_wrong_complete_rates(a, known) if known else {},
         wrong_complete_b=_wrong_complete_rates(b, known) if known else {},
         became_wrong_complete={k: a[k].outcome for k in common if b[k].outcome == "wrong_complete"
-                               and a[k].outcome != "wrong_complete"},
+                               and a[k].outcome not in ("wrong_complete", "unknown")},
+        wrong_complete_no_status=[k for k in common if b[k].outcome == "wrong_complete" and a[k].status is None],
         no_status=[k for k in common if k not in set(known)],
     )
 
@@ -95,6 +97,11 @@ def print_comparison(c: Comparison, run_a: str, run_b: str, console: Console | N
     console.print(f"[red]became wrong & complete ({len(c.became_wrong_complete)})[/red]")
     for key, was in c.became_wrong_complete.items():
         console.print(f"  {key} (was {was})")
+    if c.wrong_complete_no_status:
+        console.print(f"[yellow]wrong & complete, no status in the baseline: new or not, it cannot say "
+                      f"({len(c.wrong_complete_no_status)})[/yellow]")
+        for key in c.wrong_complete_no_status:
+            console.print(f"  {key}")
     if c.no_status:
         console.print(f"[yellow]{len(c.no_status)} common case(s) have no status in one of the runs (recorded "
                       "before answers had one): left out of the wrong & complete comparison; regenerate that run "

@@ -437,10 +437,11 @@ def test_compare_with_a_baseline_recorded_before_statuses_says_so(suite_file, tm
     new, _ = _run(suite_file, out, FakeTranslator(), db=demo_db, name="new")
     c = compare(base.run_dir, new.run_dir, threshold=0)
     assert sorted(c.no_status) == ["mini/ask", "mini/chat", "mini/right", "mini/window"]
-    assert c.wrong_complete_a == {} and c.became_wrong_complete == {"mini/window": "unknown"}
+    assert c.wrong_complete_a == {} and c.became_wrong_complete == {} and not c.failed
+    assert c.wrong_complete_no_status == ["mini/window"]  # listed, neither new nor old
     shown = CliRunner().invoke(evals_app, ["compare", str(base.run_dir), str(new.run_dir), "--threshold", "0"])
     assert shown.exit_code == 0 and "4 common case(s) have no status" in shown.output
-    assert "mini/window (was unknown)" in shown.output
+    assert re.search(r"wrong & complete, no status in the baseline.*\(1\)\s+mini/window", shown.output, re.S), shown.output
     report = CliRunner().invoke(evals_app, ["report", str(base.run_dir)])
     assert "4 case(s) have no status" in report.output
 
