@@ -106,6 +106,9 @@ def print_matrix(summary: dict, console: Console | None = None) -> None:
     console.print(table)
     differ = sum(_disagree(c) for c in summary["cases"].values())
     console.print(f"{differ} of {len(summary['cases'])} case(s) have different outcomes across the runs")
+    for run, s in summary["suites"]["overall"].items():
+        if s["errors"]:
+            console.print(f"[red]{run}: {s['errors']} case(s) errored (see {run}/report.html)[/red]")
 
 
 # ---- HTML ------------------------------------------------------------------------------------------------
@@ -128,10 +131,11 @@ def render_matrix_html(summary: dict) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(run)}</td><td>{s['cases']}</td><td>{pct(s['execution'])}</td>"
             f"<td>{pct(s['correct'])}</td><td>{pct(s['asked'])}</td><td>{pct(s['wrong_complete'])}</td>"
-            + "".join(f"<td>{c}</td>" for c in _usage_cells(s)) + "</tr>" for run, s in by_run.items())
+            f"<td>{s['errors']}</td>" + "".join(f"<td>{c}</td>" for c in _usage_cells(s)) + "</tr>"
+            for run, s in by_run.items())
         suites.append(f"<h3>{html.escape(group)}</h3><table><tr><th>run</th><th>cases</th><th>execution</th>"
-                      f"<th>correct</th><th>asked</th><th>wrong &amp; complete</th><th>mean latency</th>"
-                      f"<th>tokens</th><th>cost</th></tr>{rows}</table>")
+                      f"<th>correct</th><th>asked</th><th>wrong &amp; complete</th><th>errors</th>"
+                      f"<th>mean latency</th><th>tokens</th><th>cost</th></tr>{rows}</table>")
     cases = "".join(
         f'<tr{" class=differ" if _disagree(c) else ""}><td>{html.escape(key)}<div class="tags">'
         f'{html.escape(c["request"])}</div></td>' + "".join(_cell(c["runs"].get(r), c["expect"]) for r in runs) + "</tr>"

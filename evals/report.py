@@ -40,6 +40,7 @@ class Stats(BaseModel):
     canonical: float | None = None
     jaccard: float | None = None
     behaviour: float | None = None
+    errors: int = 0
     mean_latency_s: float | None = None
     tokens: int = 0
     cost: float | None = None
@@ -64,6 +65,7 @@ def stats(results: list[CaseResult]) -> Stats:
         canonical=_share([bool(r.canonical) for r in dsl]),
         jaccard=round(statistics.fmean(r.jaccard or 0.0 for r in dsl), 4) if dsl else None,
         behaviour=_share([r.execution for r in results if r.expect != "dsl"]),
+        errors=sum(1 for r in results if r.error),
         mean_latency_s=round(statistics.fmean(r.latency_s for r in results), 4) if results else None,
         tokens=sum(r.prompt_tokens + r.completion_tokens for r in results),
         cost=round(sum(costs), 6) if costs else None,
