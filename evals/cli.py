@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evals.compare import compare, print_comparison
 from evals.matrix import is_matrix, print_matrix, start_matrix, write_matrix_reports
 from evals.report import print_table, write_reports
-from evals.runner import RunError, combinations, start_run
+from evals.runner import DEFAULT_PROMPT, RunError, combinations, start_run
 from evals.scoring import Prices
 from evals.suite import SuiteError, shipped_suites
 
@@ -33,7 +33,7 @@ def run_command(
     suites: Optional[list[str]] = typer.Argument(None, help="suite names (core, chat, ...) or YAML files; default: every shipped suite"),
     provider: list[str] = typer.Option(["offline"], help="offline, openai or local; repeat for a matrix"),
     model: list[str] = typer.Option([], help="model name (openai, local); repeat for a matrix"),
-    prompt: list[str] = typer.Option(["v1"], help="prompt version (assistant/translate/prompts/VERSION.md); repeat for a matrix"),
+    prompt: list[str] = typer.Option([DEFAULT_PROMPT], help="prompt version (assistant/translate/prompts/VERSION.md); repeat for a matrix"),
     jobs: int = typer.Option(4, min=1, help="cases translated in parallel"),
     db: Optional[Path] = typer.Option(None, help="demo store to score on; default: the cached 20,000-contact store"),
     out: Path = typer.Option(Path("eval-runs"), help="directory of runs"),

@@ -249,7 +249,8 @@ class Runner:
         answers had a status."""
         def current(case: Case) -> bool:
             r = done.get(case.key)
-            return r is not None and r.status is not None and (r.request, r.turns, r.expect, r.expected, r.tags) == \
+            return r is not None and r.status is not None and \
+                (r.request, r.turns, r.expect, r.expected, r.tags) == \
                 (case.request, case.turns, case.expect, case.expected, case.tags)
 
         return [(case, suite) for suite in self.suites for case in suite.cases if not current(case)]
@@ -309,8 +310,8 @@ def default_db(progress: Callable[[int, int], None] | None = None) -> str:
 
 
 def start_run(suite_names: list[str], *, provider: str = "offline", model: str | None = None,
-              prompt: str = DEFAULT_PROMPT, db: str | None = None, out: str | Path = "eval-runs", name: str | None = None, jobs: int = 4,
-              record: bool = False, replay: bool = False, cache_dir: str | Path | None = None,
+              prompt: str = DEFAULT_PROMPT, db: str | None = None, out: str | Path = "eval-runs",
+              name: str | None = None, jobs: int = 4, record: bool = False, replay: bool = False, cache_dir: str | Path | None = None,
               prices: Prices | None = None, fresh: bool = False, translator=None) -> Runner:
     """Build a Runner from command-line style settings. `translator` overrides the provider's (tests)."""
     if record and replay:
