@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evals.report import compare, print_comparison, print_table, write_reports
-from evals.runner import RunError, start_run
+from evals.compare import compare, print_comparison
+from evals.matrix import is_matrix, print_matrix, start_matrix, write_matrix_reports
+from evals.report import print_table, write_reports
+from evals.runner import DEFAULT_PROMPT, RunError, combinations, start_run
 from evals.scoring import Prices
 from evals.suite import SuiteError, shipped_suites
 
@@ -29,13 +31,14 @@ def _fail(message: str) -> typer.Exit:
 @evals_app.command("run")
 def run_command(
     suites: Optional[list[str]] = typer.Argument(None, help="suite names (core, chat, ...) or YAML files; default: every shipped suite"),
-    provider: str = typer.Option("offline", help="offline or openai"),
-    model: Optional[str] = typer.Option(None, help="model name (openai provider)"),
-    prompt: str = typer.Option("v1", help="prompt version (assistant/translate/prompts/VERSION.md)"),
+    provider: list[str] = typer.Option(["offline"], help="offline, openai or local; repeat for a matrix"),
+    model: list[str] = typer.Option([], help="model name (openai, local); repeat for a matrix"),
+    prompt: list[str] = typer.Option([DEFAULT_PROMPT], help="prompt version (assistant/translate/prompts/VERSION.md); repeat for a matrix"),
     jobs: int = typer.Option(4, min=1, help="cases translated in parallel"),
     db: Optional[Path] = typer.Option(None, help="demo store to score on; default: the cached 20,000-contact store"),
     out: Path = typer.Option(Path("eval-runs"), help="directory of runs"),
-    name: Optional[str] = typer.Option(None, help="run name (default: provider-model-prompt); rerunning resumes it"),
+    name: Optional[str] = typer.Option(None, help="run name (default: provider-model-prompt), or the matrix's "
+                                                  "(default: matrix); rerunning resumes it"),
     record: bool = typer.Option(False, "--record", help="store every model answer in the cache"),
     replay: bool = typer.Option(False, "--replay", help="answer only from the cache (no model needed)"),
     cache_dir: Optional[Path] = typer.Option(None, help="record/replay cache (default: OUT/cache)"),
@@ -43,17 +46,38 @@ def run_command(
     price_out: Optional[float] = typer.Option(None, help="price per 1M completion tokens"),
     fresh: bool = typer.Option(False, "--fresh", help="discard earlier results of this run instead of resuming"),
 ) -> None:
-    """Translate and score every case of the suites; results land in OUT/NAME (results.jsonl, summary.json, report.html)."""
+    """Translate and score every case of the suites; results land in OUT/NAME (results.jsonl, summary.json,
+    report.html). Several providers, models or prompts run every combination (the offline translator ignores
+    model and prompt, so it runs once), each in OUT/NAME/COMBINATION, with a side-by-side report in OUT/NAME."""
     priced = price_in is not None or price_out is not None
     prices = Prices(input=price_in or 0.0, output=price_out or 0.0) if priced else None
+    combos = combinations(provider, list(model), prompt)
+    options = dict(db=str(db) if db else None, jobs=jobs, record=record, replay=replay, prices=prices, fresh=fresh)
     try:
         if db is None:
             console.print("using the cached demo store (generated on first use)")
-        runner = start_run(suites or shipped_suites(), provider=provider, model=model, prompt=prompt,
-                           db=str(db) if db else None, out=out, name=name, jobs=jobs, record=record, replay=replay,
-                           cache_dir=cache_dir, prices=prices, fresh=fresh)
+        if len(combos) == 1:
+            c = combos[0]
+            runners = [start_run(suites or shipped_suites(), provider=c.provider, model=c.model, prompt=c.prompt,
+                                 out=out, name=name, cache_dir=cache_dir, **options)]
+            matrix_dir = None
+        else:
+            matrix_dir, runners = start_matrix(suites or shipped_suites(), combos, out=out, name=name,
+                                               cache_dir=cache_dir, **options)
     except (RunError, SuiteError) as err:
         raise _fail(str(err)) from None
+    for runner in runners:
+        results = _run_with_progress(runner)
+        summary = write_reports(runner.run_dir, results)
+        if matrix_dir is None:
+            print_table(summary, console)
+            console.print(f"results: {runner.run_dir / 'results.jsonl'}\nreport:  {runner.run_dir / 'report.html'}")
+    if matrix_dir is not None:
+        print_matrix(write_matrix_reports(matrix_dir), console)
+        console.print(f"runs:   {matrix_dir}/RUN (results.jsonl, report.html)\nreport: {matrix_dir / 'report.html'}")
+
+
+def _run_with_progress(runner):
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
@@ -66,14 +90,11 @@ def run_command(
                 label = f"{runner.meta.name}: {hits[0]}/{done} right" if done else runner.meta.name
                 bar.update(task, completed=done, total=total, description=label)
 
-            results = runner.run(progress)
+            return runner.run(progress)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: the cases scored so far are in {runner.run_dir / 'results.jsonl'}; "
                           "run the same command again to resume")
         raise typer.Exit(130) from None
-    summary = write_reports(runner.run_dir, results)
-    print_table(summary, console)
-    console.print(f"results: {runner.run_dir / 'results.jsonl'}\nreport:  {runner.run_dir / 'report.html'}")
 
 
 @evals_app.command("report")
@@ -81,15 +102,15 @@ def report_command(
     run: Path = typer.Argument(..., help="a run directory (OUT/NAME)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
-    """Re-render a run's summary.json and report.html from its results, and print the scores."""
+    """Re-render a run's (or a matrix's) summary.json and report.html from its results, and print the scores."""
     try:
-        summary = write_reports(run)
+        summary = write_matrix_reports(run) if is_matrix(run) else write_reports(run)
     except RunError as err:
         raise _fail(str(err)) from None
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
-        print_table(summary, console)
+        (print_matrix if is_matrix(run) else print_table)(summary, console)
         console.print(f"report: {run / 'report.html'}")
 
 
@@ -97,9 +118,11 @@ def report_command(
 def compare_command(
     run_a: Path = typer.Argument(..., help="the baseline run directory"),
     run_b: Path = typer.Argument(..., help="the new run directory"),
-    threshold: float = typer.Option(0.02, help="fail when execution accuracy drops by more than this (0.02 = 2 points)"),
+    threshold: float = typer.Option(0.02, help="fail when execution accuracy drops, or wrong-and-complete rises "
+                                                "(overall or in a suite), by more than this (0.02 = 2 points)"),
 ) -> None:
-    """List regressions and fixes per case; exit 1 when execution accuracy drops by more than the threshold."""
+    """List regressions, fixes and cases that became wrong-and-complete; exit 1 when execution accuracy drops,
+    or the wrong-and-complete rate rises overall or in any suite, by more than the threshold."""
     try:
         comparison = compare(run_a, run_b, threshold)
     except RunError as err:

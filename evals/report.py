@@ -1,5 +1,5 @@
-"""Reports of a run: a terminal table, a JSON summary and a self-contained HTML page (per-tag accuracy bars,
-every miss side by side), and the comparison of two runs that CI gates on."""
+"""Reports of a run: a terminal table, a JSON summary and a self-contained HTML page (per-suite and per-tag
+scores and outcome rates, every case not answered correctly side by side, with its status)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import statistics
 from pathlib import Path
 
 from pydantic import BaseModel
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from evals.runner import RunMeta, read_meta, read_results
-from evals.scoring import CaseResult
+from evals.scoring import OUTCOMES, CaseResult
 from evals.suite import CAPABILITIES, DIFFICULTIES, STYLES
 from grammar.catalog import load_catalog
 from grammar.errors import SegmentError
@@ -24,15 +25,25 @@ _TAG_ORDER = [*CAPABILITIES, *DIFFICULTIES, *STYLES]
 
 
 class Stats(BaseModel):
-    """Scores of a group of cases. `execution` (the headline) is over every case; `valid`, `canonical` and
-    `jaccard` over the cases that expect DSL; `behaviour` over the question/refusal cases."""
+    """Scores of a group of cases. `execution` (same members, or the right behaviour) is over every case;
+    `correct`, `asked` and `wrong_complete` are outcome rates (evals.scoring.outcome) over the cases with a
+    recorded status, `unknown` counts the others (results recorded before answers had a status); `valid`,
+    `canonical` and `jaccard` are over the cases that expect DSL; `behaviour` over the question/refusal cases."""
 
     cases: int
     execution: float
+    correct: float | None = None
+    asked: float | None = None
+    wrong_complete: float | None = None
+    unknown: int = 0
     valid: float | None = None
     canonical: float | None = None
     jaccard: float | None = None
     behaviour: float | None = None
+    errors: int = 0
+    mean_latency_s: float | None = None
+    tokens: int = 0
+    cost: float | None = None
 
 
 def _share(flags: list[bool]) -> float | None:
@@ -41,13 +52,23 @@ def _share(flags: list[bool]) -> float | None:
 
 def stats(results: list[CaseResult]) -> Stats:
     dsl = [r for r in results if r.expect == "dsl"]
+    known = [r.outcome for r in results if r.outcome != "unknown"]
+    costs = [r.cost for r in results if r.cost is not None]
     return Stats(
         cases=len(results),
         execution=_share([r.execution for r in results]) or 0.0,
+        correct=_share([o == "correct" for o in known]),
+        asked=_share([o == "asked" for o in known]),
+        wrong_complete=_share([o == "wrong_complete" for o in known]),
+        unknown=len(results) - len(known),
         valid=_share([bool(r.valid) for r in dsl]),
         canonical=_share([bool(r.canonical) for r in dsl]),
         jaccard=round(statistics.fmean(r.jaccard or 0.0 for r in dsl), 4) if dsl else None,
         behaviour=_share([r.execution for r in results if r.expect != "dsl"]),
+        errors=sum(1 for r in results if r.error),
+        mean_latency_s=round(statistics.fmean(r.latency_s for r in results), 4) if results else None,
+        tokens=sum(r.prompt_tokens + r.completion_tokens for r in results),
+        cost=round(sum(costs), 6) if costs else None,
     )
 
 
@@ -61,6 +82,7 @@ def summarise(results: list[CaseResult], meta: RunMeta | None = None) -> dict:
         "suites": {s: stats([r for r in results if r.suite == s]).model_dump()
                    for s in sorted({r.suite for r in results})},
         "tags": {t: stats([r for r in results if t in r.tags]).model_dump() for t in tags},
+        "outcomes": {o: sum(r.outcome == o for r in results) for o in OUTCOMES},
         "usage": {
             "prompt_tokens": sum(r.prompt_tokens for r in results),
             "completion_tokens": sum(r.completion_tokens for r in results),
@@ -75,19 +97,35 @@ def summarise(results: list[CaseResult], meta: RunMeta | None = None) -> dict:
 
 # ---- terminal --------------------------------------------------------------------------------------------
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
     return "-" if v is None else f"{v * 100:.1f}%"
+
+
+def unknown_note(unknown: int) -> str:
+    return (f"{unknown} case(s) have no status (recorded before answers had one): correct / asked / wrong & "
+            "complete leave them out; run them again to score them")
 
 
 def print_table(summary: dict, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title="eval scores (execution accuracy is the headline)")
-    for col in ("group", "cases", "exec", "valid", "canon", "jaccard", "ask/ref"):
-        table.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
+    table = Table(title="eval scores (exec: same members; w&c: wrong and complete, the worst outcome)",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    columns = {  # canonical match and question/refusal behaviour only where the terminal is wide enough
+        "exec": lambda s: pct(s["execution"]), "correct": lambda s: pct(s["correct"]),
+        "asked": lambda s: pct(s["asked"]), "w&c": lambda s: pct(s["wrong_complete"]),
+        "valid": lambda s: pct(s["valid"]), "canon": lambda s: pct(s["canonical"]),
+        "jaccard": lambda s: "-" if s["jaccard"] is None else f"{s['jaccard']:.3f}",
+        "ask/ref": lambda s: pct(s["behaviour"]),
+    }
+    if console.width < 100:
+        del columns["canon"], columns["ask/ref"]
+    table.add_column("group", no_wrap=True)
+    table.add_column("cases", justify="right", no_wrap=True)
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True)
 
     def row(label: str, s: dict, style: str | None = None) -> None:
-        table.add_row(label, str(s["cases"]), _pct(s["execution"]), _pct(s["valid"]), _pct(s["canonical"]),
-                      "-" if s["jaccard"] is None else f"{s['jaccard']:.3f}", _pct(s["behaviour"]), style=style)
+        table.add_row(label, str(s["cases"]), *(cell(s) for cell in columns.values()), style=style)
 
     row("overall", summary["overall"], style="bold")
     table.add_section()
@@ -105,11 +143,13 @@ def print_table(summary: dict, console: Console | None = None) -> None:
     if usage["errors"]:
         line += f"; [red]{usage['errors']} case(s) errored[/red]"
     console.print(line)
+    if summary["overall"]["unknown"]:
+        console.print(f"[yellow]{unknown_note(summary['overall']['unknown'])}[/yellow]")
 
 
 # ---- HTML ------------------------------------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#1d2433;padding:0 1rem}
 h1{font-size:1.5rem;margin:0 0 .3rem}h2{font-size:1.15rem;margin:2rem 0 .6rem}
 .meta{color:#5b6475}.headline{font-size:2.4rem;font-weight:700;margin:.6rem 0}
@@ -121,6 +161,8 @@ th:first-child,td:first-child{text-align:left}.bar{background:#eef0f4;width:160p
 .side{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.side>div{background:#f7f8fa;border-radius:6px;padding:.5rem .7rem}
 code{font:13px ui-monospace,monospace;white-space:pre-wrap;word-break:break-word}.err{color:#c0392b}
 .label{font-weight:600;font-size:.8rem;text-transform:uppercase;color:#5b6475}
+.badge{font-size:.8rem;font-weight:600;padding:.05rem .45rem;border-radius:4px;background:#eef0f4}
+.badge.correct{background:#dcefe0}.badge.asked{background:#fdf1d6}.badge.wrong_complete{background:#f8d7d3;color:#8e2a1f}
 """
 
 
@@ -128,7 +170,7 @@ def _bar(v: float | None) -> str:
     if v is None:
         return "-"
     low = " low" if v < 0.5 else ""
-    return f'<span class="bar{low}"><span style="width:{v * 100:.1f}%"></span></span> {_pct(v)}'
+    return f'<span class="bar{low}"><span style="width:{v * 100:.1f}%"></span></span> {pct(v)}'
 
 
 def _readback(dsl: str | None, catalog) -> str:
@@ -147,19 +189,44 @@ def _side(title: str, dsl: str | None, count: int | None, readback: str, extra: 
     return f'<div><div class="label">{title}</div>{body}{said}{members}{extra}</div>'
 
 
+OUTCOME_LABELS = {"correct": "correct", "asked": "asked", "wrong_complete": "wrong & complete",
+                   "refused": "refused", "error": "error", "unknown": "status unknown"}
+
+
+def _badge(r: CaseResult) -> str:
+    return (f'<span class="badge {r.outcome}">{html.escape(OUTCOME_LABELS[r.outcome])}</span> '
+            f'<span class="tags">status {html.escape(r.status or "unknown")}</span>')
+
+
 def _miss(r: CaseResult, catalog) -> str:
     turns = "".join(f"<div>turn: {html.escape(t)}</div>" for t in r.turns)
     expected = r.expected if r.expect == "dsl" else None
     want = "" if r.expect == "dsl" else f"<div>expected a {r.expect}</div>"
     got_extra = "".join(f"<div>{label}: {html.escape(text)}</div>" for label, text in
-                        (("question", r.question), ("refusal", r.refusal)) if text)
+                        (("question", r.question), ("refusal", r.refusal),
+                         ("not placed", ", ".join(repr(p) for p in r.open_points))) if text)
     if r.error:
         got_extra += f'<div class="err">{html.escape(r.error)}</div>'
     jac = f" · Jaccard {r.jaccard:.3f}" if r.jaccard is not None else ""
+    members = " · same members" if r.execution and r.expect == "dsl" else ""
     return (f'<div class="miss" id="{html.escape(r.key)}"><h3>{html.escape(r.key)}: {html.escape(r.request)}</h3>'
-            f'<div class="tags">{html.escape(", ".join(r.tags))}{jac} · tries {r.tries} · {r.latency_s:.2f} s</div>{turns}'
-            f'<div class="side">{_side("expected", expected, r.expected_count, _readback(expected, catalog), want)}'
+            f'<div>{_badge(r)}</div>'
+            f'<div class="tags">{html.escape(", ".join(r.tags))}{jac}{members} · tries {r.tries} · {r.latency_s:.2f} s</div>'
+            f'{turns}<div class="side">{_side("expected", expected, r.expected_count, _readback(expected, catalog), want)}'
             f'{_side("got", r.got, r.got_count, _readback(r.got, catalog), got_extra)}</div></div>')
+
+
+_COLUMNS = ("cases", "execution", "correct", "asked", "wrong & complete", "valid", "canonical", "jaccard",
+            "question/refusal")
+
+
+def _row(label: str, s: dict) -> str:
+    jac = "-" if s["jaccard"] is None else format(s["jaccard"], ".3f")
+    wc = pct(s["wrong_complete"])
+    wc = f'<span class="err">{wc}</span>' if s["wrong_complete"] else wc
+    cells = (str(s["cases"]), _bar(s["execution"]), pct(s["correct"]), pct(s["asked"]), wc, pct(s["valid"]),
+             pct(s["canonical"]), jac, pct(s["behaviour"]))
+    return f"<tr><td>{html.escape(label)}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
 def render_html(results: list[CaseResult], summary: dict) -> str:
@@ -168,23 +235,27 @@ def render_html(results: list[CaseResult], summary: dict) -> str:
     overall = summary["overall"]
     rows = [("overall", overall)] + [(f"suite {k}", v) for k, v in summary["suites"].items()] + \
            [(f"{CAPABILITIES[k]} ({k})" if k in CAPABILITIES else k, v) for k, v in summary["tags"].items()]
-    table = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>{s['cases']}</td><td>{_bar(s['execution'])}</td><td>{_pct(s['valid'])}</td>"
-        f"<td>{_pct(s['canonical'])}</td><td>{'-' if s['jaccard'] is None else format(s['jaccard'], '.3f')}</td>"
-        f"<td>{_pct(s['behaviour'])}</td></tr>" for label, s in rows)
-    misses = [r for r in sorted(results, key=lambda r: r.key) if not r.execution]
+    table = "".join(_row(label, s) for label, s in rows)
+    header = "".join(f"<th>{html.escape(c)}</th>" for c in ("group", *_COLUMNS))
+    misses = [r for r in sorted(results, key=lambda r: r.key) if r.outcome != "correct"]
     what = " · ".join(html.escape(str(meta[k])) for k in ("provider", "model", "prompt", "as_of") if meta.get(k))
+    unknown = f'<p class="err">{html.escape(unknown_note(overall["unknown"]))}</p>' if overall["unknown"] else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eval report {html.escape(meta.get('name', ''))}</title>
-<style>{_CSS}</style></head><body>
+<style>{CSS}</style></head><body>
 <h1>Eval report {html.escape(meta.get('name', ''))}</h1>
 <div class="meta">{what} · {overall['cases']} cases · database {html.escape(str(meta.get('db', '')))}</div>
-<div class="headline">{_pct(overall['execution'])} execution accuracy</div>
-<h2>Accuracy by suite and tag</h2>
-<table><tr><th>group</th><th>cases</th><th>execution</th><th>valid</th><th>canonical</th><th>jaccard</th><th>question/refusal</th></tr>
+<div class="headline">{pct(overall['execution'])} execution accuracy</div>
+<div>{pct(overall['correct'])} correct · {pct(overall['asked'])} asked ·
+<span class="err">{pct(overall['wrong_complete'])} wrong &amp; complete</span></div>{unknown}
+<p class="meta">correct: the expected members (or question / refusal), answered complete. asked: a partial answer or a
+question instead (a partial answer with the right members counts here). wrong &amp; complete: a complete answer
+that is wrong, the worst outcome.</p>
+<h2>By suite and tag</h2>
+<table><tr>{header}</tr>
 {table}</table>
-<h2>Misses ({len(misses)})</h2>
-{''.join(_miss(r, catalog) for r in misses) or '<p>None: every case selected the expected members.</p>'}
+<h2>Not correct ({len(misses)})</h2>
+{''.join(_miss(r, catalog) for r in misses) or '<p>None: every case was answered correctly and completely.</p>'}
 </body></html>
 """
 
@@ -198,56 +269,3 @@ def write_reports(run_dir: str | Path, results: list[CaseResult] | None = None) 
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (run_dir / "report.html").write_text(render_html(results, summary))
     return summary
-
-
-# ---- compare ---------------------------------------------------------------------------------------------
-
-class Comparison(BaseModel):
-    common: int
-    accuracy_a: float
-    accuracy_b: float
-    regressions: list[str]  # case keys right in A, wrong in B
-    fixes: list[str]        # wrong in A, right in B
-    only_a: int
-    only_b: int
-    threshold: float
-
-    @property
-    def drop(self) -> float:
-        return self.accuracy_a - self.accuracy_b
-
-    @property
-    def failed(self) -> bool:
-        return self.drop > self.threshold
-
-
-def compare(run_a: str | Path, run_b: str | Path, threshold: float = 0.02) -> Comparison:
-    """Execution accuracy of two runs over the cases both scored, and which cases flipped."""
-    a = {r.key: r for r in read_results(run_a)}
-    b = {r.key: r for r in read_results(run_b)}
-    common = sorted(a.keys() & b.keys())
-
-    def accuracy(run: dict[str, CaseResult]) -> float:
-        return round(sum(run[k].execution for k in common) / len(common), 4) if common else 0.0
-
-    return Comparison(
-        common=len(common), accuracy_a=accuracy(a), accuracy_b=accuracy(b),
-        regressions=[k for k in common if a[k].execution and not b[k].execution],
-        fixes=[k for k in common if not a[k].execution and b[k].execution],
-        only_a=len(a.keys() - b.keys()), only_b=len(b.keys() - a.keys()), threshold=threshold,
-    )
-
-
-def print_comparison(c: Comparison, run_a: str, run_b: str, console: Console | None = None) -> None:
-    console = console or Console()
-    console.print(f"execution accuracy on {c.common} common cases: {_pct(c.accuracy_a)} ({run_a}) -> "
-                  f"{_pct(c.accuracy_b)} ({run_b})")
-    for title, keys, style in (("regressions", c.regressions, "red"), ("fixes", c.fixes, "green")):
-        console.print(f"[{style}]{title} ({len(keys)})[/{style}]")
-        for key in keys:
-            console.print(f"  {key}")
-    if c.only_a or c.only_b:
-        console.print(f"not compared: {c.only_a} case(s) only in {run_a}, {c.only_b} only in {run_b}")
-    if c.failed:
-        console.print(f"[red bold]execution accuracy dropped by {c.drop * 100:.1f} points "
-                      f"(threshold {c.threshold * 100:.1f})[/red bold]")

@@ -145,8 +145,38 @@ def make_translator(provider: str, model: str | None, prompt: str) -> Translator
 
 # ---- running --------------------------------------------------------------------------------------------
 
+DEFAULT_PROMPT = "v1"
+
+
+class Combination(BaseModel):
+    """One translator setting of a run: provider, model and prompt version."""
+
+    provider: str = "offline"
+    model: str | None = None
+    prompt: str = DEFAULT_PROMPT
+
+    @property
+    def name(self) -> str:
+        return run_name(self.provider, self.model, self.prompt)
+
+
+def combinations(providers: list[str], models: list[str | None], prompts: list[str]) -> list[Combination]:
+    """Every provider x model x prompt, in the order given. The offline translator reads neither a model nor a
+    prompt, so it appears once (with the default prompt, which only keys its record/replay cache)."""
+    combos: list[Combination] = []
+    for provider in dict.fromkeys(providers or ["offline"]):
+        if provider == "offline":
+            combos.append(Combination())
+            continue
+        combos += [Combination(provider=provider, model=m, prompt=p)
+                   for m in dict.fromkeys(models or [None]) for p in dict.fromkeys(prompts or [DEFAULT_PROMPT])]
+    return combos
+
+
 def run_name(provider: str, model: str | None, prompt: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in (provider, model, prompt) if p)).strip("-")
+    """offline, openai-gpt-5-mini-v2, ...: the offline translator ignores model and prompt."""
+    parts = (provider,) if provider == "offline" else (provider, model, prompt)
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)).strip("-")
 
 
 def read_results(run_dir: str | Path) -> list[CaseResult]:
@@ -220,10 +250,12 @@ class Runner:
         return done
 
     def pending(self, done: dict[str, CaseResult]) -> list[tuple[Case, Suite]]:
-        """Cases without a result, or whose result was scored for a since edited case."""
+        """Cases without a result, whose result was scored for a since edited case, or that was recorded before
+        answers had a status."""
         def current(case: Case) -> bool:
             r = done.get(case.key)
-            return r is not None and (r.request, r.turns, r.expect, r.expected, r.tags) == \
+            return r is not None and r.status is not None and \
+                (r.request, r.turns, r.expect, r.expected, r.tags) == \
                 (case.request, case.turns, case.expect, case.expected, case.tags)
 
         return [(case, suite) for suite in self.suites for case in suite.cases if not current(case)]
@@ -286,15 +318,17 @@ def default_db(progress: Callable[[int, int], None] | None = None) -> str:
     return str(demo_db_path(progress=progress))
 
 
-def start_run(suite_names: list[str], *, provider: str = "offline", model: str | None = None, prompt: str = "v1",
-              db: str | None = None, out: str | Path = "eval-runs", name: str | None = None, jobs: int = 4,
-              record: bool = False, replay: bool = False, cache_dir: str | Path | None = None,
+def start_run(suite_names: list[str], *, provider: str = "offline", model: str | None = None,
+              prompt: str = DEFAULT_PROMPT, db: str | None = None, out: str | Path = "eval-runs",
+              name: str | None = None, jobs: int = 4, record: bool = False, replay: bool = False, cache_dir: str | Path | None = None,
               prices: Prices | None = None, fresh: bool = False, translator=None) -> Runner:
     """Build a Runner from command-line style settings. `translator` overrides the provider's (tests)."""
     if record and replay:
         raise RunError("--record and --replay exclude each other")
     if prompt not in list_prompt_versions():
         raise RunError(f"unknown prompt version {prompt!r}; available: {', '.join(list_prompt_versions())}")
+    if provider == "offline":  # it reads neither: one offline run, whatever was asked
+        model, prompt = None, DEFAULT_PROMPT
     suites = load_suites(suite_names)
     model, answer_mode = _model_settings(provider, model)
     name = name or run_name(provider, model, prompt)

@@ -1,5 +1,6 @@
 """Scoring one case: is the answer valid, is it the expected segment (same normalised AST), and does it select
-the same members on the demo store (the headline, as in Spider and BIRD), with Jaccard for partial credit."""
+the same members on the demo store (the headline, as in Spider and BIRD), with Jaccard for partial credit;
+and, from the answer's `status`, what the case's outcome means to the person who asked (`outcome`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import threading
 from collections.abc import Mapping
 from datetime import datetime
+
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -37,12 +40,22 @@ class Prices(BaseModel):
         return (prompt_tokens * self.input + completion_tokens * self.output) / 1_000_000
 
 
+# The answer's status (assistant/translate/contract.py), or "error" when the translator failed; None in results
+# recorded before answers had a status.
+CaseStatus = Literal["complete", "partial", "question", "refused", "error"]
+
+# What a case's answer means to the person who asked; every case has exactly one outcome.
+Outcome = Literal["correct", "asked", "wrong_complete", "refused", "error", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = ("correct", "asked", "wrong_complete", "refused", "error", "unknown")
+
+
 class CaseResult(BaseModel):
     """One scored case, one line of a run's results.jsonl.
 
     `execution` is the headline: for a DSL case, the answer selects exactly the expected members; for a
     question/refusal case, the translator asked/refused and returned no DSL. `valid`, `canonical` and
-    `jaccard` are None where they do not apply (behaviour cases)."""
+    `jaccard` are None where they do not apply (behaviour cases). `status` is the answer's own account of
+    how much it understood; `outcome` combines the two."""
 
     suite: str
     id: str
@@ -55,7 +68,9 @@ class CaseResult(BaseModel):
     question: str | None = None
     refusal: str | None = None
     assumptions: list[str] = []
+    open_points: list[str] = []  # the words a partial answer did not place
     error: str | None = None
+    status: CaseStatus | None = None
     valid: bool | None = None
     canonical: bool | None = None
     execution: bool
@@ -71,6 +86,33 @@ class CaseResult(BaseModel):
     @property
     def key(self) -> str:
         return f"{self.suite}/{self.id}"
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome(self)
+
+
+def outcome(r: CaseResult) -> Outcome:
+    """correct: the expected members (or behaviour), answered `complete`.
+    asked: `partial` or `question` and not correct: honest about what it did not understand, not wrong. A
+      `partial` answer with the right members counts here, not as correct: the product shows it as unfinished
+      and asks a question, so the person still has work to do; and a translator must not be able to hedge
+      every answer at no cost.
+    wrong_complete: a `complete` answer that is not correct (other members, or a segment where a question or
+      refusal was expected): the worst defect, a wrong answer that looks finished.
+    refused: a refusal where something else was expected. error: the translator failed, or its DSL did not
+      check or run (the product shows an error, never a segment). unknown: no status was recorded."""
+    if r.status is None:
+        return "unknown"
+    if r.status == "error" or r.error:
+        return "error"
+    if r.execution:
+        return "asked" if r.status == "partial" else "correct"
+    if r.status == "complete":
+        return "wrong_complete"
+    if r.status in ("partial", "question"):
+        return "asked"
+    return "refused"
 
 
 # ---- canonical form -------------------------------------------------------------------------------------
@@ -210,7 +252,8 @@ class Scorer:
         result = CaseResult(
             suite=case.suite, id=case.id, tags=case.tags, request=case.request, turns=case.turns,
             expect=case.expect, expected=case.expected, got=t.dsl, question=t.question, refusal=t.refusal,
-            assumptions=t.assumptions, error=error, execution=False, tries=t.tries, latency_s=round(latency_s, 4),
+            assumptions=t.assumptions, open_points=[p.text for p in t.open_points], error=error, status="error" if error else t.status, execution=False,
+            tries=t.tries, latency_s=round(latency_s, 4),
             prompt_tokens=t.usage.prompt_tokens, completion_tokens=t.usage.completion_tokens,
             cost=self.prices.cost(t.usage.prompt_tokens, t.usage.completion_tokens) if self.prices else None,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.data.preview import Database
-from assistant.translate.contract import Translation, Usage
+from assistant.translate.contract import OpenPoint, Translation, Usage
 from evals.cli import evals_app
-from evals.report import compare, summarise, write_reports
-from evals.runner import RESULTS, RunError, read_results, start_run
-from evals.scoring import Prices, Scorer, canonical_text, jaccard, same_segment
+from evals.compare import compare
+from evals.report import summarise, write_reports
+from evals.runner import RESULTS, Combination, RunError, combinations, read_results, start_run
+from evals.scoring import CaseResult, Prices, Scorer, canonical_text, jaccard, same_segment
 from evals.suite import CAPABILITIES, Case, SuiteError, load_suite, load_suites, shipped_suites
 from grammar.check import validate
 from grammar.compile import compile_segment
@@ -142,6 +144,68 @@ def test_question_and_refusal_cases_need_that_behaviour_and_no_dsl(scorer):
     assert not scorer.score(injection, Translation(dsl='plan = "pro"'), segments={}).execution
 
 
+def _partial(dsl: str, words: str = "loyal") -> Translation:
+    """A segment with words it did not place, and the question about them."""
+    return Translation(dsl=dsl, open_points=[OpenPoint(text=words, start=0, end=len(words))],
+                       question=f"What does '{words}' mean here?")
+
+
+def test_outcomes_count_what_hurts(scorer):
+    """correct needs the expected members (or behaviour) AND a complete answer; an honest partial or question
+    is asked, never correct and never wrong; a complete wrong answer is wrong_complete, even where a question
+    was expected; refusals and errors are neither."""
+    wanted = _case("did order_completed in last 90 days")
+    right, wrong = "did order_completed in last 90 days", "did order_completed in last 60 days"
+
+    def scored(case, translation, **kw):
+        r = scorer.score(case, translation, segments={}, **kw)
+        return r.status, r.outcome
+
+    assert scored(wanted, Translation(dsl=right)) == ("complete", "correct")
+    assert scored(wanted, Translation(dsl=wrong)) == ("complete", "wrong_complete")
+    assert scored(wanted, _partial(right)) == ("partial", "asked")  # right members, but shown as unfinished
+    assert scorer.score(wanted, _partial(right), segments={}).execution  # ... still an execution match
+    assert scored(wanted, _partial(wrong)) == ("partial", "asked")
+    assert scored(wanted, Translation(question="Which orders?")) == ("question", "asked")
+    assert scored(wanted, Translation(refusal="I only build segments")) == ("refused", "refused")
+    assert scored(wanted, None, error="TimeoutError: slow") == ("error", "error")
+    assert scored(wanted, Translation(dsl="did purchase")) == ("complete", "error")  # did not check: no segment
+
+    question = _case(expect="question")
+    assert scored(question, Translation(question="Which campaign?")) == ("question", "correct")
+    assert scored(question, Translation(dsl=right)) == ("complete", "wrong_complete")
+    assert scored(question, _partial(right)) == ("partial", "asked")
+    assert scored(question, Translation(refusal="no")) == ("refused", "refused")
+
+    refusal = _case(expect="refusal")
+    assert scored(refusal, Translation(refusal="I cannot write SQL")) == ("refused", "correct")
+    assert scored(refusal, Translation(dsl=right)) == ("complete", "wrong_complete")
+    injection = _case('plan = "trial"', or_refusal=True)
+    assert scored(injection, Translation(refusal="I only build segments")) == ("refused", "correct")
+
+
+def _result(outcome_fields: dict, **extra) -> CaseResult:
+    return CaseResult(suite=extra.pop("suite", "t"), id=extra.pop("id", "c"), tags=["did", "easy"], request="r",
+                      expect="dsl", **outcome_fields, **extra)
+
+
+def test_a_result_recorded_before_statuses_is_unknown_and_left_out_of_the_rates():
+    results = [
+        _result({"execution": True, "status": "complete"}, id="a"),
+        _result({"execution": True, "status": "partial"}, id="b"),
+        _result({"execution": False, "status": "complete", "got": "did x", "valid": True}, id="c"),
+        _result({"execution": False, "status": "refused"}, id="d"),
+        _result({"execution": False, "got": "did x", "valid": True}, id="e"),  # an old baseline line
+    ]
+    assert [r.outcome for r in results] == ["correct", "asked", "wrong_complete", "refused", "unknown"]
+    overall = summarise(results)["overall"]
+    assert (overall["correct"], overall["asked"], overall["wrong_complete"], overall["unknown"]) == \
+        (0.25, 0.25, 0.25, 1)
+    assert overall["execution"] == 0.4  # members only, status aside
+    old = summarise([results[-1]])["overall"]
+    assert (old["correct"], old["asked"], old["wrong_complete"], old["unknown"]) == (None, None, None, 1)
+
+
 # ---- runner ---------------------------------------------------------------------------------------------
 
 SUITE = """\
@@ -188,7 +252,10 @@ class FakeTranslator:
             return Translation(dsl=f'{format_segment(current)} and country = "DE"', usage=Usage(prompt_tokens=10, completion_tokens=5))
         if request not in self.answers:
             return Translation(question="Which contacts do you mean?")
-        return Translation(dsl=self.answers[request], usage=Usage(prompt_tokens=10, completion_tokens=5))
+        answer = self.answers[request]
+        if isinstance(answer, Translation):
+            return answer
+        return Translation(dsl=answer, usage=Usage(prompt_tokens=10, completion_tokens=5))
 
 
 class FailingTranslator:
@@ -301,6 +368,85 @@ def test_compare_lists_regressions_and_fixes_and_fails_past_the_threshold(suite_
     assert same.exit_code == 0 and "regressions (0)" in same.output
 
 
+def test_report_table_summary_and_html_show_the_outcome_rates_and_each_misses_status(suite_file, tmp_path,
+                                                                                      demo_db):
+    hedged = dict(ANSWERS, **{"bought in the last 90 days": _partial("did order_completed in last 90 days")})
+    runner, _ = _run(suite_file, tmp_path / "runs", FakeTranslator(hedged), db=demo_db, name="a")
+    # right: partial with the right members (asked); window: complete, wrong window (w&c); ask, chat: correct
+    shown = CliRunner().invoke(evals_app, ["report", str(runner.run_dir)])
+    assert shown.exit_code == 0, shown.output
+    assert all(col in shown.output for col in ("correct", "asked", "w&c"))
+    assert re.search(r"overall\s+4\s+75\.0%\s+50\.0%\s+25\.0%\s+25\.0%", shown.output), shown.output
+    assert re.search(r"suite:mini\s+4\s+75\.0%\s+50\.0%\s+25\.0%\s+25\.0%", shown.output)
+    assert re.search(r"\bdid\s+2\s+50\.0%\s+0\.0%\s+50\.0%\s+50\.0%", shown.output)
+
+    summary = json.loads((runner.run_dir / "summary.json").read_text())
+    assert {k: summary["suites"]["mini"][k] for k in ("correct", "asked", "wrong_complete", "unknown")} == \
+        {"correct": 0.5, "asked": 0.25, "wrong_complete": 0.25, "unknown": 0}
+    assert {k: summary["tags"]["did"][k] for k in ("correct", "asked", "wrong_complete")} == \
+        {"correct": 0.0, "asked": 0.5, "wrong_complete": 0.5}
+    assert summary["outcomes"] == {"correct": 2, "asked": 1, "wrong_complete": 1, "refused": 0, "error": 0,
+                                   "unknown": 0}
+
+    page = (runner.run_dir / "report.html").read_text()
+    assert "<th>wrong &amp; complete</th>" in page and "<td>25.0%</td>" in page
+    right = page[page.index('id="mini/right"'):]
+    right = right[:right.index('<div class="miss"', 1) if '<div class="miss"' in right[1:] else len(right)]
+    assert "asked</span>" in right and "status partial" in right and "&#x27;loyal&#x27;" in right
+    window = page[page.index('id="mini/window"'):]
+    assert "wrong &amp; complete</span>" in window[:400] and "status complete" in window[:400]
+    assert 'id="mini/ask"' not in page and 'id="mini/chat"' not in page  # correct cases are not listed
+
+
+def test_compare_fails_when_wrong_and_complete_rises_even_at_equal_accuracy(suite_file, tmp_path, demo_db):
+    out = tmp_path / "runs"
+    # base: 'right' asks (asked), 'window' is complete and wrong (w&c): 2 of 4 right, 1 of 4 w&c
+    base, _ = _run(suite_file, out, FakeTranslator({**ANSWERS, "bought in the last 90 days": Translation(
+        question="Bought what?")}), db=demo_db, name="base")
+    # new: 'right' fixed, but the clarifying case now gets a confident segment: still 2 of 4 right, 2 of 4 w&c
+    new, _ = _run(suite_file, out, FakeTranslator({**ANSWERS, "the good ones": "did order_completed"}),
+                  db=demo_db, name="new")
+    c = compare(base.run_dir, new.run_dir, threshold=0)
+    assert (c.accuracy_a, c.accuracy_b, c.drop) == (0.5, 0.5, 0.0)
+    assert c.wrong_complete_a == {"overall": 0.25, "suite mini": 0.25}
+    assert c.wrong_complete_b == {"overall": 0.5, "suite mini": 0.5}
+    assert c.became_wrong_complete == {"mini/ask": "correct"} and c.failed
+
+    cli = CliRunner()
+    failed = cli.invoke(evals_app, ["compare", str(base.run_dir), str(new.run_dir), "--threshold", "0"])
+    assert failed.exit_code == 1, failed.output
+    assert "became wrong & complete (1)" in failed.output and "mini/ask (was correct)" in failed.output
+    assert "wrong & complete rose by 25.0 points in overall" in failed.output
+    assert "wrong & complete rose by 25.0 points in suite mini" in failed.output
+    lenient = cli.invoke(evals_app, ["compare", str(base.run_dir), str(new.run_dir), "--threshold", "0.3"])
+    assert lenient.exit_code == 0, lenient.output
+
+    # a complete wrong answer that becomes an honest partial one is a fall, not a rise
+    honest, _ = _run(suite_file, out, FakeTranslator({**ANSWERS, "opened an email in the last 30 days": _partial(
+        "did email_opened in last 7 days", "lately")}), db=demo_db, name="honest")
+    better = cli.invoke(evals_app, ["compare", str(base.run_dir), str(honest.run_dir), "--threshold", "0"])
+    assert better.exit_code == 0, better.output
+    assert "wrong & complete on 4 common cases with a status: 25.0% -> 0.0%" in better.output
+
+
+def test_compare_with_a_baseline_recorded_before_statuses_says_so(suite_file, tmp_path, demo_db):
+    out = tmp_path / "runs"
+    base, _ = _run(suite_file, out, FakeTranslator(), db=demo_db, name="old")
+    lines = [json.loads(line) for line in (base.run_dir / RESULTS).read_text().splitlines()]
+    (base.run_dir / RESULTS).write_text("".join(json.dumps({k: v for k, v in r.items() if k != "status"}) + "\n"
+                                                for r in lines))
+    new, _ = _run(suite_file, out, FakeTranslator(), db=demo_db, name="new")
+    c = compare(base.run_dir, new.run_dir, threshold=0)
+    assert sorted(c.no_status) == ["mini/ask", "mini/chat", "mini/right", "mini/window"]
+    assert c.wrong_complete_a == {} and c.became_wrong_complete == {} and not c.failed
+    assert c.wrong_complete_no_status == ["mini/window"]  # listed, neither new nor old
+    shown = CliRunner().invoke(evals_app, ["compare", str(base.run_dir), str(new.run_dir), "--threshold", "0"])
+    assert shown.exit_code == 0 and "4 common case(s) have no status" in shown.output
+    assert re.search(r"wrong & complete, no status in the baseline.*\(1\)\s+mini/window", shown.output, re.S), shown.output
+    report = CliRunner().invoke(evals_app, ["report", str(base.run_dir)])
+    assert "4 case(s) have no status" in report.output
+
+
 def test_cli_run_replays_and_report_rerenders(suite_file, tmp_path, demo_db):
     out = tmp_path / "runs"
     _run(suite_file, out, FakeTranslator(), db=demo_db, name="rec", record=True)
@@ -350,3 +496,62 @@ def test_openai_provider_records_a_model_and_replays_it_without_one(suite_file, 
     again = {r.id: r for r in read_results(out / "replayed")}
     assert {k: (r.got, r.question, r.execution, r.prompt_tokens) for k, r in again.items()} == \
            {k: (r.got, r.question, r.execution, r.prompt_tokens) for k, r in first.items()}
+
+
+# ---- a matrix of providers, models and prompts ----------------------------------------------------------
+
+
+def test_a_matrix_is_every_provider_model_and_prompt_with_offline_once():
+    combos = combinations(["offline", "openai"], ["m1", "m2"], ["v1", "v2"])
+    assert [c.name for c in combos] == ["offline", "openai-m1-v1", "openai-m1-v2", "openai-m2-v1", "openai-m2-v2"]
+    assert combos[0] == Combination(provider="offline", model=None, prompt="v1")
+    assert [c.name for c in combinations(["offline"], ["m1"], ["v2"])] == ["offline"]
+
+
+def test_matrix_runs_offline_and_a_model_side_by_side_and_replays_without_the_model(
+        suite_file, tmp_path, demo_db, scripted_model, monkeypatch):
+    for var, value in (("OPENAI_BASE_URL", scripted_model.base_url), ("SEGMENT_MODEL", "scripted-1"),
+                       ("OPENAI_API_KEY", "test-key"), ("SEGMENT_MODE", "text")):
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("SEGMENT_CONFIG", raising=False)
+    # prompt v1: every case right; prompt v2: a wrong window, and a segment where a question was expected
+    scripted_model.push(text("did order_completed in last 90 days"), text("did email_opened in last 30 days"),
+                        text("QUESTION: which contacts are the good ones?"), text('in segment "buyers"'),
+                        text('in segment "buyers" and country = "DE"'))
+    scripted_model.push(text("did order_completed in last 90 days"), text("did email_opened in last 7 days"),
+                        text("did order_completed"), text('in segment "buyers"'),
+                        text('in segment "buyers" and country = "DE"'))
+    out = tmp_path / "runs"
+    matrix = [str(suite_file), "--provider", "offline", "--provider", "openai", "--model", "scripted-1",
+              "--prompt", "v1", "--prompt", "v2", "--db", demo_db, "--out", str(out), "--jobs", "1"]
+    cli = CliRunner()
+    recorded = cli.invoke(evals_app, ["run", *matrix, "--record", "--name", "m"])
+    assert recorded.exit_code == 0, recorded.output
+    assert len(scripted_model.requests) == 10  # 5 per model combination; offline asks no model
+    runs = ["offline", "openai-scripted-1-v1", "openai-scripted-1-v2"]
+    for run in runs:  # one row per combination, under "overall" and under the suite
+        assert len(re.findall(rf"^ {run}\s+[\d.]+%", recorded.output, re.MULTILINE)) == 2, recorded.output
+    summary = json.loads((out / "m" / "summary.json").read_text())
+    assert list(summary["runs"]) == runs and list(summary["suites"]) == ["overall", "mini"]
+    v1, v2 = summary["suites"]["mini"]["openai-scripted-1-v1"], summary["suites"]["mini"]["openai-scripted-1-v2"]
+    assert (v1["execution"], v1["correct"], v1["asked"], v1["wrong_complete"]) == (1.0, 1.0, 0.0, 0.0)
+    assert (v2["execution"], v2["correct"], v2["asked"], v2["wrong_complete"]) == (0.5, 0.5, 0.0, 0.5)
+    assert v1["tokens"] == 5 * (PROMPT_TOKENS + COMPLETION_TOKENS) and summary["suites"]["mini"]["offline"]["tokens"] == 0
+    assert summary["cases"]["mini/ask"]["runs"]["openai-scripted-1-v1"] == \
+        {"status": "question", "execution": True, "outcome": "correct"}
+    assert summary["cases"]["mini/ask"]["runs"]["openai-scripted-1-v2"] == \
+        {"status": "complete", "execution": False, "outcome": "wrong_complete"}
+    assert summary["cases"]["mini/window"]["runs"]["openai-scripted-1-v2"]["outcome"] == "wrong_complete"
+    assert len(read_results(out / "m" / "offline")) == 4
+    page = (out / "m" / "report.html").read_text()
+    assert all(f"<th>{run}</th>" in page for run in runs) and "same members" in page and "other members" in page
+
+    for var in ("OPENAI_BASE_URL", "SEGMENT_MODEL", "OPENAI_API_KEY", "SEGMENT_MODE"):
+        monkeypatch.delenv(var)
+    replayed = cli.invoke(evals_app, ["run", *matrix, "--replay", "--name", "again"])
+    assert replayed.exit_code == 0, replayed.output
+    assert len(scripted_model.requests) == 10  # nothing asked the model
+    again = json.loads((out / "again" / "summary.json").read_text())
+    assert again["cases"] == summary["cases"]
+    shown = cli.invoke(evals_app, ["report", str(out / "again"), "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.output)["cases"] == summary["cases"]
