@@ -96,19 +96,21 @@ def quantities(request: str) -> list[Quantity]:
 
 
 def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date]]:
-    """The numbers, durations (seconds) and dates a segment (or several) holds."""
+    """The numbers, durations (seconds) and dates a segment (or several) holds. Every whole number of a
+    node with a unit (a window's amount, a between-ago's bounds, a regular's periods) is also a duration."""
     numbers: set[float] = set()
     seconds: set[int] = set()
     days: set[date] = set()
 
     def visit(value) -> None:
         if isinstance(value, A.Node):
-            fields = type(value).model_fields
-            amount, unit = getattr(value, "amount", None), getattr(value, "unit", None)
-            if isinstance(amount, (int, float)) and isinstance(unit, str) and unit in _UNIT_SECONDS:
-                seconds.add(int(duration(amount, unit).total_seconds()))
-            for name in fields:
-                visit(getattr(value, name))
+            unit = getattr(value, "unit", None)
+            for name in type(value).model_fields:
+                field = getattr(value, name)
+                if isinstance(unit, str) and unit in _UNIT_SECONDS and isinstance(field, int) \
+                        and not isinstance(field, bool):
+                    seconds.add(int(duration(field, unit).total_seconds()))
+                visit(field)
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, (int, float)):
@@ -136,8 +138,8 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date]]
 def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date]) -> bool:
     if q.day is not None:
         return q.day in days or any(abs((q.day - d).days) <= 1 for d in days)
-    if q.seconds is not None and q.seconds in seconds:
-        return True
+    if q.seconds is not None:
+        return q.seconds in seconds  # "30 days" is placed only as 30 days (or 1 month), never as 30 hours
     if q.value in numbers or q.value / 100 in numbers:
         return True
     if q.value == int(q.value) and (q.value + 1 in numbers or q.value - 1 in numbers):
