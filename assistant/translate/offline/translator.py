@@ -21,8 +21,10 @@ from grammar.errors import SegmentError
 from grammar.format import format_segment, window_text
 from grammar.parser import parse
 
-from .build import Builder, NotUnderstood, conjoin, negate
-from .lexicon import Item, Lexicon, lex
+from .build import Builder, NotUnderstood, build
+from .edit import conjoin, negate
+from .items import Item, Kind
+from .lexicon import Lexicon, lex
 from .text import STOP_WORDS, Token, tokenize
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
@@ -255,9 +257,9 @@ class OfflineTranslator:
         """Append a step to the last did-condition (or sequence) of the current segment."""
         session = _Session(ctx)
         items = session.lex(rest)
-        within = next((it for it in items if it.kind == "within"), None)
+        within = next((it for it in items if it.kind == Kind.WITHIN), None)
         session.builder.use(within)
-        node = session.builder.build([it for it in items if it is not within])
+        node = build(session.builder, [it for it in items if it is not within])
         negated = isinstance(node, A.Not)
         step = node.condition if negated else node
         parts = list(base.conditions) if isinstance(base, A.And) else [base]
@@ -283,8 +285,8 @@ class OfflineTranslator:
         120 days ago'); None otherwise."""
         items = _Session(ctx).lex(text)
         # a bare amount ("make it 60 days") is a change of the number, not a window of its own
-        windows = [it for it in items if it.kind == "window" and it["window"] is not None and not it.get("bare")]
-        rest = [it for it in items if it.kind not in ("window", "stop", "conj")]
+        windows = [it for it in items if it.kind == Kind.WINDOW and it["window"] is not None and not it.get("bare")]
+        rest = [it for it in items if it.kind not in (Kind.WINDOW, Kind.STOP, Kind.CONJ)]
         return windows[0]["window"] if len(windows) == 1 and not rest else None
 
     def _rewindow(self, base: A.Condition, window: A.Node, ctx: "_Ctx") -> Translation:
@@ -328,23 +330,23 @@ class OfflineTranslator:
         names = set()
         values = []
         for it in items:
-            it.used = it.kind in ("trait", "consent", "event", "prop", "value", "segment", "template")
-            if it.kind in ("trait", "consent"):
+            it.used = it.kind in (Kind.TRAIT, Kind.CONSENT, Kind.EVENT, Kind.PROP, Kind.VALUE, Kind.SEGMENT, Kind.TEMPLATE)
+            if it.kind in (Kind.TRAIT, Kind.CONSENT):
                 names.add(it["trait"])
-            elif it.kind == "event":
+            elif it.kind == Kind.EVENT:
                 names.update(it["events"])
-            elif it.kind == "prop":
+            elif it.kind == Kind.PROP:
                 names.add(it["prop"])
-            elif it.kind == "value":
+            elif it.kind == Kind.VALUE:
                 values.append(it)
-            elif it.kind in ("segment", "template"):
+            elif it.kind in (Kind.SEGMENT, Kind.TEMPLATE):
                 names.add(it["name"])
         if values and not names:  # drop one value from a list: "drop Canada"
             node = _drop_values(base, {(v["field"], v["value"]) for v in values})
             if node is not None:
                 return self._finish(node, session, ctx)
         # a word may be read as a value first ('feature' is also a url): its property reading counts too
-        props = {a["prop"] for it in items for a in [it, *it.get("alternatives", [])] if a.kind == "prop"}
+        props = {a["prop"] for it in items for a in [it, *it.get("alternatives", [])] if a.kind == Kind.PROP}
         if props:  # "remove the amount condition": only the property filter goes, not its event
             node = _drop_filters(base, props)
             if node is not None:
@@ -517,7 +519,7 @@ class _Session:
         return self.items
 
     def read(self, text: str) -> A.Condition | None:
-        return self.builder.build(self.lex(self._drop_lead_in(text)))
+        return build(self.builder, self.lex(self._drop_lead_in(text)))
 
     def _drop_lead_in(self, text: str) -> str:
         m = _LEAD_IN.match(text)
@@ -525,8 +527,8 @@ class _Session:
             return text
         lead = m["lead"].strip()
         items = lex(tokenize(lead), self.lexicon)
-        if items and all(it.kind in ("segment", "template", "stop") for it in items) and \
-                any(it.kind != "stop" for it in items):
+        if items and all(it.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.STOP) for it in items) and \
+                any(it.kind != Kind.STOP for it in items):
             if _REFINES.match(text[m.end():]):  # "VIPs: in Germany" narrows the known segment VIPs
                 return f"{lead} {text[m.end():]}"
             self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
@@ -553,7 +555,7 @@ class _Session:
         out: list[str] = []
         run: list[str] = []
         for it in self.items:
-            if it.used or it.kind == "stop":
+            if it.used or it.kind == Kind.STOP:
                 if run:
                     out.append(f"ignored: '{' '.join(run)}'")
                     run = []
