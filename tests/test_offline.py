@@ -439,3 +439,68 @@ def test_a_lead_in_with_conditions_is_read(translator, catalog):
 def test_shouted_words_are_not_country_codes(translator, catalog):
     result = translate(translator, catalog, "CONTACTS IN SPAIN")
     assert result.dsl == 'country = "ES"'
+
+
+# ---- character spans: every token and item points at the user's own words in the request -------------------
+
+def _read_items(monkeypatch, translator, catalog, request, current=None):
+    """The items of every reading the translator makes of `request` (a chat refinement reads pieces of it)."""
+    from assistant.translate.offline import translator as offline
+
+    readings = []
+    lex = offline._Session.lex
+
+    def recording(session, text):
+        items = lex(session, text)
+        readings.append((session.tokens, items))
+        return items
+
+    monkeypatch.setattr(offline._Session, "lex", recording)
+    translator.translate(request, catalog=catalog, as_of=AS_OF, current=current, segments=SAVED)
+    return readings
+
+
+@pytest.mark.parametrize("request_text, current, spans", [
+    # plain words, a window and a count
+    ("  people who ordered at least 3 times in the last 90 days", None,
+     ["people", "who", "ordered", "at least 3 times", "in the last 90 days"]),
+    # normalisation: a contraction, a thousands separator with a currency word, a range with a dash
+    ("customers who haven't spent over 1,000 dollars", None,
+     ["customers", "who", "haven't", "spent", "over 1,000 dollars"]),
+    ("ordered 2-5 times", None, ["ordered", "2-5 times"]),
+    # a date written out is one token spanning the words it came from
+    ("signed up before June 1, 2026", None, ["signed up", "before June 1, 2026"]),
+    # spell-correction keeps the span of the word as typed
+    ("custmers who purchsed in the last 30 days", None, ["custmers", "who", "purchsed", "in the last 30 days"]),
+    # a lead-in dropped before reading: the rest keeps its place in the request
+    ("For our win-back campaign I need everyone in Germany", None, ["everyone", "in", "Germany"]),
+    # a known segment name before a colon is read with what follows: two pieces joined
+    ("VIPs: in Germany", None, ["VIPs", "in", "Germany"]),
+    # chat refinements read a piece after their verb
+    ("only those in France", "did order_completed", ["those", "in", "France"]),
+    ("remove the country condition", 'country = "DE" and did order_completed', ["country"]),
+    ("exclude people who bought yesterday", "did order_completed", ["people", "who", "bought", "yesterday"]),
+    ("and then subscribed within a week", "did trial_started", ["subscribed", "within a week"]),
+])
+def test_item_spans_are_the_original_words(monkeypatch, translator, catalog, request_text, current, spans):
+    readings = _read_items(monkeypatch, translator, catalog, request_text, current)
+    tokens, items = readings[-1]
+    got = [request_text[it.start:it.end] for it in items]
+    assert got == spans
+    for tok in tokens:
+        assert request_text[tok.start:tok.end], tok  # every token covers some of the request
+    for it in items:
+        assert it.start < it.end
+
+
+def test_token_spans_through_normalisation():
+    from assistant.translate.offline.text import Source, tokenize
+
+    request = "People who didn’t buy 3x+ more then 500 bucks, one-time JP/IN"
+    got = [(t.text, request[t.start:t.end]) for t in tokenize(Source(request))]
+    assert got == [("people", "People"), ("who", "who"), ("did", "did"), ("not", "n’t"), ("buy", "buy"), ("3", "3"),
+                   ("+", "x+"), ("times", "x+"), ("more", "more"), ("than", "then"), ("500", "500 bucks"),
+                   (",", ","), ("1", "one"), ("time", "time"), ("jp", "JP"), ("or", "/"), ("in", "IN")]
+    # a cut of the request keeps its offsets
+    cut = Source(request)[11:]
+    assert [request[t.start:t.end] for t in tokenize(cut)][:2] == ["did", "n’t"]

@@ -115,11 +115,11 @@ class Source(str):
         return self[left:left + len(str.strip(self, chars))]
 
     def __add__(self, other: str) -> "Source":  # type: ignore[override]
-        return Source(str(self) + other, self.spans + _spans_of(other, self.span(0, len(self))[1]))
+        spans = other.spans if isinstance(other, Source) else _spans_of(other, self.span(0, len(self))[1])
+        return Source(str.__add__(self, other), self.spans + spans)
 
     def __radd__(self, other: str) -> "Source":
-        start = self.span(0, len(self))[0]
-        return Source(other + str(self), _spans_of(other, start) + self.spans)
+        return Source(str.__add__(other, self), _spans_of(other, self.span(0, len(self))[0]) + self.spans)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of characters [start, end)."""
