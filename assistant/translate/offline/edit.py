@@ -221,7 +221,8 @@ def narrow(base: A.Condition, node: A.Condition) -> A.Condition:
     return conjoin(A.And, [base, node])
 
 
-def drop_unknown_values(node: A.Condition, known: Callable[[str, bool], list[str] | None]) -> tuple[A.Condition, list[str]]:
+def drop_unknown_values(node: A.Condition,
+                        known: Callable[[str, bool], list[str] | None]) -> tuple[A.Condition, list[str]]:
     """Values outside a closed list (a country the data does not have) are dropped, each with a warning: no
     contact can match them. `known(field, is_trait)` is the closed list of a field, or None."""
     dropped: list[str] = []

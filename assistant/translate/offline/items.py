@@ -86,7 +86,7 @@ class Item:
         """Read this item as another kind from now on (a word that is both a value and an event, ...)."""
         self.kind, self.args = kind, args
 
-    def copy(self, kind: Kind | None = None, args: dict[str, Any] | None = None, used: bool = False) -> "Item":
-        """The same words read again (an ellipsis, a window shared by an or-list), unused."""
-        return Item(kind or self.kind, self.pos, self.words, dict(self.args) if args is None else args, used,
-                    self.start, self.end)
+    def copy(self, kind: Kind | None = None, args: dict[str, Any] | None = None) -> "Item":
+        """The same words read again, unused (an ellipsis, a window shared by an or-list, 'in that time')."""
+        return Item(kind or self.kind, self.pos, self.words, dict(self.args) if args is None else args,
+                    start=self.start, end=self.end)

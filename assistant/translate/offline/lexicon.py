@@ -230,7 +230,8 @@ def lex(tokens: list[Token], lexicon: Lexicon) -> list[Item]:
         for phrase in lexicon.phrases:
             n, exact = _phrase_len(phrase, tokens, i)
             if n:
-                boost = (10 if phrase.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.CONSENT) else 0) + (0.5 if exact else 0)
+                boost = (10 if phrase.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.CONSENT) else 0) + \
+                    (0.5 if exact else 0)
                 best.append((n, phrase.priority + boost, _item(phrase.kind, tokens, i, i + n, dict(phrase.args))))
         if not best:
             tok = tokens[i]

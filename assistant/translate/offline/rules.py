@@ -122,8 +122,8 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     A number right before the noun is the count ('opened at most 2 emails')."""
     verb: Item | None = None
     for i, it in enumerate(items):
-        if it.kind in (Kind.CONJ, Kind.THEN, Kind.NEG, Kind.WINDOW, Kind.WITHIN, Kind.WHICH, Kind.USED_TO, Kind.STOPPED, Kind.RESTARTED,
-                       Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG):
+        if it.kind in (Kind.CONJ, Kind.THEN, Kind.NEG, Kind.WINDOW, Kind.WITHIN, Kind.WHICH, Kind.USED_TO, Kind.STOPPED,
+                       Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG):
             verb = None
             continue
         nouns = _noun_events(it)
@@ -156,12 +156,12 @@ def _noun_events(it: Item) -> list[str]:
 
 
 RULES: tuple[Rule, ...] = (
-    resolve_alternatives,  # first: whether a word is an event or a value decides what every later rule sees
-    mark_silent,           # after the readings are fixed (a value is never silent), before any rule looks for neighbours
-    drop_used,             # rules below see only words that still mean something, so neighbours are real neighbours
-    merge_value_lists,     # 'Germany or Austria' becomes one item before share_consent reads 'A or B' as a trio
-    share_consent,         # needs the connectives still in place: 'email or SMS consent'
-    measured_properties,   # before absorb_nouns: 'average price' makes 'price' a property, not a noun of the verb
-    absorb_nouns,          # last: it needs the final kinds of the words around a verb ('opened ... emails')
-    drop_used,             # absorbed nouns and merged values are gone before the request is split into clauses
+    resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
+    mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
+    drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
+    share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
+    measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
+    absorb_nouns,          # last: needs the final kind of every word around a verb ('opened ... emails')
+    drop_used,             # absorbed nouns and merged list values leave before the split into clauses
 )

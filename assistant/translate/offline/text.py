@@ -100,9 +100,10 @@ class Source(str):
 
     spans: tuple[tuple[int, int], ...]  # per character: its (start, end) in the original request
 
-    def __new__(cls, text: str, spans: tuple[tuple[int, int], ...] | None = None, offset: int = 0) -> "Source":
+    def __new__(cls, text: str, spans: tuple[tuple[int, int], ...] | None = None) -> "Source":
+        """`text` as the original (each character its own span), or with the spans it came from."""
         self = super().__new__(cls, text)
-        self.spans = spans if spans is not None else tuple((offset + i, offset + i + 1) for i in range(len(text)))
+        self.spans = spans if spans is not None else tuple((i, i + 1) for i in range(len(text)))
         return self
 
     def __getitem__(self, key):  # type: ignore[override]

@@ -292,7 +292,8 @@ class OfflineTranslator:
         named = set()
         values = []
         for it in items:
-            it.used = it.kind in (Kind.TRAIT, Kind.CONSENT, Kind.EVENT, Kind.PROP, Kind.VALUE, Kind.SEGMENT, Kind.TEMPLATE)
+            it.used = it.kind in (Kind.TRAIT, Kind.CONSENT, Kind.EVENT, Kind.PROP, Kind.VALUE, Kind.SEGMENT,
+                                  Kind.TEMPLATE)
             if it.kind in (Kind.TRAIT, Kind.CONSENT):
                 named.add(it["trait"])
             elif it.kind == Kind.EVENT:

@@ -22,15 +22,15 @@ if TYPE_CHECKING:
 Recogniser = Callable[["Builder", list[Item]], list[tuple[int, A.Condition]]]
 
 RECOGNISERS: tuple[Recogniser, ...] = (
-    segment,          # a saved segment or template name is a whole condition: nothing else may claim its words
-    rank,             # before aggregates: 'top 10% by lifetime value' holds an aggregate word that is its measure
-    regular,          # the activity patterns claim their event before plain did-conditions can
+    segment,          # a name stands for a whole definition: most specific of all
+    rank,             # before aggregate: the aggregate word of 'top 10% by lifetime value' is the rank's measure
+    regular,          # the activity patterns claim their event before did would read it as plain did
     stopped,
     restarted,
-    aggregate,        # before did: 'spent more than 500 on orders' is one aggregate, not 'did order'
-    occurrence,       # 'last order more than 60 days ago' before did reads 'order' alone
-    sequence,         # two events and a link ('then', 'and didn't') before did reads each event alone
-    did,              # every event left is did / did not, with its count and window
-    traits,           # traits and trait values left
+    aggregate,        # before did: 'spent more than 500 on orders' is one aggregate, not also 'did order'
+    occurrence,       # before did: 'last order more than 60 days ago' is when, not whether
+    sequence,         # before did: two events with a link are one sequence, not two did-conditions
+    did,              # every event left: did / did not, with its count and the window next to it
+    traits,           # after the events took the windows next to them; trait values and traits
     property_values,  # last: property values no event claimed ('people who like shoes')
 )

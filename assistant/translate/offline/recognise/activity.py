@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 def regular(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """'ordered in at least 3 of the last 4 months', 'every week for the last 6 weeks'."""
     out = []
     for it in b.free(items, Kind.REGULAR):
         ev, j = event_for(items, items.index(it))
@@ -29,6 +30,8 @@ def regular(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
 
 
 def stopped(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """'used to open the app but stopped', 'no longer buys': did it before, not for a duration (30 days
+    when none is said)."""
     markers = b.free(items, (Kind.USED_TO, Kind.STOPPED))
     if not markers:
         return []
@@ -57,6 +60,7 @@ def stopped(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
 
 
 def restarted(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """'came back to the app after a gap of 60 days': an occurrence after a gap, in an optional window."""
     markers = b.free(items, Kind.RESTARTED)
     gaps = b.free(items, (Kind.GAP, Kind.GAP_NOT))
     if not markers or not (gaps or b.free(items, Kind.FOR)):

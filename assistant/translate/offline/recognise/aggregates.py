@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 
 def aggregate(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """An aggregate word with the nearest number: 'spent more than 500', 'average order value above 80',
+    '3+ distinct categories'; a range makes two bounds."""
     out = []
     for agg in b.free(items, Kind.AGG):
         idx = items.index(agg)

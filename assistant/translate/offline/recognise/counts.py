@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """Every unused event: did / did not EVENT with its filters, count and window."""
     out = []
     for ev in list(b.free(items, Kind.EVENT)):
         if ev.used:

@@ -47,8 +47,8 @@ def filters(b: Builder, event: str, items: list[Item], idx: int, before: bool = 
     parts: list[A.Filter] = []
     span = []
     for it in items[idx + 1:]:
-        if it.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE, Kind.RANK, Kind.AGG, Kind.THEN, Kind.WHICH,
-                       Kind.REGULAR, Kind.USED_TO, Kind.STOPPED, Kind.RESTARTED, Kind.NEG):
+        if it.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE, Kind.RANK, Kind.AGG, Kind.THEN,
+                       Kind.WHICH, Kind.REGULAR, Kind.USED_TO, Kind.STOPPED, Kind.RESTARTED, Kind.NEG):
             break
         span.append(it)
     if before:

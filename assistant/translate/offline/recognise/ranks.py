@@ -52,6 +52,7 @@ def measure_after(b: Builder, items: list[Item], start: int) -> A.Measure | None
 
 
 def rank(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """A rank phrase (or 'the N people who ... the most') with its measure; lifetime value when none is said."""
     out = []
     for it in b.free(items, Kind.RANK) + people_most(b, items):
         b.use(it)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 def segment(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """Saved segments (a reference), templates (their definition, said as an assumption) and
+    'in segment "X"' (a question when there is no such segment)."""
     out = []
     for it in b.free(items, (Kind.SEGMENT, Kind.TEMPLATE, Kind.SEGMENT_NAME)):
         idx = items.index(it)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def occurrence(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """'last order more than 60 days ago', 'first purchase in the last 30 days': first / last with a window."""
     out = []
     for it in b.free(items, Kind.WHICH):
         idx = items.index(it)
@@ -35,6 +36,8 @@ def occurrence(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
 
 
 def sequence(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """Two or more events joined by 'then' / 'and didn't' / 'without': the first event (with its window) then
+    each later one as a step, negated when a 'not' comes between, with its 'within'."""
     events = [it for it in items if it.kind == Kind.EVENT and not it.used]
     links = [it for it in items if not it.used and (it.kind in (Kind.THEN, Kind.THEN_TAIL) or (
         it.kind == Kind.NEG and (it.get("then") or it.get("without"))))]

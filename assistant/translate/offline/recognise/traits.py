@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 def traits(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """Consent phrases, trait values and traits (with what follows them), each negated by a 'not' before it."""
     out = []
     for it in b.free(items, (Kind.CONSENT, Kind.TRAIT, Kind.VALUE)):
         if it.used or (it.kind == Kind.VALUE and not it["trait"]):
@@ -32,6 +33,8 @@ def traits(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
 
 
 def _trait(b: Builder, it: Item, items: list[Item], idx: int) -> A.Condition | None:
+    """One trait condition: a consent, a value ('trial plan'), or a trait with its window, value, presence,
+    text match or comparison; a bare trait is 'is set' (true for a yes/no trait)."""
     if it.kind == Kind.CONSENT:
         b.use(it)
         return A.TraitCondition(trait=it["trait"], op="=", value=it["value"])
@@ -46,8 +49,8 @@ def _trait(b: Builder, it: Item, items: list[Item], idx: int) -> A.Condition | N
     spec = b.catalog.traits[name]
     rest = []
     for x in items[idx + 1:]:
-        if x.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE, Kind.RANK) or (x.kind == Kind.VALUE and not (
-                x["trait"] and x["field"] == name)):
+        if x.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE, Kind.RANK) or (
+                x.kind == Kind.VALUE and not (x["trait"] and x["field"] == name)):
             break
         rest.append(x)
     rest = [x for x in rest if not x.used]
@@ -94,6 +97,7 @@ def _trait(b: Builder, it: Item, items: list[Item], idx: int) -> A.Condition | N
 
 
 def _presence(b: Builder, rest: list[Item]) -> bool | None:
+    """'is set' (True) / 'is missing' (False) among the words after a trait, or None."""
     for x in rest:
         if x.kind == Kind.IS_SET:
             b.use(x)

@@ -33,6 +33,7 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
 
 
 def window_of(b: Builder, item: Item | None) -> A.Node | None:
+    """The window node an item stands for (and claims): a window, a calendar period or a duration."""
     if item is None:
         return None
     b.use(item)
