@@ -504,3 +504,64 @@ def test_token_spans_through_normalisation():
     # a cut of the request keeps its offsets
     cut = Source(request)[11:]
     assert [request[t.start:t.end] for t in tokenize(cut)][:2] == ["did", "n’t"]
+
+
+# ---- the typed edits behind chat refinements -----------------------------------------------------------------
+
+@pytest.mark.parametrize("base, window, expected", [
+    # a bound on the other side of an open window makes a range
+    ("did order_completed more than 60 days ago", "in last 120 days", "did order_completed between 60 and 120 days ago"),
+    ("did order_completed in last 120 days", "more than 60 days ago", "did order_completed between 60 and 120 days ago"),
+    # otherwise the did-conditions without a window get it, under a 'not' too
+    ('country = "DE" and not did order_completed', "in last 30 days",
+     'country = "DE" and not did order_completed in last 30 days'),
+    # a window with no amount is never half of a range (it used to raise KeyError)
+    ('country = "DE" and did order_completed', "before 2026-01-01",
+     'country = "DE" and did order_completed before 2026-01-01'),
+    ("did order_completed in last 30 days", "before 2026-01-01", None),
+])
+def test_rewindow(base, window, expected):
+    from assistant.translate.offline.edit import rewindow
+
+    node = parse(base)
+    window_node = parse(f"did x {window}").window
+    got = rewindow(node, window_node)
+    assert (format_segment(got) if got is not None else None) == (format_segment(parse(expected)) if expected else None)
+
+
+@pytest.mark.parametrize("base, old, new, unit, expected", [
+    ("did order_completed at least 3 times in last 30 days", None, 60, "day",
+     "did order_completed at least 3 times in last 60 days"),
+    ("did order_completed at least 3 times", None, 5, None, "did order_completed at least 5 times"),
+    ("did cart_added then did not order_completed within 1 day", None, 2, "day",
+     "did cart_added then did not order_completed within 2 days"),
+    ("did order_completed in last 30 days and did app_opened in last 7 days", 7, 14, None,
+     "did order_completed in last 30 days and did app_opened in last 14 days"),
+    ("top 10% by total amount of order_completed", None, 20, None, "top 20% by total amount of order_completed"),
+    ("did order_completed", None, 90, "day", "did order_completed in last 90 days"),
+    ('country = "DE"', None, 90, "day", None),
+])
+def test_replace_amounts(base, old, new, unit, expected):
+    from assistant.translate.offline.edit import replace_amounts
+
+    got = replace_amounts(parse(base), old, new, unit)
+    assert (format_segment(got) if got is not None else None) == (format_segment(parse(expected)) if expected else None)
+
+
+def test_drop_filters_and_unknown_values():
+    from assistant.translate.offline.edit import drop_filters, drop_unknown_values
+
+    node = parse('did order_completed where (amount > 50 and product_category = "shoes") in last 30 days')
+    assert format_segment(drop_filters(node, {"amount"})) == \
+        format_segment(parse('did order_completed where (product_category = "shoes") in last 30 days'))
+    assert drop_filters(node, {"url"}) is None
+
+    closed = {"country": ["DE", "FR"]}
+    node, dropped = drop_unknown_values(parse('country in ["DE", "MX"]'), lambda field, _: closed.get(field))
+    assert format_segment(node) == 'country = "DE"' and dropped[0].startswith("no country value 'MX'")
+
+
+def test_item_kinds_are_their_text():
+    from assistant.translate.offline.items import Kind
+
+    assert Kind.EVENT == "event" and "event" in {Kind.EVENT} and Kind.EVENT in {"event"} and Kind("value") is Kind.VALUE
