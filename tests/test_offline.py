@@ -441,3 +441,129 @@ def test_a_lead_in_with_conditions_is_read(translator, catalog):
 def test_shouted_words_are_not_country_codes(translator, catalog):
     result = translate(translator, catalog, "CONTACTS IN SPAIN")
     assert result.dsl == 'country = "ES"'
+
+
+# ---- character spans: every token and item points at the user's own words in the request -------------------
+
+def _read_items(monkeypatch, translator, catalog, request, current=None):
+    """The items of every reading the translator makes of `request` (a chat refinement reads pieces of it)."""
+    from assistant.translate.offline import translator as offline
+
+    readings = []
+    lex = offline._Session.lex
+
+    def recording(session, text):
+        items = lex(session, text)
+        readings.append((session.tokens, items))
+        return items
+
+    monkeypatch.setattr(offline._Session, "lex", recording)
+    translate(translator, catalog, request, current=current)
+    return readings
+
+
+@pytest.mark.parametrize("request_text, current, spans", [
+    # plain words, a window and a count
+    ("  people who ordered at least 3 times in the last 90 days", None,
+     ["people", "who", "ordered", "at least 3 times", "in the last 90 days"]),
+    # normalisation: a contraction, a thousands separator with a currency word, a range with a dash
+    ("customers who haven't spent over 1,000 dollars", None,
+     ["customers", "who", "haven't", "spent", "over 1,000 dollars"]),
+    ("ordered 2-5 times", None, ["ordered", "2-5 times"]),
+    # a date written out is one token spanning the words it came from
+    ("signed up before June 1, 2026", None, ["signed up", "before June 1, 2026"]),
+    # spell-correction keeps the span of the word as typed
+    ("custmers who purchsed in the last 30 days", None, ["custmers", "who", "purchsed", "in the last 30 days"]),
+    # a lead-in dropped before reading: the rest keeps its place in the request
+    ("For our win-back campaign I need everyone in Germany", None, ["everyone", "in", "Germany"]),
+    # a known segment name before a colon is read with what follows: two pieces joined
+    ("VIPs: in Germany", None, ["VIPs", "in", "Germany"]),
+    # chat refinements read a piece after their verb
+    ("only those in France", "did order_completed", ["those", "in", "France"]),
+    ("remove the country condition", 'country = "DE" and did order_completed', ["country"]),
+    ("exclude people who bought yesterday", "did order_completed", ["people", "who", "bought", "yesterday"]),
+    ("and then subscribed within a week", "did trial_started", ["subscribed", "within a week"]),
+])
+def test_item_spans_are_the_original_words(monkeypatch, translator, catalog, request_text, current, spans):
+    readings = _read_items(monkeypatch, translator, catalog, request_text, current)
+    tokens, items = readings[-1]
+    got = [request_text[it.start:it.end] for it in items]
+    assert got == spans
+    for tok in tokens:
+        assert request_text[tok.start:tok.end], tok  # every token covers some of the request
+    for it in items:
+        assert it.start < it.end
+
+
+def test_token_spans_through_normalisation():
+    from assistant.translate.offline.text import Source, tokenize
+
+    request = "People who didn’t buy 3x+ more then 500 bucks, one-time JP/IN"
+    got = [(t.text, request[t.start:t.end]) for t in tokenize(Source(request))]
+    assert got == [("people", "People"), ("who", "who"), ("did", "did"), ("not", "n’t"), ("buy", "buy"), ("3", "3"),
+                   ("+", "x+"), ("times", "x+"), ("more", "more"), ("than", "then"), ("500", "500 bucks"),
+                   (",", ","), ("1", "one"), ("time", "time"), ("jp", "JP"), ("or", "/"), ("in", "IN")]
+    # a cut of the request keeps its offsets
+    cut = Source(request)[11:]
+    assert [request[t.start:t.end] for t in tokenize(cut)][:2] == ["did", "n’t"]
+
+
+# ---- the typed edits behind chat refinements -----------------------------------------------------------------
+
+@pytest.mark.parametrize("base, window, expected", [
+    # a bound on the other side of an open window makes a range
+    ("did order_completed more than 60 days ago", "in last 120 days", "did order_completed between 60 and 120 days ago"),
+    ("did order_completed in last 120 days", "more than 60 days ago", "did order_completed between 60 and 120 days ago"),
+    # otherwise the did-conditions without a window get it, under a 'not' too
+    ('country = "DE" and not did order_completed', "in last 30 days",
+     'country = "DE" and not did order_completed in last 30 days'),
+    # a window with no amount is never half of a range (it used to raise KeyError)
+    ('country = "DE" and did order_completed', "before 2026-01-01",
+     'country = "DE" and did order_completed before 2026-01-01'),
+    ("did order_completed in last 30 days", "before 2026-01-01", None),
+])
+def test_rewindow(base, window, expected):
+    from assistant.translate.offline.edit import rewindow
+
+    node = parse(base)
+    window_node = parse(f"did x {window}").window
+    got = rewindow(node, window_node)
+    assert (format_segment(got) if got is not None else None) == (format_segment(parse(expected)) if expected else None)
+
+
+@pytest.mark.parametrize("base, old, new, unit, expected", [
+    ("did order_completed at least 3 times in last 30 days", None, 60, "day",
+     "did order_completed at least 3 times in last 60 days"),
+    ("did order_completed at least 3 times", None, 5, None, "did order_completed at least 5 times"),
+    ("did cart_added then did not order_completed within 1 day", None, 2, "day",
+     "did cart_added then did not order_completed within 2 days"),
+    ("did order_completed in last 30 days and did app_opened in last 7 days", 7, 14, None,
+     "did order_completed in last 30 days and did app_opened in last 14 days"),
+    ("top 10% by total amount of order_completed", None, 20, None, "top 20% by total amount of order_completed"),
+    ("did order_completed", None, 90, "day", "did order_completed in last 90 days"),
+    ('country = "DE"', None, 90, "day", None),
+])
+def test_replace_amounts(base, old, new, unit, expected):
+    from assistant.translate.offline.edit import replace_amounts
+
+    got = replace_amounts(parse(base), old, new, unit)
+    assert (format_segment(got) if got is not None else None) == (format_segment(parse(expected)) if expected else None)
+
+
+def test_drop_filters_and_unknown_values():
+    from assistant.translate.offline.edit import drop_filters, drop_unknown_values
+
+    node = parse('did order_completed where (amount > 50 and product_category = "shoes") in last 30 days')
+    assert format_segment(drop_filters(node, {"amount"})) == \
+        format_segment(parse('did order_completed where (product_category = "shoes") in last 30 days'))
+    assert drop_filters(node, {"url"}) is None
+
+    closed = {"country": ["DE", "FR"]}
+    node, dropped = drop_unknown_values(parse('country in ["DE", "MX"]'), lambda field, _: closed.get(field))
+    assert format_segment(node) == 'country = "DE"' and dropped[0].startswith("no country value 'MX'")
+
+
+def test_item_kinds_are_their_text():
+    from assistant.translate.offline.items import Kind
+
+    assert Kind.EVENT == "event" and "event" in {Kind.EVENT} and Kind.EVENT in {"event"} and Kind("value") is Kind.VALUE

@@ -85,10 +85,98 @@ class Token:
     orig: str            # as the user wrote it (case kept), for values and messages
     number: float | None = None
     money: bool = False
+    start: int = 0       # character span in the original request (before any normalisation)
+    end: int = 0
 
     @property
     def lemmas(self) -> frozenset[str]:
         return lemmas(self.text) if self.kind == "word" else frozenset({self.text})
+
+
+class Source(str):
+    """Text that remembers where each character came from in the original request, so tokens can point at
+    the user's own words after normalisation ('didn't' -> 'did not'), slicing and joining. A str: regexes
+    and comparisons work on it as on any text; slicing, `strip`, `+` and `sub` keep the spans."""
+
+    spans: tuple[tuple[int, int], ...]  # per character: its (start, end) in the original request
+
+    def __new__(cls, text: str, spans: tuple[tuple[int, int], ...] | None = None) -> "Source":
+        """`text` as the original (each character its own span), or with the spans it came from."""
+        self = super().__new__(cls, text)
+        self.spans = spans if spans is not None else tuple((i, i + 1) for i in range(len(text)))
+        return self
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, slice):
+            return Source(str.__getitem__(self, key), self.spans[key])
+        return str.__getitem__(self, key)
+
+    def strip(self, chars: str | None = None) -> "Source":  # type: ignore[override]
+        left = len(self) - len(self.lstrip(chars))
+        return self[left:left + len(str.strip(self, chars))]
+
+    def __add__(self, other: str) -> "Source":  # type: ignore[override]
+        spans = other.spans if isinstance(other, Source) else _spans_of(other, self.span(0, len(self))[1])
+        return Source(str.__add__(self, other), self.spans + spans)
+
+    def __radd__(self, other: str) -> "Source":
+        return Source(str.__add__(other, self), _spans_of(other, self.span(0, len(self))[0]) + self.spans)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of characters [start, end)."""
+        spans = self.spans[start:end]
+        if not spans:
+            at = self.spans[start - 1][1] if 0 < start <= len(self.spans) else (self.spans[0][0] if self.spans else 0)
+            return at, at
+        return min(s for s, _ in spans), max(e for _, e in spans)
+
+    def sub(self, pattern: str, repl, flags: int = 0) -> "Source":
+        """re.sub that keeps spans: a replacement maps to the words it replaced; a group copied by the
+        template (\\1) keeps its own spans, and the template's words map to what lay between the groups."""
+        text, spans, at = [], [], 0
+        for m in re.finditer(pattern, self, flags):
+            text.append(str.__getitem__(self, slice(at, m.start())))
+            spans.extend(self.spans[at:m.start()])
+            if callable(repl):
+                new = repl(m)
+                text.append(new)
+                spans.extend([self._stripped_span(m.start(), m.end())] * len(new))
+            else:
+                pieces = list(self._expand(m, repl))
+                assert "".join(p for p, _ in pieces) == m.expand(repl), repl  # the text re.sub makes
+                for piece, piece_spans in pieces:
+                    text.append(piece)
+                    spans.extend(piece_spans)
+            at = m.end()
+        text.append(str.__getitem__(self, slice(at, None)))
+        spans.extend(self.spans[at:])
+        return Source("".join(text), tuple(spans))
+
+    def _expand(self, m: re.Match, template: str):
+        """(text, spans) pieces of a template replacement: literal words and copied groups."""
+        parts = re.split(r"\\(\d+)", template)  # literal, group, literal, group, ...
+        bounds = [m.span(int(g)) for g in parts[1::2]]
+        for k, literal in enumerate(parts[::2]):
+            if literal:
+                lo = bounds[k - 1][1] if k else m.start()
+                hi = bounds[k][0] if k < len(bounds) else m.end()
+                yield literal, [self._stripped_span(lo, hi)] * len(literal)
+            if k < len(bounds):
+                lo, hi = bounds[k]
+                yield str.__getitem__(self, slice(lo, hi)), list(self.spans[lo:hi])
+
+    def _stripped_span(self, lo: int, hi: int) -> tuple[int, int]:
+        """The original span of [lo, hi) without the white space at its ends."""
+        while lo < hi and self[lo].isspace():
+            lo += 1
+        while hi > lo and self[hi - 1].isspace():
+            hi -= 1
+        return self.span(lo, hi)
+
+
+def _spans_of(text: str, at: int) -> tuple[tuple[int, int], ...]:
+    """Spans for text that was not in the request (a joining space): empty, at `at`."""
+    return tuple((at, at) for _ in text)
 
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -111,7 +199,7 @@ _CONTRACTIONS = [
 ]
 
 
-def _expand_dates(text: str) -> str:
+def _expand_dates(text: Source) -> Source:
     """'January 1, 2026' / '1 January 2026' -> 2026-01-01, so every date reaches the lexer in one form;
     a whole month ('October 2026') or half year ('first half of 2026') -> 'between DATE and DATE'."""
     month = "|".join(_MONTHS)
@@ -135,59 +223,65 @@ def _expand_dates(text: str) -> str:
         return f"between {year}-{'01-01' if first else '07-01'} and {year}-{'06-30' if first else '12-31'}"
 
     day = r"(\d{1,2})(?:st|nd|rd|th)?"
-    text = re.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
-                  shared_year, text, flags=re.I)
-    text = re.sub(rf"\b({month})\s+{day},?\s+(\d{{4}})\b", md, text, flags=re.I)
-    text = re.sub(rf"\b{day}\s+({month}),?\s+(\d{{4}})\b", dm, text, flags=re.I)
-    text = re.sub(rf"\b({month}),?\s+(\d{{4}})\b", whole_month, text, flags=re.I)  # "October 2026"
-    return re.sub(r"\b(first|second) half of (\d{4})\b", half, text, flags=re.I)
+    text = text.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
+                    shared_year, flags=re.I)
+    text = text.sub(rf"\b({month})\s+{day},?\s+(\d{{4}})\b", md, flags=re.I)
+    text = text.sub(rf"\b{day}\s+({month}),?\s+(\d{{4}})\b", dm, flags=re.I)
+    text = text.sub(rf"\b({month}),?\s+(\d{{4}})\b", whole_month, flags=re.I)  # "October 2026"
+    return text.sub(r"\b(first|second) half of (\d{4})\b", half, flags=re.I)
 
 
 def _day(year: int, month: int, day: int) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def normalise(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+def normalise(text: Source) -> Source:
+    text = text.sub("[\u2018\u2019]", "'").sub("[\u201c\u201d]", '"')
     # Case is kept here (values and messages use the user's spelling); tokens compare in lower case.
     for pattern, repl in _CONTRACTIONS:
-        text = re.sub(pattern, repl, text, flags=re.I)
+        text = text.sub(pattern, repl, flags=re.I)
     text = _expand_dates(text)
-    text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)                    # 1,000 -> 1000
-    text = re.sub(r"(?<![\d-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2", text)  # 2-5 -> 2 to 5
-    text = re.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ", text)            # one-time -> one time
-    text = re.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", text, flags=re.I)
-    text = re.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", text, flags=re.I)  # terse counts: 3x+ -> 3+ times
-    text = re.sub(r"\b(\d+)\s*x\b", r"\1 times", text, flags=re.I)
-    text = re.sub(r"\b([A-Z]{2})/(?=[A-Z]{2}\b)", r"\1 or ", text)     # code lists: JP/IN/BR
+    text = text.sub(r"(\d),(\d{3})\b", r"\1\2")                    # 1,000 -> 1000
+    text = text.sub(r"(?<![\d-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2")  # 2-5 -> 2 to 5
+    text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time
+    text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)
+    text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times
+    text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)
+    text = text.sub(r"\b([A-Z]{2})/(?=[A-Z]{2}\b)", r"\1 or ")     # code lists: JP/IN/BR
     return text
 
 
 def tokenize(text: str) -> list[Token]:
     """Normalised tokens; articles and 'both' / 'either' dropped ('a'/'an' before a unit becomes the
-    number 1)."""
+    number 1). Each token's span points into the original request: give a `Source` for text cut from a
+    request (plain text is its own original)."""
     raw: list[Token] = []
-    for m in _TOKEN.finditer(normalise(text)):
+    source = normalise(text if isinstance(text, Source) else Source(text))
+    for m in _TOKEN.finditer(source):
         kind = m.lastgroup or "word"
         value = m.group()
+        start, end = source.span(m.start(), m.end())
         if kind == "str":
-            raw.append(Token(value[1:-1], "str", value[1:-1]))
+            raw.append(Token(value[1:-1], "str", value[1:-1], start=start, end=end))
         elif kind == "date":
-            raw.append(Token(value.lower().replace(" ", "t"), "date", value))
+            raw.append(Token(value.lower().replace(" ", "t"), "date", value, start=start, end=end))
         elif kind == "num":
             money = value[0] in "$€£"
             digits = value.lstrip("$€£")
             digits = digits.lower()
             number = float(digits.rstrip("k")) * (1000 if digits.endswith("k") else 1)
-            raw.append(Token(digits, "num", value, number=number, money=money))
+            raw.append(Token(digits, "num", value, number=number, money=money, start=start, end=end))
         elif kind == "sym":
-            raw.append(Token(value, "sym", value))
+            raw.append(Token(value, "sym", value, start=start, end=end))
         else:
-            word = value.rstrip(".'").replace("'", "").lower()
+            kept = value.rstrip(".'")
+            start, end = source.span(m.start(), m.start() + len(kept))  # "u.s." keeps "u.s"
+            word = kept.replace("'", "").lower()
             if word in NUMBER_WORDS:
-                raw.append(Token(str(NUMBER_WORDS[word]), "num", value, number=float(NUMBER_WORDS[word])))
+                raw.append(Token(str(NUMBER_WORDS[word]), "num", value, number=float(NUMBER_WORDS[word]),
+                                 start=start, end=end))
             elif word:
-                raw.append(Token(word, "word", value.rstrip(".'")))
+                raw.append(Token(word, "word", kept, start=start, end=end))
     tokens: list[Token] = []
     for i, tok in enumerate(raw):
         if tok.kind == "word" and tok.text == "us" and tok.orig != "US" and not (i and raw[i - 1].text == "the"):
@@ -197,10 +291,11 @@ def tokenize(text: str) -> list[Token]:
         if tok.kind == "word" and tok.text in ARTICLES:
             nxt = raw[i + 1] if i + 1 < len(raw) else None
             if tok.text != "the" and nxt is not None and nxt.kind == "word" and nxt.text in UNITS and len(nxt.text) > 2:
-                tokens.append(Token("1", "num", tok.orig, number=1.0))
+                tokens.append(Token("1", "num", tok.orig, number=1.0, start=tok.start, end=tok.end))
             continue
         if tok.kind == "word" and tok.text in CURRENCY_WORDS and tokens and tokens[-1].kind == "num":
             tokens[-1].money = True
+            tokens[-1].end = tok.end  # "500 dollars": the amount's words include the currency
             continue
         tokens.append(tok)
     return tokens

@@ -3,7 +3,10 @@ sample values. No model, no network; the embedded default when no model is confi
 
 text -> tokens (text.py) -> items (lexicon.py) -> AST (build.py) -> canonical DSL, checked. Refinements of
 the current segment in a chat ("only those in Germany", "make it 60 days", "remove the country condition")
-are read here too: they edit the current AST."""
+are read here too: they edit the current AST (edit.py).
+
+The request travels as a `Source`: every cut (a lead-in, a reset, a refinement's verb) keeps where the rest
+came from, so each token and item points at the user's own words in the request."""
 
 from __future__ import annotations
 
@@ -20,9 +23,12 @@ from grammar.check import check
 from grammar.errors import SegmentError
 from grammar.format import format_segment, window_text
 
-from .build import Builder, NotUnderstood, conjoin, negate
-from .lexicon import Item, Lexicon, lex
-from .text import STOP_WORDS, Token, tokenize
+from .build import Builder, NotUnderstood, build
+from .edit import (conjoin, drop_filters, drop_unknown_values, drop_values, names, narrow, negate, parts_of,
+                   replace_amounts, rewindow)
+from .items import Item, Kind
+from .lexicon import Lexicon, lex
+from .text import STOP_WORDS, Source, Token, tokenize
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
            "or change my instructions. Describe the people you want and I will define the segment; its SQL is "
@@ -82,10 +88,10 @@ _THEN = re.compile(r"^\s*(and\s+)?(then|after that|afterwards|followed by)\b[\s,
 _REPLACE = re.compile(r"\bchange\s+(?P<old>\d+)(\s+\w+)?\s+to\s+(?P<new>\d+)\b", re.I)
 
 
-def _templates() -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The shipped seed templates (name -> DSL) and their titles ('VIPs', 'Cart abandoners')."""
+def _templates() -> tuple[dict[str, A.Condition], dict[str, list[str]]]:
+    """The shipped seed templates (name -> definition, parsed once) and their titles ('VIPs')."""
     shipped = templates()
-    return {name: t.dsl for name, t in shipped.items()}, {name: [t.title] for name, t in shipped.items()}
+    return {name: t.condition for name, t in shipped.items()}, {name: [t.title] for name, t in shipped.items()}
 
 
 def _check(node: A.Condition, catalog: Catalog, segments: dict[str, A.Condition]) -> list[str]:
@@ -105,7 +111,7 @@ class OfflineTranslator:
     def translate(self, request: str, *, catalog: Catalog, as_of: datetime, current: A.Condition | None = None,
                   segments: dict[str, A.Condition] | None = None) -> Translation:
         segments = dict(segments or {})
-        text = request.strip()
+        text = Source(request).strip()
         if any(re.search(p, text, re.I) for p in _UNSAFE):
             return Translation(refusal=REFUSAL)
         if _PROSE.match(text) or (_QUESTION.match(text) and not _AUDIENCE.search(text)):
@@ -125,7 +131,7 @@ class OfflineTranslator:
         return self._finish(node, session, ctx)
 
     # ---- reading a request ------------------------------------------------------------------------------
-    def _read(self, text: str, ctx: "_Ctx") -> tuple[A.Condition, "_Session"]:
+    def _read(self, text: Source, ctx: "_Ctx") -> tuple[A.Condition, "_Session"]:
         session = _Session(ctx)
         node = session.read(text)
         if node is None:
@@ -134,11 +140,8 @@ class OfflineTranslator:
 
     def _finish(self, node: A.Condition, session: "_Session", ctx: "_Ctx",
                 extra: list[str] | None = None) -> Translation:
-        node, dropped = session.drop_unknown_values(node)
+        node, dropped = drop_unknown_values(node, session.closed_values)
         warnings = session.warnings() + dropped
-        if node is None:
-            return Translation(question="None of the values you named exist in this data. " + " ".join(dropped),
-                               warnings=warnings)
         try:
             warnings += _check(node, ctx.catalog, ctx.segments)
         except SegmentError as err:
@@ -148,7 +151,7 @@ class OfflineTranslator:
         return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings)
 
     # ---- refining the current segment -------------------------------------------------------------------
-    def _refine(self, text: str, ctx: "_Ctx", base: A.Condition) -> Translation:
+    def _refine(self, text: Source, ctx: "_Ctx", base: A.Condition) -> Translation:
         if _NEW.match(text):
             node, session = self._read(text, ctx)
             return self._finish(node, session, ctx, ["read as a new segment, replacing the current one"])
@@ -160,16 +163,16 @@ class OfflineTranslator:
             return self._rewindow(base, window, ctx)
         m = _RESIZE.match(text)
         if m:
-            return self._change(base, m["rest"], ctx)
+            return self._change(base, _group(text, m, "rest"), ctx)
         m = _REPLACE.search(text)
         if m:
             return self._edit_numbers(base, ctx, old=int(m["old"]), new_amount=int(m["new"]))
         m = _CHANGE.match(text)
         if m or re.search(r"\binstead\b", text, re.I):
-            return self._change(base, re.sub(r"\binstead\b", "", m["rest"] if m else text, flags=re.I), ctx)
+            return self._change(base, (_group(text, m, "rest") if m else text).sub(r"\binstead\b", "", flags=re.I), ctx)
         m = _REMOVE.match(text)
         if m and not _EXCLUDE.match(text):
-            return self._remove(base, m["rest"], ctx)
+            return self._remove(base, _group(text, m, "rest"), ctx)
         for pattern, how in ((_EXCLUDE, "exclude"), (_WIDEN, "or"), (_NARROW, "and")):
             m = pattern.match(text)
             if m:
@@ -177,49 +180,34 @@ class OfflineTranslator:
                 if how == "exclude":
                     combined = conjoin(A.And, [base, negate(node)])
                 elif how == "or":
-                    widened = self._narrow(base, node)  # "add Italy": a value joins the list it belongs to
+                    widened = narrow(base, node)  # "add Italy": a value joins the list it belongs to
                     merged = widened != conjoin(A.And, [base, node])
                     combined = widened if merged else conjoin(A.Or, [base, node])
                 else:
-                    combined = self._narrow(base, node)
+                    combined = narrow(base, node)
                 return self._finish(combined, session, ctx)
         node, session = self._read(text, ctx)
-        return self._finish(self._narrow(base, node), session, ctx,
+        return self._finish(narrow(base, node), session, ctx,
                             ["added to the current segment with 'and' (say 'start over' for a new one)"])
-
-    @staticmethod
-    def _narrow(base: A.Condition, node: A.Condition) -> A.Condition:
-        """AND a condition; a value for a trait already listed ('and France too') widens that list."""
-        if isinstance(node, A.TraitCondition) and node.op in ("=", "in"):
-            parts = base.conditions if isinstance(base, A.And) else [base]
-            for i, p in enumerate(parts):
-                if isinstance(p, A.TraitCondition) and p.trait == node.trait and p.op in ("=", "in"):
-                    old = p.value if isinstance(p.value, list) else [p.value]
-                    new = node.value if isinstance(node.value, list) else [node.value]
-                    merged = old + [v for v in new if v not in old]
-                    parts = list(parts)
-                    parts[i] = A.TraitCondition(trait=p.trait, op="in", value=merged)
-                    return conjoin(A.And, parts)
-        return conjoin(A.And, [base, node])
 
     def _edit_numbers(self, base: A.Condition, ctx: "_Ctx",
                       old: int | None, new_amount: int, unit: str | None = None) -> Translation:
-        changed = _replace_amounts(base, old, new_amount, unit)
+        changed = replace_amounts(base, old, new_amount, unit)
         if changed is None:
             return Translation(question=f"I found no number{f' {old}' if old is not None else ''} to change in "
                                         f"the current segment: {format_segment(base)}")
         session = _Session(ctx)
         return self._finish(changed, session, ctx)
 
-    def _change(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
+    def _change(self, base: A.Condition, rest: Source, ctx: "_Ctx") -> Translation:
         """'make it 60 days' / '5 times instead' / 'in France instead' / 'make that 5'; what follows the new
         amount ('60 days and only in France') refines the changed segment."""
         m = _AMOUNT_THEN_MORE.match(rest)
         if m:
-            changed = self._change(base, m["amount"], ctx)
+            changed = self._change(base, _group(rest, m, "amount"), ctx)
             if changed.condition is None:
                 return changed
-            more = self._refine(m["rest"], ctx, changed.condition)
+            more = self._refine(_group(rest, m, "rest"), ctx, changed.condition)
             return more.model_copy(update={"assumptions": changed.assumptions + more.assumptions,
                                            "warnings": changed.warnings + more.warnings})
         tokens = tokenize(rest)
@@ -231,26 +219,25 @@ class OfflineTranslator:
             unit = _UNIT_WORDS[units[0]] if units else None
             return self._edit_numbers(base, ctx, None, int(nums[0].number or 0), unit)
         node, session = self._read(rest, ctx)
-        fields = {n.trait for n in A.walk(node) if isinstance(n, (A.TraitCondition, A.TraitTime))}
-        parts = base.conditions if isinstance(base, A.And) else [base]
-        kept = [p for p in parts if not ({n.trait for n in A.walk(p) if isinstance(n, (A.TraitCondition, A.TraitTime))}
-                                         & fields)]
+        fields = _traits(node)
+        parts = parts_of(base)
+        kept = [p for p in parts if not (_traits(p) & fields)]
         if not fields:  # "switch to an average order value above 80": replaces the condition of its kind
             kept = [p for p in parts if type(p) is not type(node)]
         if len(kept) < len(parts):
             return self._finish(conjoin(A.And, kept + [node]) if kept else node, session, ctx)
-        return self._finish(self._narrow(base, node), session, ctx)
+        return self._finish(narrow(base, node), session, ctx)
 
-    def _then(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
+    def _then(self, base: A.Condition, rest: Source, ctx: "_Ctx") -> Translation:
         """Append a step to the last did-condition (or sequence) of the current segment."""
         session = _Session(ctx)
         items = session.lex(rest)
-        within = next((it for it in items if it.kind == "within"), None)
+        within = next((it for it in items if it.kind == Kind.WITHIN), None)
         session.builder.use(within)
-        node = session.builder.build([it for it in items if it is not within])
+        node = build(session.builder, [it for it in items if it is not within])
         negated = isinstance(node, A.Not)
         step = node.condition if negated else node
-        parts = list(base.conditions) if isinstance(base, A.And) else [base]
+        parts = parts_of(base)
         target = next((i for i in range(len(parts) - 1, -1, -1) if isinstance(parts[i], (A.Did, A.Sequence))), None)
         if not isinstance(step, A.Did) or step.count or step.window or target is None:
             return Translation(question="Which event should follow, and after which step of: "
@@ -268,80 +255,58 @@ class OfflineTranslator:
         return self._finish(conjoin(A.And, parts), session, ctx)
 
     @staticmethod
-    def _window_only(text: str, ctx: "_Ctx") -> A.Node | None:
+    def _window_only(text: Source, ctx: "_Ctx") -> A.Node | None:
         """The window of a refinement that is nothing but a window ('in the last 3 days', 'but less than
         120 days ago'); None otherwise."""
         items = _Session(ctx).lex(text)
         # a bare amount ("make it 60 days") is a change of the number, not a window of its own
-        windows = [it for it in items if it.kind == "window" and it["window"] is not None and not it.get("bare")]
-        rest = [it for it in items if it.kind not in ("window", "stop", "conj")]
+        windows = [it for it in items if it.kind == Kind.WINDOW and it["window"] is not None and not it.get("bare")]
+        rest = [it for it in items if it.kind not in (Kind.WINDOW, Kind.STOP, Kind.CONJ)]
         return windows[0]["window"] if len(windows) == 1 and not rest else None
 
     def _rewindow(self, base: A.Condition, window: A.Node, ctx: "_Ctx") -> Translation:
-        """A window for the current segment: a bound on the other side of an open window makes it a range
-        ('more than 60 days ago' + 'less than 120 days ago' = between 60 and 120 days ago); otherwise it
-        goes to the conditions without a window."""
-        data = A.condition_to_json(base)
-        new = window.model_dump(exclude_none=True)
-        hits = 0
-
-        def visit(obj):
-            nonlocal hits
-            if isinstance(obj, dict):
-                old = obj.get("window")
-                bounds = {w["kind"]: w["amount"] for w in (old, new)} if isinstance(old, dict) else {}
-                if old and old.get("unit") == new.get("unit") and \
-                        0 < bounds.get("more_than_ago", 0) < bounds.get("in_last", 0):
-                    low, high = bounds["more_than_ago"], bounds["in_last"]
-                    obj["window"] = {"kind": "between_ago", "low": low, "high": high, "unit": new["unit"]}
-                    hits += 1
-                for v in obj.values():
-                    visit(v)
-            elif isinstance(obj, list):
-                for v in obj:
-                    visit(v)
-
-        visit(data)
-        if not hits:
-            hits = _add_window(data, new)
-        if not hits:
+        """A window for the current segment: it closes an open window on the other side into a range, or
+        goes to the conditions without a window (edit.rewindow)."""
+        node = rewindow(base, window)
+        if node is None:
             return Translation(question=f"Which condition should '{window_text(window)}' apply to in: "
                                         f"{format_segment(base)}?")
-        return self._finish(A.condition_from_json(data), _Session(ctx), ctx)
+        return self._finish(node, _Session(ctx), ctx)
 
-    def _remove(self, base: A.Condition, rest: str, ctx: "_Ctx") -> Translation:
+    def _remove(self, base: A.Condition, rest: Source, ctx: "_Ctx") -> Translation:
         """'remove the country condition' / 'drop Canada' / 'drop the email part'."""
         session = _Session(ctx)
         # "the country condition", "the amount filter": the noun only says it is a condition
-        items = session.lex(re.sub(r"\b(condition|filter|part|clause|criterion|requirement|restriction|rule)s?\b",
-                                   " ", rest, flags=re.I))
-        names = set()
+        items = session.lex(rest.sub(r"\b(condition|filter|part|clause|criterion|requirement|restriction|rule)s?\b",
+                                     " ", flags=re.I))
+        named = set()
         values = []
         for it in items:
-            it.used = it.kind in ("trait", "consent", "event", "prop", "value", "segment", "template")
-            if it.kind in ("trait", "consent"):
-                names.add(it["trait"])
-            elif it.kind == "event":
-                names.update(it["events"])
-            elif it.kind == "prop":
-                names.add(it["prop"])
-            elif it.kind == "value":
+            it.used = it.kind in (Kind.TRAIT, Kind.CONSENT, Kind.EVENT, Kind.PROP, Kind.VALUE, Kind.SEGMENT,
+                                  Kind.TEMPLATE)
+            if it.kind in (Kind.TRAIT, Kind.CONSENT):
+                named.add(it["trait"])
+            elif it.kind == Kind.EVENT:
+                named.update(it["events"])
+            elif it.kind == Kind.PROP:
+                named.add(it["prop"])
+            elif it.kind == Kind.VALUE:
                 values.append(it)
-            elif it.kind in ("segment", "template"):
-                names.add(it["name"])
-        if values and not names:  # drop one value from a list: "drop Canada"
-            node = _drop_values(base, {(v["field"], v["value"]) for v in values})
+            elif it.kind in (Kind.SEGMENT, Kind.TEMPLATE):
+                named.add(it["name"])
+        if values and not named:  # drop one value from a list: "drop Canada"
+            node = drop_values(base, {(v["field"], v["value"]) for v in values})
             if node is not None:
                 return self._finish(node, session, ctx)
         # a word may be read as a value first ('feature' is also a url): its property reading counts too
-        props = {a["prop"] for it in items for a in [it, *it.get("alternatives", [])] if a.kind == "prop"}
+        props = {a["prop"] for it in items for a in [it, *it.get("alternatives", [])] if a.kind == Kind.PROP}
         if props:  # "remove the amount condition": only the property filter goes, not its event
-            node = _drop_filters(base, props)
+            node = drop_filters(base, props)
             if node is not None:
                 return self._finish(node, session, ctx)
-        parts = base.conditions if isinstance(base, A.And) else [base]
-        kept = [p for p in parts if not (_names(p) & names)]
-        if not names or len(kept) == len(parts):
+        parts = parts_of(base)
+        kept = [p for p in parts if not (names(p) & named)]
+        if not named or len(kept) == len(parts):
             return Translation(question=f"Which condition should I remove from: {format_segment(base)}?")
         if not kept:
             return Translation(question="That would remove every condition. Say 'start over' for a new segment.")
@@ -353,134 +318,14 @@ _UNIT_WORDS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours":
                "year": "year", "years": "year", "%": None, "percent": None}
 
 
-def _names(node: A.Node) -> set[str]:
-    out = set()
-    for n in A.walk(node):
-        for attr in ("trait", "property", "name"):
-            v = getattr(n, attr, None)
-            if isinstance(v, str):
-                out.add(v)
-    return out
+def _traits(node: A.Node) -> set[str]:
+    """The traits a condition is about."""
+    return {n.trait for n in A.walk(node) if isinstance(n, (A.TraitCondition, A.TraitTime))}
 
 
-def _drop_values(node: A.Condition, drop: set[tuple[str, object]]) -> A.Condition | None:
-    parts = node.conditions if isinstance(node, A.And) else [node]
-    out = []
-    changed = False
-    for p in parts:
-        if isinstance(p, A.TraitCondition) and p.op in ("in", "=") and isinstance(p.value, (list, str)):
-            values = p.value if isinstance(p.value, list) else [p.value]
-            left = [v for v in values if (p.trait, v) not in drop]
-            if len(left) != len(values):
-                changed = True
-                if not left:
-                    continue
-                p = A.TraitCondition(trait=p.trait, op="=" if len(left) == 1 else "in",
-                                     value=left[0] if len(left) == 1 else left)
-        out.append(p)
-    if not changed or not out:
-        return None
-    return conjoin(A.And, out)
-
-
-def _drop_filters(node: A.Condition, props: set[str]) -> A.Condition | None:
-    """A copy of `node` without the property conditions on `props` in its event filters (top-level ones
-    or parts of an 'and'); None when there were none."""
-    data = A.condition_to_json(node)
-    hits = 0
-
-    def keep(f: dict) -> bool:
-        nonlocal hits
-        if f.get("kind") == "property" and f["property"] in props:
-            hits += 1
-            return False
-        return True
-
-    def visit(obj):
-        if isinstance(obj, dict):
-            where = obj.get("where")
-            if isinstance(where, dict):
-                if where.get("kind") == "filter_and":
-                    left = [f for f in where["conditions"] if keep(f)]
-                    if len(left) > 1:
-                        where["conditions"] = left
-                    elif left:
-                        obj["where"] = left[0]
-                    else:
-                        del obj["where"]
-                elif not keep(where):
-                    del obj["where"]
-            for v in list(obj.values()):
-                visit(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                visit(v)
-
-    visit(data)
-    return A.condition_from_json(data) if hits else None
-
-
-def _replace_amounts(node: A.Condition, old: int | None, new: int, unit: str | None) -> A.Condition | None:
-    """A copy of `node` with window amounts (or, given no unit, counts and thresholds) set to `new`.
-    With `old`, only amounts equal to it change. None when nothing matched."""
-    data = A.condition_to_json(node)
-    hits = 0
-    windows = ("in_last", "in_next", "more_than_ago")
-    # an unnamed amount ("make it 120 days") is the window's; a sequence's "within" only when there is none
-    durations = old is not None or not any(isinstance(n, (A.InLast, A.InNext, A.MoreThanAgo)) for n in A.walk(node))
-
-    def visit(obj):
-        nonlocal hits
-        if isinstance(obj, dict):
-            kind = obj.get("kind")
-            if kind in windows or (durations and "amount" in obj and "unit" in obj and not kind):
-                if (old is None or obj["amount"] == old) and (unit is not None or old is not None or not _has_count(data)):
-                    obj["amount"] = new
-                    if unit:
-                        obj["unit"] = unit
-                    hits += 1
-            elif "op" in obj and "n" in obj and unit is None:
-                if old is None or obj["n"] == old:
-                    obj["n"] = new
-                    hits += 1
-            elif kind == "aggregate" and unit is None and (old is None or obj["value"] == old):
-                obj["value"] = new
-                hits += 1
-            elif kind == "rank" and unit is None and (old is None or obj["amount"] == old):
-                obj["amount"] = new
-                hits += 1
-            for v in obj.values():
-                visit(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                visit(v)
-
-    visit(data)
-    if not hits and unit is not None and old is None:
-        # "make it the last 90 days" on a definition with no window
-        hits = _add_window(data, {"kind": "in_last", "amount": new, "unit": unit})
-    return A.condition_from_json(data) if hits else None
-
-
-def _add_window(data: dict, window: dict) -> int:
-    """Give every top-level did-condition without a window this window (JSON); how many changed."""
-    parts = data["conditions"] if data.get("kind") == "and" else [data]
-    changed = 0
-    for p in parts:
-        target = p["condition"] if p.get("kind") == "not" else p
-        if target.get("kind") == "did" and "window" not in target:
-            target["window"] = dict(window)
-            changed += 1
-    return changed
-
-
-def _has_count(data) -> bool:
-    if isinstance(data, dict):
-        return ("op" in data and "n" in data) or data.get("kind") in ("aggregate", "rank") or any(
-            _has_count(v) for v in data.values())
-    if isinstance(data, list):
-        return any(_has_count(v) for v in data)
-    return False
+def _group(text: Source, m: re.Match, name: str) -> Source:
+    """A named group of a match on `text`, keeping where it came from in the request."""
+    return text[m.start(name):m.end(name)]
 
 
 @dataclass(frozen=True)
@@ -501,24 +346,25 @@ class _Session:
         self.items: list[Item] = []
         self.tokens: list[Token] = []
 
-    def lex(self, text: str) -> list[Item]:
+    def lex(self, text: Source) -> list[Item]:
+        assert isinstance(text, Source), "cut requests with Source slicing, so spans point into the request"
         self.tokens = self._spellcheck(tokenize(text))
         self.items = lex(self.tokens, self.lexicon)
         return self.items
 
-    def read(self, text: str) -> A.Condition | None:
-        return self.builder.build(self.lex(self._drop_lead_in(text)))
+    def read(self, text: Source) -> A.Condition | None:
+        return build(self.builder, self.lex(self._drop_lead_in(text)))
 
-    def _drop_lead_in(self, text: str) -> str:
+    def _drop_lead_in(self, text: Source) -> Source:
         m = _LEAD_IN.match(text)
         if not m:
             return text
-        lead = m["lead"].strip()
+        lead = _group(text, m, "lead").strip()
         items = lex(tokenize(lead), self.lexicon)
-        if items and all(it.kind in ("segment", "template", "stop") for it in items) and \
-                any(it.kind != "stop" for it in items):
+        if items and all(it.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.STOP) for it in items) and \
+                any(it.kind != Kind.STOP for it in items):
             if _REFINES.match(text[m.end():]):  # "VIPs: in Germany" narrows the known segment VIPs
-                return f"{lead} {text[m.end():]}"
+                return lead + " " + text[m.end():]
             self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
         elif {t.text for t in tokenize(m.group())} & _PURPOSE:
             self.builder.assume(f"'{lead}' read as the purpose of the list, not a condition")
@@ -543,7 +389,7 @@ class _Session:
         out: list[str] = []
         run: list[str] = []
         for it in self.items:
-            if it.used or it.kind == "stop":
+            if it.used or it.kind == Kind.STOP:
                 if run:
                     out.append(f"ignored: '{' '.join(run)}'")
                     run = []
@@ -561,42 +407,7 @@ class _Session:
         return (f"I could not find a segment condition in {text.strip()!r}. Could you say it in terms of "
                 f"what people did (e.g. '{syn} in the last 30 days'){trait_hint} or a saved segment?")
 
-    def drop_unknown_values(self, node: A.Condition) -> tuple[A.Condition | None, list[str]]:
-        """Values outside a closed list (a country the data does not have) are dropped with a warning:
-        no contact can match them."""
-        dropped: list[str] = []
-        data = A.condition_to_json(node)
-
-        def known(field: str, is_trait: bool):
-            spec = (self.catalog.traits if is_trait else self.catalog.properties).get(field)
-            return [str(v) for v in spec.values] if spec is not None and spec.closed else None
-
-        def visit(obj):
-            if isinstance(obj, dict):
-                field = obj.get("trait") or obj.get("property")
-                if obj.get("kind") in ("trait", "property") and obj.get("op") in ("=", "in", "!=", "not_in"):
-                    allowed = known(field, obj["kind"] == "trait")
-                    values = obj["value"] if isinstance(obj["value"], list) else [obj["value"]]
-                    if allowed is not None:
-                        bad = [v for v in values if str(v) not in allowed]
-                        for v in bad:
-                            dropped.append(f"no {field} value {v!r} in this data (known: {', '.join(allowed)}); "
-                                           f"left out")
-                        good = [v for v in values if str(v) in allowed]
-                        if bad and good:
-                            obj["value"] = good if obj["op"] in ("in", "not_in") and len(good) > 1 else good[0]
-                            if not isinstance(obj["value"], list):
-                                obj["op"] = {"in": "=", "not_in": "!="}.get(obj["op"], obj["op"])
-                for v in obj.values():
-                    visit(v)
-            elif isinstance(obj, list):
-                for v in obj:
-                    visit(v)
-
-        visit(data)
-        if not dropped:
-            return node, []
-        try:
-            return A.condition_from_json(data), dropped
-        except ValueError:
-            return None, dropped
+    def closed_values(self, field: str, is_trait: bool) -> list[str] | None:
+        """The values a trait or property can take, when its list is closed (else None)."""
+        spec = (self.catalog.traits if is_trait else self.catalog.properties).get(field)
+        return [str(v) for v in spec.values] if spec is not None and spec.closed else None

@@ -1,0 +1,181 @@
+"""Clauses of the build stage: the request is split into clauses on and / or / but / except (with the glue
+that keeps 'added to cart and didn't buy' one clause), each clause is read by the recognisers, and the
+conditions are combined: or-runs, exclusions, negated runs and traits that lead an or-list."""
+
+from __future__ import annotations
+
+from grammar import ast as A
+
+from .context import Builder
+from .edit import conjoin, negate
+from .items import HEADS, Item, Kind
+from .recognise import RECOGNISERS
+
+
+def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
+    """Clauses and the connective before each: and / or / but / except / lead."""
+    clauses: list[tuple[str, list[Item]]] = [("and", [])]
+    for it in items:
+        if it.kind == Kind.CONJ:
+            it.used = True
+            clauses.append((it["op"], []))
+        else:
+            clauses[-1][1].append(it)
+    clauses = [(op, c) for op, c in clauses if c or op == "except"]
+    # glue: "used to X but stopped", "X then Y", "added to cart and didn't buy" are one clause
+    out: list[tuple[str, list[Item]]] = []
+    for op, clause in clauses:
+        if out and _glue(out[-1][1], op, clause):
+            out[-1][1].extend(clause)
+        elif out and not any(it.kind in HEADS for it in clause):
+            ellipsis = _ellipsis(out[-1][1], clause, op)
+            if ellipsis:
+                out.append((op, ellipsis))  # "bought shoes but not in the last 30 days"
+            elif op != "except":
+                out[-1][1].extend(clause)  # a clause with no subject of its own belongs to the one before
+            else:
+                out.append((op, clause))
+        else:
+            out.append((op, clause))
+    if out and not out[0][1] and len(out) > 1 and out[1][0] != "except":
+        out = out[1:]
+    return _hoist_lead(out)
+
+
+def _hoist_lead(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item]]]:
+    """'free plan users who opened the app or used a feature': traits before the first event of an
+    or-list of events describe the people of every alternative, so they are AND-ed with the whole list
+    (clause op 'lead')."""
+    def is_trait(it: Item) -> bool:
+        return it.kind in (Kind.TRAIT, Kind.CONSENT) or (it.kind == Kind.VALUE and it["trait"])
+
+    if len(clauses) < 2 or clauses[1][0] != "or":
+        return clauses
+    first = clauses[0][1]
+    event = next((k for k, it in enumerate(first) if it.kind == Kind.EVENT), None)
+    run = [c for op, c in clauses[1:] if op == "or"]
+    if not event or not any(is_trait(it) for it in first[:event]) or any(
+            it.kind not in (Kind.TRAIT, Kind.CONSENT, Kind.VALUE, Kind.STOP) for it in first[:event]) or any(
+            is_trait(it) for c in run for it in c):
+        return clauses
+    return [("lead", first[:event]), ("and", first[event:])] + clauses[1:]
+
+
+def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | None:
+    """A clause of only a negation (or 'but not') and a window repeats the event (and its values)
+    before it: 'bought shoes but not in the last 30 days'."""
+    kinds = {it.kind for it in clause}
+    events = [it for it in prev if it.kind == Kind.EVENT]
+    negated = Kind.NEG in kinds or op == "except"
+    if not negated or Kind.WINDOW not in kinds or kinds - {Kind.NEG, Kind.WINDOW} or len(events) != 1:
+        return None
+    start = prev.index(events[0])
+    copied = [events[0]] + [it for it in prev[start + 1:] if it.kind == Kind.VALUE and not it["trait"]]
+    clones = [it.copy() for it in copied]
+    neg = [it for it in clause if it.kind == Kind.NEG]
+    rest = [it for it in clause if it.kind != Kind.NEG]
+    return neg + clones + rest
+
+
+def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
+    kinds = [it.kind for it in clause]
+    if not clause or op == "or" or op == "except":
+        return False
+    if kinds[0] == Kind.THEN or (Kind.THEN_TAIL in kinds and any(it.kind == Kind.EVENT for it in prev)):
+        return True
+    if any(it.kind == Kind.USED_TO for it in prev) and (Kind.STOPPED in kinds or Kind.NEG in kinds):
+        return True
+    first = clause[0]
+    # "added to cart and didn't buy" is a sequence; "viewed pricing twice and didn't buy" is not
+    prev_positive_event = any(it.kind == Kind.EVENT for it in prev) and not any(
+        it.kind in (Kind.NEG, Kind.COUNT) for it in prev)
+    if (first.kind == Kind.NEG and prev_positive_event and kinds.count(Kind.EVENT) == 1
+            and (first.get("past") or first.get("without") or Kind.THEN_TAIL in kinds or Kind.WITHIN in kinds)
+            and Kind.WINDOW not in kinds and Kind.SAME_WINDOW not in kinds and Kind.COUNT not in kinds):
+        first.args["then"] = True
+        return True
+    return False
+
+
+def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item], bool]]:
+    """'did not open or click an email in the last 90 days': the window at the end of an or-run applies
+    to every clause of it, and a negation at its start negates the whole run."""
+    out = [(op, c, False) for op, c in clauses]
+    i = 0
+    while i < len(out):
+        j = i
+        while j + 1 < len(out) and out[j + 1][0] == "or":
+            j += 1
+        if j > i:
+            run = [c for _, c, _ in out[i:j + 1]]
+            windows = [w for w in run[-1] if w.kind == Kind.WINDOW and not w.used]
+            if windows and all(any(x.kind == Kind.EVENT for x in c) for c in run):
+                for c in run[:-1]:
+                    if not any(x.kind == Kind.WINDOW for x in c):
+                        c.append(windows[-1].copy())
+            first = run[0]
+            if first and first[0].kind == Kind.NEG and not any(x.kind == Kind.NEG for c in run[1:] for x in c):
+                first[0].used = True
+                out[i] = (out[i][0], out[i][1], True)
+                for k in range(i + 1, j + 1):
+                    out[k] = (out[k][0], out[k][1], True)
+        i = j + 1
+    return out
+
+
+def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | None:
+    base: list[tuple[str, A.Condition]] = []
+    excluded: list[A.Condition] = []
+    in_except = False
+    negated_run: list[A.Condition] = []
+    leads: list[A.Condition] = []
+    for op, clause, negated in _distribute(clauses):
+        if op == "lead":
+            leads += [c for c in [read_clause(b, clause)] if c is not None]
+            continue
+        if op == "except":
+            in_except = True
+        cond = read_clause(b, clause) if clause else None
+        if cond is None:
+            continue
+        if negated:
+            negated_run.append(cond)
+            continue
+        if negated_run:
+            base.append(("and", negate(conjoin(A.Or, negated_run))))
+            negated_run = []
+        if in_except:
+            excluded.append(cond)
+            continue
+        base.append((op, cond))
+    if negated_run:
+        base.append(("and", negate(conjoin(A.Or, negated_run))))
+    if not base and not excluded:
+        return None
+    terms: list[list[A.Condition]] = [[]]
+    for op, cond in base:
+        if op == "or" and terms[-1]:
+            terms.append([])
+        terms[-1].append(cond)
+    ors = [conjoin(A.And, t) for t in terms if t]
+    parts = leads + ([conjoin(A.Or, ors)] if ors else [])
+    parts += [negate(c) for c in excluded]
+    return conjoin(A.And, parts)
+
+
+def read_clause(b: Builder, items: list[Item]) -> A.Condition | None:
+    """The conditions one clause states, AND-ed in the order they were said. Recognisers run most specific
+    first (RECOGNISERS)."""
+    conds: list[tuple[int, A.Condition]] = []
+    for recognise in RECOGNISERS:
+        conds += recognise(b, items)
+    if not conds:
+        return None
+    conds.sort(key=lambda c: c[0])
+    result = conjoin(A.And, [c for _, c in conds])
+    leftover_neg = [it for it in items if it.kind == Kind.NEG and not it.used]
+    if leftover_neg and len(conds) == 1:
+        for it in leftover_neg:
+            b.use(it)
+        result = negate(result)
+    return result

@@ -1,0 +1,243 @@
+"""The fixed phrasing table of the offline translator: English phrasings of windows, counts, comparisons,
+connectives, ranks and aggregates (nothing here knows a catalog), and the matcher that reads them at a
+position of the token list."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from grammar import ast as A
+
+from .items import Kind
+from .text import UNITS, Token
+
+# ---- the fixed phrasing table ------------------------------------------------------------------------
+# A pattern is words separated by spaces: `a|b` alternatives, `?x` optional, and slots N (a whole
+# number), X (any number, money too), UNIT, DATE (a date or a year), STR (quoted text or one word), QSTR
+# (quoted text only).
+
+def _win(w: A.Node, note: str | None = None, **extra: Any) -> dict:
+    return {"window": w, "note": note, **extra}
+
+
+def _count(op: str, n: int, m: int | None = None, note: str | None = None) -> dict:
+    return {"count": A.Count(op=op, n=n, m=m) if not (op == "at_least" and n <= 1) else None, "note": note}
+
+
+def _year_end(year: str) -> str:
+    return f"{year[:4]}-12-31"
+
+
+AGO = "ago|back|earlier"
+# Inside one slot, `_` joins the words of a multi-word alternative: "more_than|over".
+PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
+    # relative windows
+    ("in|within|during|over|for|from last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    # bare "last year" is the calendar year before (listed before "last UNIT", which it ties with)
+    ("last_year|previous_year", Kind.WINDOW, lambda: _win(None, calendar="last_year")),
+    ("last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    ("in|within|during|over|for last|past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
+    ("last|past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
+    ("?coming_up in|within|during|over next|coming N UNIT", Kind.WINDOW, lambda n, u: _win(A.InNext(amount=n, unit=u))),
+    ("next|coming N UNIT", Kind.WINDOW, lambda n, u: _win(A.InNext(amount=n, unit=u))),
+    ("in|within|during|over next|coming UNIT", Kind.WINDOW, lambda u: _win(A.InNext(amount=1, unit=u))),
+    ("in|over N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u), bare=True)),
+    ("N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u), bare=True)),  # terse: "shoe buyers 30d"
+    ("coming_up|upcoming this_week|next_week", Kind.WINDOW, lambda: _win(A.InNext(amount=7, unit="day"))),
+    ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
+    ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {}),
+    ("this week", Kind.WINDOW, lambda: _win(A.InLast(amount=7, unit="day"), "'this week' read as the last 7 days")),
+    ("this month", Kind.WINDOW, lambda: _win(None, calendar="this_month")),
+    ("this_year|so_far_this_year|year_to_date|ytd", Kind.WINDOW, lambda: _win(None, calendar="this_year")),
+    ("today", Kind.WINDOW, lambda: _win(A.InLast(amount=1, unit="day"), "'today' read as the last 1 day")),
+    ("yesterday", Kind.WINDOW, lambda: _win(A.InLast(amount=1, unit="day"), "'yesterday' read as the last 1 day")),
+    ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
+    ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
+    ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
+    ("N + UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
+    ("N or_more UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
+    ("N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u),
+                                                 f"'{n} {u}s ago' read as more than {n} {u}s ago")),
+    ("less_than|under|within|< N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    ("between|from N and|to N UNIT " + AGO, Kind.WINDOW,
+     lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
+    ("before|prior_to|until DATE", Kind.WINDOW, lambda d: _win(A.Before(at=d))),
+    ("on_or_after|since|from|after DATE", Kind.WINDOW, lambda d: _win(A.After(at=d))),
+    ("between|from DATE and|to|until DATE", Kind.WINDOW, lambda a, b: _win(A.BetweenDates(start=a, end=b))),
+    ("on DATE", Kind.WINDOW, lambda d: _win(A.OnDate(day=d))),
+    ("in|during YEAR", Kind.WINDOW, lambda y: _win(A.BetweenDates(start=y, end=_year_end(y)))),
+    ("within N UNIT", Kind.WITHIN, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    ("within UNIT", Kind.WITHIN, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
+    ("for N UNIT", Kind.FOR, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
+     Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
+    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time", Kind.EVER, lambda: {}),
+    # counts (with "times")
+    ("at_least|minimum|min N time|times", Kind.COUNT, lambda n: _count("at_least", n)),
+    ("N + time|times", Kind.COUNT, lambda n: _count("at_least", n)),
+    ("N or_more time|times", Kind.COUNT, lambda n: _count("at_least", n)),
+    ("more_than|over N time|times", Kind.COUNT, lambda n: _count("at_least", n + 1)),
+    ("N to N time|times", Kind.COUNT, lambda a, b: _count("between", min(a, b), max(a, b))),
+    ("fewer_than|less_than N time|times", Kind.COUNT, lambda n: _count("at_most", max(n - 1, 0))),
+    ("at_most|no_more_than|up_to|max|maximum N time|times", Kind.COUNT, lambda n: _count("at_most", n)),
+    ("N or_fewer|or_less time|times", Kind.COUNT, lambda n: _count("at_most", n)),
+    ("?exactly|only|just N time|times", Kind.COUNT, lambda n: _count("exactly", n)),
+    ("between|from N and|to N time|times", Kind.COUNT, lambda a, b: _count("between", min(a, b), max(a, b))),
+    ("?exactly|only|just once", Kind.COUNT, lambda: _count("exactly", 1)),
+    ("?exactly|only|just twice", Kind.COUNT, lambda: _count("exactly", 2)),
+    ("at_least once", Kind.COUNT, lambda: _count("at_least", 1)),
+    ("at_least_twice|twice_or_more|2_or_more_times", Kind.COUNT, lambda: _count("at_least", 2)),
+    ("at_most once", Kind.COUNT, lambda: _count("at_most", 1)),
+    ("more_than_once|more_than_1_time|repeatedly|again_and_again", Kind.COUNT, lambda: _count("at_least", 2)),
+    ("multiple|several|many ?time|times", Kind.COUNT,
+     lambda: _count("at_least", 2, note="'multiple' read as at least 2 times")),
+    # comparisons of numbers (counts of events before an event noun, property values, aggregates)
+    ("at_least|minimum|min|no_less_than|>= X", Kind.CMP, lambda x: {"op": ">=", "value": x}),
+    ("X or_more|+|and_up|or_higher|plus|or_above", Kind.CMP, lambda x: {"op": ">=", "value": x}),
+    ("more_than|over|above|greater_than|exceeding|exceeds|exceeded|higher_than|bigger_than|> X", Kind.CMP,
+     lambda x: {"op": ">", "value": x}),
+    ("at_most|no_more_than|up_to|maximum|max|<= X", Kind.CMP, lambda x: {"op": "<=", "value": x}),
+    ("X or_less|or_fewer|or_lower|or_below", Kind.CMP, lambda x: {"op": "<=", "value": x}),
+    ("less_than|under|below|fewer_than|lower_than|smaller_than|< X", Kind.CMP, lambda x: {"op": "<", "value": x}),
+    ("exactly|equal_to|equals|= X", Kind.CMP, lambda x: {"op": "=", "value": x}),
+    ("between|from X and|to X", Kind.RANGE, lambda a, b: {"low": min(a, b), "high": max(a, b)}),
+    ("X to X", Kind.RANGE, lambda a, b: {"low": min(a, b), "high": max(a, b)}),
+    ("X", Kind.NUM, lambda x: {"value": x}),
+    # text matching
+    ("containing|contains|contain|including|includes|include|mentioning|mentions STR", Kind.TEXT,
+     lambda s: {"op": "contains", "value": s}),
+    ("not_containing|not_contain|not_contains|not_including|not_include STR", Kind.TEXT,
+     lambda s: {"op": "not_contains", "value": s}),
+    ("starting|starts|start|beginning|begins|begin with STR", Kind.TEXT, lambda s: {"op": "starts_with", "value": s}),
+    ("ending|ends|end with STR", Kind.TEXT, lambda s: {"op": "ends_with", "value": s}),
+    # presence
+    ("is|are set|present|known|filled|provided|available", Kind.IS_SET, lambda: {"negated": False}),
+    ("is|are not set|present|known|filled|provided|available", Kind.IS_SET, lambda: {"negated": True}),
+    ("is|are missing|empty|unknown|blank|null", Kind.IS_SET, lambda: {"negated": True}),
+    ("we_know|on_file|on_record", Kind.IS_SET, lambda: {"negated": False}),
+    ("missing", Kind.IS_SET, lambda: {"negated": True}),
+    ("is|=|equals|equal_to|named|called QSTR", Kind.EQUALS, lambda s: {"value": s}),
+    # negation and connectives
+    ("not|no|never|none|neither|non|nobody|zero|outside|outside_of", Kind.NEG, lambda: {}),
+    ("did|does|do|have|has|had|is|are|was|were not", Kind.NEG, lambda: {"past": True}),
+    ("never_have|have_never|has_never|not_yet|never_ever", Kind.NEG, lambda: {}),
+    ("without", Kind.NEG, lambda: {"without": True}),
+    ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
+    ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
+    ("but|yet|while|although|though", Kind.CONJ, lambda: {"op": "but"}),
+    ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),
+    ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", Kind.CONJ, lambda: {"op": "or"}),  # a union
+    (",", Kind.CONJ, lambda: {"op": ","}),
+    ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for", Kind.CONJ,
+     lambda: {"op": "except"}),
+    ("then|and_then|followed_by|later|and_later|subsequently|and_after_that", Kind.THEN, lambda: {}),
+    ("after_it|after_that|afterwards|after_this|since", Kind.THEN_TAIL, lambda: {}),  # "... and no order since"
+    # first / last
+    ("last|latest|most_recent|final|newest", Kind.WHICH, lambda: {"which": "last"}),
+    ("first|earliest|initial|first_ever|very_first", Kind.WHICH, lambda: {"which": "first"}),
+    ("for_first_time|for_first_time_ever", Kind.WHICH, lambda: {"which": "first"}),
+    # regular / stopped / restarted
+    ("?in|on at_least N of|out_of last|past N UNIT", Kind.REGULAR, lambda k, n, u: {"k": k, "n": n, "unit": u}),
+    ("in|on ?each_of|every last|past N UNIT", Kind.REGULAR, lambda n, u: {"k": n, "n": n, "unit": u}),
+    ("in|on each_of|every_one_of last|past N UNIT", Kind.REGULAR, lambda n, u: {"k": n, "n": n, "unit": u}),
+    ("every|each UNIT for|in|over|during last|past N UNIT", Kind.REGULAR,
+     lambda u, n, u2: {"k": n, "n": n, "unit": u2}),
+    ("used_to|previously|formerly|before_but|in_past_but|once_used_to", Kind.USED_TO, lambda: {}),
+    ("stopped|stop|quit|ceased|lapsed|stopped_using|churned|went_quiet|gone_quiet|went_silent|gone_silent",
+     Kind.STOPPED, lambda: {}),
+    ("came_back|come_back|coming_back|returned|restarted|resumed|again|reactivated|back", Kind.RESTARTED, lambda: {}),
+    # rank
+    ("top|best|highest N %|percent", Kind.RANK, lambda n: {"direction": "top", "amount": n, "percent": True}),
+    ("bottom|lowest|worst N %|percent", Kind.RANK, lambda n: {"direction": "bottom", "amount": n, "percent": True}),
+    ("top|best N", Kind.RANK, lambda n: {"direction": "top", "amount": n, "percent": False}),
+    ("bottom|lowest|worst N", Kind.RANK, lambda n: {"direction": "bottom", "amount": n, "percent": False}),
+    ("N biggest|largest|top|best|highest", Kind.RANK, lambda n: {"direction": "top", "amount": n, "percent": False}),
+    ("N smallest|lowest", Kind.RANK, lambda n: {"direction": "bottom", "amount": n, "percent": False}),
+    ("most|the_most|most_often|most_frequently", Kind.MOST, lambda: {}),
+    # aggregates
+    ("total|sum|sum_of|in_total|combined|overall|altogether|all_time_total", Kind.AGG, lambda: {"func": "total"}),
+    ("spent|spend|spends|spending|spender|spenders|paid|lifetime_value|ltv|clv|customer_lifetime_value"
+     "|lifetime_spend|revenue", Kind.AGG, lambda: {"func": "total", "spend": True}),
+    ("average|avg|mean|typical", Kind.AGG, lambda: {"func": "average"}),
+    ("aov", Kind.AGG, lambda: {"func": "average", "spend": True}),
+    ("minimum|smallest|lowest|cheapest", Kind.AGG, lambda: {"func": "min"}),
+    ("maximum|largest|biggest|highest|most_expensive", Kind.AGG, lambda: {"func": "max"}),
+    ("distinct|different|unique|separate|various", Kind.AGG, lambda: {"func": "count_distinct"}),
+    ("number_of|count_of|how_many", Kind.COUNT_OF, lambda: {}),
+    ("in_segment|segment_named|segment_called STR", Kind.SEGMENT_NAME, lambda s: {"name": s}),
+]
+
+_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "STR", "QSTR"}
+
+
+def _compile(pattern: str) -> list[tuple[bool, str | list[tuple[str, ...]]]]:
+    out: list[tuple[bool, str | list[tuple[str, ...]]]] = []
+    for part in pattern.split():
+        optional = part.startswith("?")
+        part = part.lstrip("?")
+        out.append((optional, part if part in _ALT_SLOTS else [tuple(a.split("_")) for a in part.split("|")]))
+    return out
+
+
+COMPILED = [(_compile(p), kind, fn) for p, kind, fn in PHRASES]
+
+
+def _as_number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 4)
+
+
+def _slot(slot: str, tok: Token) -> tuple[bool, Any]:
+    if slot == "N":
+        ok = tok.kind == "num" and not tok.money and tok.number is not None and tok.number.is_integer()
+        return ok, int(tok.number) if ok else None
+    if slot == "X":
+        return tok.kind == "num", _as_number(tok.number) if tok.kind == "num" else None
+    if slot == "UNIT":
+        return tok.kind == "word" and tok.text in UNITS, UNITS.get(tok.text)
+    if slot == "DATE":
+        if tok.kind == "date":
+            return True, tok.text.upper() if "t" in tok.text else tok.text
+        if tok.kind == "num" and tok.number is not None and 1900 <= tok.number <= 2100 and tok.text.isdigit():
+            return True, f"{int(tok.number)}-01-01"
+        return False, None
+    if slot == "YEAR":
+        ok = tok.kind == "num" and tok.text.isdigit() and len(tok.text) == 4 and 1900 <= int(tok.text) <= 2100
+        return ok, f"{tok.text}-01-01" if ok else None
+    if slot == "QSTR":
+        return tok.kind == "str", tok.orig
+    if slot == "STR":
+        return tok.kind in ("str", "word", "num"), tok.orig
+    raise ValueError(slot)
+
+
+def match(pattern, tokens: list[Token], i: int, caps: list) -> int | None:
+    """Length of the longest match of `pattern` at tokens[i:], filling `caps` with slot values."""
+    if not pattern:
+        return 0
+    (optional, want), rest = pattern[0], pattern[1:]
+    best: int | None = None
+    if isinstance(want, str):
+        if i < len(tokens):
+            ok, value = _slot(want, tokens[i])
+            sub: list = []
+            n = match(rest, tokens, i + 1, sub) if ok else None
+            if n is not None:
+                best = n + 1
+                caps[:] = [value, *sub]
+    else:
+        for words in want:
+            if all(i + k < len(tokens) and tokens[i + k].kind != "str" and tokens[i + k].text == w
+                   for k, w in enumerate(words)):
+                sub = []
+                n = match(rest, tokens, i + len(words), sub)
+                if n is not None and (best is None or n + len(words) > best):
+                    best = n + len(words)
+                    caps[:] = sub
+    if optional:
+        sub = []
+        n = match(rest, tokens, i, sub)
+        if n is not None and (best is None or n > best):
+            best = n
+            caps[:] = sub
+    return best

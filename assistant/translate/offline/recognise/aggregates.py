@@ -1,0 +1,60 @@
+"""Aggregates: 'spent more than 500 in the last year', 'average order value above 80', '3+ distinct
+categories'."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grammar import ast as A
+
+from ..items import NUMBERS, Item, Kind
+from .events import filters, pick_event
+from .windows import window_of
+
+if TYPE_CHECKING:
+    from ..context import Builder
+
+
+def aggregate(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """An aggregate word with the nearest number: 'spent more than 500', 'average order value above 80',
+    '3+ distinct categories'; a range makes two bounds."""
+    out = []
+    for agg in b.free(items, Kind.AGG):
+        idx = items.index(agg)
+        cmps = [it for it in items if it.kind in NUMBERS and not it.used]
+        if not cmps:
+            continue
+        cmp = min(cmps, key=lambda c: abs(items.index(c) - idx))
+        measurable = ("string", "number") if agg["func"] == "count_distinct" else ("number",)
+        prop_item = next((it for it in items[idx + 1:idx + 3] if it.kind == Kind.PROP and not it.used
+                          and b.catalog.properties[it["prop"]].type in measurable), None)
+        ev_item = next((it for it in items if it.kind == Kind.EVENT and not it.used), None)
+        event = pick_event(b, ev_item, items) if ev_item else None
+        prop = prop_item["prop"] if prop_item else agg.get("prop")
+        if event is None:
+            event = b.purchase_event(b.events_with(prop) if prop else None)
+        if prop is None:
+            prop = b.number_property(event)
+        if prop is None or prop not in b.catalog.event_properties(event):
+            continue
+        b.use(agg)
+        b.use(prop_item)
+        b.use(cmp)
+        if agg.get("spend") and not prop_item:
+            b.assume(f"'{agg.words}' read as the {agg['func']} {prop} of {event}")
+        for dup in b.free(items, Kind.AGG):
+            if dup["func"] == agg["func"]:
+                b.use(dup)  # "spent ... in total"
+        if ev_item:
+            ref = filters(b, event, items, items.index(ev_item))
+        else:
+            ref = filters(b, event, items, idx, before=False)
+        window = window_of(b, next(iter(b.free(items, Kind.WINDOW)), None))
+        base = dict(func=agg["func"], property=prop, event=ref, window=window)
+        if cmp.kind == Kind.RANGE:
+            out += [(agg.pos, A.Aggregate(**base, op=">=", value=cmp["low"])),
+                    (agg.pos, A.Aggregate(**base, op="<=", value=cmp["high"]))]
+        else:
+            op = cmp.get("op", ">=")
+            out.append((agg.pos, A.Aggregate(**base, op=op, value=cmp["value"])))
+    return out

@@ -1,0 +1,72 @@
+"""did / did not EVENT, with a count ('3+ orders', 'exactly once', 'between 2 and 5 times') and a window."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grammar import ast as A
+
+from ..items import NUMBERS, Item, Kind
+from .events import filters, pick_event
+from .windows import window_near, window_of
+
+if TYPE_CHECKING:
+    from ..context import Builder
+
+
+def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """Every unused event: did / did not EVENT with its filters, count and window."""
+    out = []
+    for ev in list(b.free(items, Kind.EVENT)):
+        if ev.used:
+            continue
+        idx = items.index(ev)
+        event = pick_event(b, ev, items)
+        neg = b.neg_before(items, idx)
+        count = count_for(b, items, idx)
+        window_item = window_near(b, items, idx, kinds=(Kind.WINDOW, Kind.WITHIN, Kind.FOR))
+        ref = filters(b, event, items, idx)
+        node: A.Condition = A.Did(event=ref, count=count, window=window_of(b, window_item))
+        if neg:
+            b.use(neg)
+            node = A.Not(condition=node)
+        out.append((ev.pos, node))
+    return out
+
+
+def count_for(b: Builder, items: list[Item], idx: int) -> A.Count | None:
+    """'3 times' after the event, or '3+' / 'more than 2' / 'between 2 and 5' right before it."""
+    for it in items[idx + 1:]:
+        if it.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.THEN, Kind.NEG):
+            break
+        if it.kind == Kind.COUNT and not it.used:
+            b.use(it)
+            return it["count"]
+        if it.get("count_for_noun") and not it.used:
+            return as_count(b, it)
+    for it in reversed(items[:idx]):
+        if it.used:
+            continue
+        if it.kind == Kind.COUNT:
+            b.use(it)
+            return it["count"]
+        if it.kind in NUMBERS:
+            return as_count(b, it)
+        if it.kind not in (Kind.VALUE, Kind.PROP, Kind.NEG, Kind.AGG):
+            break
+    return None
+
+
+def as_count(b: Builder, it: Item) -> A.Count | None:
+    """A number phrase before an event noun as a count: '3+ orders', 'more than 2 orders'."""
+    b.use(it)
+    if it.kind == Kind.RANGE:
+        return A.Count(op="between", n=int(it["low"]), m=int(it["high"]))
+    n = int(it["value"])
+    op = it.get("op", "=")
+    if op in (">=", ">"):
+        n = n + 1 if op == ">" else n
+        return A.Count(op="at_least", n=n) if n > 1 else None
+    if op in ("<=", "<"):
+        return A.Count(op="at_most", n=n - 1 if op == "<" else n)
+    return A.Count(op="exactly", n=n)

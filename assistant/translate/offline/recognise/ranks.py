@@ -1,0 +1,85 @@
+"""Ranks: 'top 10% by lifetime value', 'the 100 biggest spenders', 'the 200 people who opened the app the
+most', and the per-contact measure they rank by."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grammar import ast as A
+
+from ..context import NotUnderstood
+from ..items import Item, Kind
+from .events import filters, pick_event
+from .windows import window_of
+
+if TYPE_CHECKING:
+    from ..context import Builder
+
+
+def measure_after(b: Builder, items: list[Item], start: int) -> A.Measure | None:
+    """A per-contact measure from the items after `start`: 'lifetime value', 'number of orders',
+    'app opens in the last 30 days', 'distinct product categories'."""
+    rest = [it for it in items[start:] if not it.used]
+    agg = next((it for it in rest[:3] if it.kind == Kind.AGG), None)
+    event_item = next((it for it in rest[:4] if it.kind == Kind.EVENT), None)
+    prop_item = next((it for it in rest[:4] if it.kind == Kind.PROP), None)
+    event = pick_event(b, event_item, items) if event_item else None
+    if agg is not None:
+        b.use(agg)
+        func = agg["func"]
+        if prop_item is not None:
+            b.use(prop_item)
+        prop = prop_item["prop"] if prop_item else None
+        if event is None:
+            event = b.purchase_event(b.events_with(prop) if prop else None)
+        if prop is None:
+            prop = b.number_property(event) if func != "count_distinct" else None
+        if prop is None:
+            return None
+        if agg.get("spend") and not prop_item:
+            b.assume(f"'{agg.words}' read as the {func} {prop} of {event}")
+        return A.Measure(func=func, property=prop, event=A.EventRef(name=event))
+    if event is not None:
+        for c in b.free(items, Kind.COUNT_OF):
+            b.use(c)
+        return A.Measure(func="count", event=filters(b, event, items, items.index(event_item), before=False))
+    if prop_item is not None and b.catalog.properties[prop_item["prop"]].type == "number":
+        b.use(prop_item)
+        event = b.purchase_event(b.events_with(prop_item["prop"]))
+        b.assume(f"'{prop_item.words}' read as the total {prop_item['prop']} of {event}")
+        return A.Measure(func="total", property=prop_item["prop"], event=A.EventRef(name=event))
+    return None
+
+
+def rank(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """A rank phrase (or 'the N people who ... the most') with its measure; lifetime value when none is said."""
+    out = []
+    for it in b.free(items, Kind.RANK) + people_most(b, items):
+        b.use(it)
+        idx = items.index(it)
+        measure = measure_after(b, items, idx + 1)
+        if measure is None:
+            event = b.purchase_event()
+            prop = b.number_property(event)
+            if prop is None:
+                raise NotUnderstood(f"'{it.words}' by what? For example by the number of {event} events.")
+            measure = A.Measure(func="total", property=prop, event=A.EventRef(name=event))
+            b.assume(f"'{it.words}' ranked by lifetime value (total {prop} of {event})")
+        window = next((w for w in items[idx + 1:] if w.kind == Kind.WINDOW and not w.used), None)
+        if window is not None:
+            measure = measure.model_copy(update={"window": window_of(b, window)})
+        for most in b.free(items, Kind.MOST):
+            b.use(most)
+        amount = int(it.args.get("amount", it.get("value")))  # a rank phrase, or 'the 200 people ... the most'
+        out.append((it.pos, A.Rank(direction=it.get("direction", "top"), amount=amount,
+                                   percent=it.get("percent", False), measure=measure)))
+    return out
+
+
+def people_most(b: Builder, items: list[Item]) -> list[Item]:
+    """'the 200 contacts who used features the most': a whole number before a word for people, with
+    'most' later on, is a top-N rank."""
+    if not b.free(items, Kind.MOST):
+        return []
+    return [it for it in items if it.kind == Kind.NUM and not it.used and it.get("people")
+            and float(it["value"]).is_integer()]

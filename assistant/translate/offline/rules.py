@@ -1,0 +1,167 @@
+"""Rewrite rules of the build stage: small passes over the items of a whole request, run in order before it
+is split into clauses (the way sqlglot's optimizer runs its RULES). Each takes the items and the builder and
+returns the items to read on; most re-read an item in place (`Item.become`) or claim words that belong to
+another item."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .context import Builder
+from .items import NUMBERS, PEOPLE, Item, Kind
+from .lexicon import consent_subject
+
+Rule = Callable[[list[Item], Builder], list[Item]]
+
+
+def resolve_alternatives(items: list[Item], b: Builder) -> list[Item]:
+    """A word that is both an event and a trait value ('trial'): the value when it reads as one
+    ('on the trial plan', 'trial users')."""
+    for i, it in enumerate(items):
+        values = [a for a in it.get("alternatives", []) if a.kind == Kind.VALUE]
+        if it.kind != Kind.EVENT or not values:
+            continue
+        prev = items[i - 1] if i else None
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        alt = values[0]
+        as_value = (prev is not None and prev.kind == Kind.STOP and prev.words.lower() in ("on", "in")) or (
+            nxt is not None and ((nxt.kind == Kind.TRAIT and nxt["trait"] == alt["field"])
+                                 or (nxt.kind == Kind.STOP and nxt.words.lower() in PEOPLE)
+                                 or (nxt.kind == Kind.CONJ and nxt["op"] == "or")))
+        if as_value:
+            it.become(Kind.VALUE, dict(alt.args))
+    return items
+
+
+def mark_silent(items: list[Item], b: Builder) -> list[Item]:
+    """Stop words and 'ever' say nothing: used. A number before a word for people counts people ('the 200
+    contacts who ...'), not events."""
+    for i, it in enumerate(items):
+        if it.kind in (Kind.STOP, Kind.EVER):
+            it.used = True
+        if it.kind == Kind.NUM and i + 1 < len(items) and items[i + 1].kind == Kind.STOP and \
+                items[i + 1]["text"] in PEOPLE:
+            it.args["people"] = True
+    return items
+
+
+def drop_used(items: list[Item], b: Builder) -> list[Item]:
+    """Only unused items read on."""
+    return [it for it in items if not it.used]
+
+
+def merge_value_lists(items: list[Item], b: Builder) -> list[Item]:
+    """'Germany or Austria', 'shoes, apparel or home' -> one value item holding a list."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        if it.kind == Kind.VALUE:
+            values = [it["value"]]
+            j = i
+            ops = []
+            while (j + 2 < len(items) and items[j + 1].kind == Kind.CONJ and items[j + 1]["op"] in ("or", ",", "and")
+                   and items[j + 2].kind == Kind.VALUE and items[j + 2]["field"] == it["field"]):
+                ops.append(items[j + 1]["op"])
+                if items[j + 2]["value"] not in values:
+                    values.append(items[j + 2]["value"])
+                j += 2
+            if "and" in ops and not it["trait"] and "or" not in ops:
+                out.append(it)  # "bought shoes and apparel": two conditions
+                i += 1
+                continue
+            if "and" in ops and "or" not in ops:
+                b.assume(f"'{' and '.join(str(v) for v in values)}' read as either of them "
+                            f"(a contact has one {it['field']})")
+            for k in range(i + 1, j + 1):
+                items[k].used = True
+            if len(values) > 1:
+                it.args["value"] = values
+                it.end = items[j].end
+            out.append(it)
+            i = j + 1
+            continue
+        out.append(it)
+        i += 1
+    return out
+
+
+def share_consent(items: list[Item], b: Builder) -> list[Item]:
+    """'email or SMS consent', 'opted in to email and sms': a bare subject joined to a consent phrase
+    by and/or is the consent of that subject too."""
+    subjects = {consent_subject(t): t for t, spec in b.catalog.traits.items()
+                if spec.type == "boolean" and consent_subject(t)}
+    for i in range(len(items) - 2):
+        trio = items[i:i + 3]
+        if trio[1].kind != Kind.CONJ or trio[1]["op"] not in ("and", "or"):
+            continue
+        for bare, consent in ((trio[0], trio[2]), (trio[2], trio[0])):
+            trait = subjects.get(bare.words.lower())
+            if consent.kind == Kind.CONSENT and trait and bare.kind != Kind.CONSENT and trait != consent["trait"]:
+                bare.become(Kind.CONSENT, {"trait": trait, "value": consent["value"]})
+    return items
+
+
+def measured_properties(items: list[Item], b: Builder) -> list[Item]:
+    """'average price', 'different features': after an aggregate word a word is the property measured
+    (not a value that shares it). '3 or more product categories': a number before a plural text
+    property counts its distinct values."""
+    for prev, it in zip(items, items[1:]):
+        prop = next((a for a in it.get("alternatives", []) if a.kind == Kind.PROP), None)
+        if prev.kind == Kind.AGG and it.kind == Kind.VALUE and prop is not None:
+            it.become(Kind.PROP, dict(prop.args))
+        elif (prev.kind in NUMBERS and it.kind == Kind.PROP and it.words.lower().endswith("s")
+              and b.catalog.properties[it["prop"]].type == "string"):
+            it.become(Kind.AGG, {"func": "count_distinct", "prop": it["prop"]})
+    return items
+
+
+def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
+    """'opened ... emails', 'added ... to the cart', 'started a subscription': a noun naming the event
+    of the verb before it belongs to that verb (and narrows it: 'viewed products' -> product_viewed).
+    A number right before the noun is the count ('opened at most 2 emails')."""
+    verb: Item | None = None
+    for i, it in enumerate(items):
+        if it.kind in (Kind.CONJ, Kind.THEN, Kind.NEG, Kind.WINDOW, Kind.WITHIN, Kind.WHICH, Kind.USED_TO, Kind.STOPPED,
+                       Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG):
+            verb = None
+            continue
+        nouns = _noun_events(it)
+        if it.kind == Kind.EVENT and verb is not None and set(it["events"]) <= set(verb["events"]):
+            nouns = it["events"]  # "added ... to the cart": the same event named twice
+        prev = items[i - 1] if i else None
+        after_value = (prev is not None and prev.kind == Kind.VALUE and not prev["trait"] and verb is not None
+                       and any(prev["field"] in b.catalog.event_properties(e) for e in verb["events"]))
+        if verb is not None and nouns and after_value:
+            it.used = True  # "home products", "the Black Friday email": the noun of a value
+            continue
+        if verb is not None and nouns and (set(nouns) & set(verb["events"])):
+            verb.args["events"] = [e for e in verb["events"] if e in nouns]
+            it.used = True
+            prev = items[i - 1]
+            if prev.kind in NUMBERS and not prev.used:
+                prev.args["count_for_noun"] = True
+            continue
+        if it.kind == Kind.EVENT and not it.get("noun"):
+            verb = it
+    return items
+
+
+def _noun_events(it: Item) -> list[str]:
+    if it.kind == Kind.EVENT and it.get("noun"):
+        return it["events"]
+    if it.kind in (Kind.TRAIT, Kind.PROP, Kind.VALUE):
+        return [e for a in it.get("alternatives", []) if a.kind == Kind.EVENT for e in a["events"]]
+    return []
+
+
+RULES: tuple[Rule, ...] = (
+    resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
+    mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
+    drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
+    share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
+    measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
+    absorb_nouns,          # last: needs the final kind of every word around a verb ('opened ... emails')
+    drop_used,             # absorbed nouns and merged list values leave before the split into clauses
+)
