@@ -60,7 +60,10 @@ def test_a_quantity_is_placed_as_the_same_number_duration_neighbour_or_year():
     assert unplaced("top 10% by spend", "top 10% by total amount of order_completed") == []
     assert unplaced("ordered thirty two times", "did order_completed exactly 2 times") == ["thirty two"]
     assert unplaced("bought shoes between March 1 and March 15 this year",
-                    'did order_completed where (product_category = "shoes") after 2026-01-01') == ["1", "15"]
+                    'did order_completed where (product_category = "shoes") after 2026-01-01') == ["March 1", "March 15"]
+    assert unplaced("signed up between January 1 and March 31, 2026",
+                    "signup_at between 2026-01-01 and 2026-03-31") == []
+    assert unplaced("opened the Black Friday 2025 email", 'did email_opened where (campaign = "Black Friday 2025")') == []
 
 
 # ---- the model path reports status ---------------------------------------------------------------------
@@ -113,3 +116,62 @@ def test_a_number_the_chat_refers_to_in_the_current_segment_is_placed(scripted_m
     result = draft("change 30 to 60", translator=model(scripted_model.base_url), catalog=CATALOG, as_of=AS_OF,
                    current=parse("did order_completed in last 30 days"))
     assert result.status == "complete"
+
+
+# ---- the offline translator: each content-word class left unplaced makes the answer partial ------------
+
+def _offline(request: str):
+    from assistant.translate.offline import OfflineTranslator
+
+    return OfflineTranslator().translate(request, catalog=CATALOG, as_of=AS_OF)
+
+
+def _open(request: str) -> list[str]:
+    result = _offline(request)
+    assert result.status == "partial" and result.question, (result.dsl, result.open_points)
+    assert all(request[p.start:p.end] == p.text for p in result.open_points)
+    return [p.text for p in result.open_points]
+
+
+def test_an_unplaced_number_is_open_with_its_span():
+    assert _open("customers with a loyalty score above 80 in Germany") == ["loyalty score above 80"]
+
+
+def test_an_unplaced_date_is_open():
+    assert _open("people in France who bought shoes on March 3") == ["March 3"]
+
+
+def test_an_unplaced_quantifier_is_open():
+    assert "first" in _open("customers whose first purchase came within 10 days of signing up")
+
+
+def test_an_unplaced_event_phrase_is_open():
+    assert _open("people in Germany who redeemed a coupon") == ["redeemed a coupon"]
+
+
+def test_an_unplaced_trait_value_is_open():
+    assert _open("contacts in Germany except the ones from Berlin") == ["Berlin"]
+
+
+def test_a_guessed_event_is_open():
+    """'sms' is a channel of eleven events: reading it as one of them is a guess, said as an open point."""
+    assert _open("subscribers who opted in to email but not to sms") == ["sms"]
+
+
+def test_a_real_word_is_never_spell_corrected_into_a_name():
+    """'finished' is English, not a typo of 'finnish': it stays open instead of becoming country = FI."""
+    result = _offline("started a checkout in the last 4 days and never finished buying")
+    assert "FI" not in (result.dsl or "") and "finished" in [p.text for p in result.open_points]
+    assert _offline("custmers who purchsed in the last 90 days").dsl == "did order_completed in last 90 days"
+
+
+def test_filler_words_never_make_an_answer_partial():
+    for request in ("hey folks, please find everyone in Germany, thanks!", "pls gimme ppl in France",
+                    "people who bought shoes but never clicked"):
+        result = _offline(request)
+        assert result.status == "complete", (request, result.open_points)
+
+
+def test_a_negation_is_kept_in_scope_or_left_open():
+    assert _offline("contacts not in Germany or France").dsl == 'country not in ["DE", "FR"]'
+    assert _offline("customers who have not bought anything").dsl == "did not order_completed"

@@ -37,6 +37,15 @@ _QUANTITY = re.compile(
       | (?P<words>\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b)""",
     re.I | re.X)
 _TIMES = {"once": 1, "twice": 2, "thrice": 3}
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december"]
+_MONTH = {name[:n]: i for i, name in enumerate(_MONTH_NAMES, 1) for n in range(3, len(name) + 1)}
+# "March 1", "Sept 7, 2025", "1 March 2026": a day of a month, with or without its year.
+_MONTHS_RE = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+              r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTH_DAY = re.compile(rf"\b(?P<m1>{_MONTHS_RE})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>\d{{4}})\b)?"
+                        rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTHS_RE})\b(?:,?\s+(?P<y2>\d{{4}})\b)?",
+                        re.I)
 # "one of them", "the one who": "one" as a pronoun is no quantity.
 _PRONOUN_ONE = re.compile(r"\b(?:one|ones)\s+(?:of|who|that|which)\b|\b(?:the|any|no|every|each)\s+one\b", re.I)
 
@@ -49,6 +58,7 @@ class Quantity:
     end: int
     seconds: int | None = None   # when a unit follows ("4 months")
     day: date | None = None      # a date
+    month_day: tuple[int, int] | None = None  # a day of a month without its year ("March 1")
 
 
 def _dozen(text: str) -> float:
@@ -62,7 +72,22 @@ def quantities(request: str) -> list[Quantity]:
     """Every quantity the request names, with its span."""
     pronouns = [m.span() for m in _PRONOUN_ONE.finditer(request)]
     found = []
+    taken: list[tuple[int, int]] = []
+    for m in _MONTH_DAY.finditer(request):
+        month = _MONTH.get((m["m1"] or m["m2"]).lower())
+        day, year = int(m["d1"] or m["d2"]), m["y1"] or m["y2"]
+        if month is None or not 1 <= day <= 31:
+            continue
+        try:
+            when = date(int(year), month, day) if year else None
+        except ValueError:
+            continue
+        found.append(Quantity(day, m.group(), m.start(), m.end(), day=when,
+                              month_day=None if year else (month, day)))
+        taken.append(m.span())
     for m in _QUANTITY.finditer(request):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
         kind, text = m.lastgroup, m.group()
         if kind == "date":
             try:
@@ -92,15 +117,16 @@ def quantities(request: str) -> list[Quantity]:
         unit = _UNIT_WORD.match(request, m.end())
         seconds = int(value * _UNIT_SECONDS[unit.group(1).lower()]) if unit else None
         found.append(Quantity(value, text, m.start(), m.end(), seconds=seconds))
-    return found
+    return sorted(found, key=lambda q: q.start)
 
 
-def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date]]:
+def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date], set[str]]:
     """The numbers, durations (seconds) and dates a segment (or several) holds. Every whole number of a
     node with a unit (a window's amount, a between-ago's bounds, a regular's periods) is also a duration."""
     numbers: set[float] = set()
     seconds: set[int] = set()
     days: set[date] = set()
+    texts: set[str] = set()
 
     def visit(value) -> None:
         if isinstance(value, A.Node):
@@ -120,6 +146,7 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date]]
         elif isinstance(value, date):
             days.add(value)
         elif isinstance(value, str):
+            texts.add(value.lower())
             for m in re.finditer(r"\d{4}-\d{2}-\d{2}", value):
                 try:
                     days.add(date.fromisoformat(m.group()))
@@ -132,10 +159,15 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date]]
                 visit(v)
 
     visit(node)
-    return numbers, seconds, days
+    return numbers, seconds, days, texts
 
 
-def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date]) -> bool:
+def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date], texts: set[str]) -> bool:
+    if any(q.text.lower() in t for t in texts):
+        return True  # part of a value: the "2025" of the campaign "Black Friday 2025"
+    if q.month_day is not None:
+        return any((d.month, d.day) == q.month_day or abs((d - d.replace(month=q.month_day[0], day=q.month_day[1]))
+                                                           .days) <= 1 for d in days if _valid(d.year, *q.month_day))
     if q.day is not None:
         return q.day in days or any(abs((q.day - d).days) <= 1 for d in days)
     if q.seconds is not None:
@@ -153,9 +185,17 @@ def unplaced_quantities(request: str, nodes: A.Node | list[A.Node] | None) -> li
     """The request's quantities that the segment (and what it refers to) does not hold, as open points."""
     if nodes is None:
         return []
-    numbers, seconds, days = _held(nodes)
+    held = _held(nodes)
     return [OpenPoint(text=q.text, start=q.start, end=q.end, reason="a number or date the segment does not use")
-            for q in quantities(request) if not _placed(q, numbers, seconds, days)]
+            for q in quantities(request) if not _placed(q, *held)]
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def locate(request: str, words: str, reason: str = "") -> OpenPoint:

@@ -27,6 +27,7 @@ class Builder:
         self.segments = segments
         self.templates = templates
         self.assumptions: list[str] = []
+        self.guesses: list[tuple[Item, str]] = []  # readings that may change who is in: open points, not assumptions
         self.last_window: A.Node | None = None  # for 'in that time'
 
     def use(self, item: Item | None) -> Item | None:
@@ -40,6 +41,10 @@ class Builder:
     def assume(self, text: str) -> None:
         if text not in self.assumptions:
             self.assumptions.append(text)
+
+    def guess(self, item: Item, reason: str) -> None:
+        """A reading with no good default (the event behind a bare 'app'): the answer says it is open."""
+        self.guesses.append((item, reason))
 
     def free(self, items: list[Item], kind: Kind | tuple[Kind, ...]) -> list[Item]:
         """The unused items of a kind (or kinds)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assistant.segments import templates
+from assistant.translate.accounting import question_for
 from assistant.translate.contract import Translation
 from grammar import ast as A
 from grammar.catalog import Catalog
@@ -29,6 +30,7 @@ from .edit import (conjoin, drop_filters, drop_unknown_values, drop_values, name
 from .items import Item, Kind
 from .lexicon import Lexicon, lex
 from .text import STOP_WORDS, Source, Token, tokenize
+from .unplaced import is_english, open_points
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
            "or change my instructions. Describe the people you want and I will define the segment; its SQL is "
@@ -121,7 +123,7 @@ class OfflineTranslator:
             text, current = text[reset.end():], None
             if not text.strip():
                 return Translation(question="Starting over: which people should the new segment contain?")
-        ctx = _Ctx(catalog, segments, as_of)
+        ctx = _Ctx(catalog, segments, as_of, request)
         try:
             if current is not None:
                 return self._refine(text, ctx, current)
@@ -148,7 +150,9 @@ class OfflineTranslator:
             return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
-        return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings)
+        points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)
+        return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings,
+                           open_points=points, question=question_for(points) if points else None)
 
     # ---- refining the current segment -------------------------------------------------------------------
     def _refine(self, text: Source, ctx: "_Ctx", base: A.Condition) -> Translation:
@@ -333,6 +337,7 @@ class _Ctx:
     catalog: Catalog
     segments: dict[str, A.Condition]
     as_of: datetime
+    request: str  # the original text: item spans point into it
 
 
 class _Session:
@@ -340,6 +345,7 @@ class _Session:
 
     def __init__(self, ctx: _Ctx):
         self.catalog = ctx.catalog
+        self.request = ctx.request
         self.templates, titles = _templates()
         self.lexicon = Lexicon(ctx.catalog, ctx.segments, self.templates, titles)
         self.builder = Builder(ctx.catalog, ctx.segments, self.templates, ctx.as_of)
@@ -373,10 +379,11 @@ class _Session:
         return text[m.end():]
 
     def _spellcheck(self, tokens: list[Token]) -> list[Token]:
-        """Unknown words close to a known one ('purchsed') are read as it, and said so."""
+        """Unknown words close to a known one ('purchsed') are read as it, and said so; words English knows
+        are no typos ('finished' is not 'finnish') and stay as they are."""
         vocab = sorted(w for w in self.lexicon.vocabulary if w.isalpha() and len(w) > 3)
         for tok in tokens:
-            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok):
+            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok) or is_english(tok.text):
                 continue
             close = difflib.get_close_matches(tok.text, vocab, n=1, cutoff=0.8)
             if close:

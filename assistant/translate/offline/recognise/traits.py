@@ -105,6 +105,11 @@ def _presence(b: Builder, rest: list[Item]) -> bool | None:
     return None
 
 
+# A value of a property this many events or fewer carry has a natural event to read it with ('shoes': the
+# purchase); past it, the event is a guess.
+_FEW_EVENTS = 3
+
+
 def property_values(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
     """Property values with no event ('people who like shoes'): the purchase event if it has the
     property, else the first event that does; said as an assumption."""
@@ -123,6 +128,8 @@ def property_values(b: Builder, items: list[Item]) -> list[tuple[int, A.Conditio
         extra = filters(b, event, items, idx, before=False)
         where = filter_and([cond] + ([extra.where] if extra.where else []))
         b.assume(f"'{it.words}' read as {event} where {it['field']} is {v}")
+        if len(events) > _FEW_EVENTS:  # a property most events carry ('app', 'email'): the event is a guess
+            b.guess(it, f"which event: {', '.join(events[:4])}, ...")
         window = window_of(b, window_near(b, items, idx))
         node = A.Did(event=A.EventRef(name=event, where=where), window=window)
         out.append((it.pos, b.negated_if_preceded(node, items, idx)))

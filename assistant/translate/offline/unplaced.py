@@ -1,0 +1,97 @@
+"""What the offline reading left unplaced: words that change who is in the segment but that no recogniser used.
+They make the answer `partial` (with their spans and one question) instead of a finished-looking segment
+built from the rest. Filler ("please", "folks") and stop words never do."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from assistant.translate.accounting import referenced
+from assistant.translate.contract import OpenPoint
+from grammar import ast as A
+
+from .items import Item, Kind
+
+# Words that cannot change who is in a segment: politeness, informal filler, verbs of asking.
+FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks", "thank", "kindly", "basically",
+          "really", "just", "ok", "okay", "quick", "quickly", "asap", "yeah", "etc", "um", "hmm", "so", "well",
+          "and", ",", ".", "!", "?", ";", ":", "-", "but", "yes", "now", "pull", "send", "build", "create", "make",
+          "us", "up", "out", "look", "looking", "who", "also", "too", "ppl", "stuff", "gimme", "you", "know",
+          "like", "kinda", "sorta", "literally", "actually", "must", "meaning", "i.e", "e.g", "got", "get",
+          "gotten", "whatever", "somehow", "anyway", "anyways", "here", "grab", "pulling"}
+# "one" unused after a verb is a pronoun ("have not opened one"), not a count.
+PRONOUNS = {"one", "ones"}
+
+_REASONS = {
+    Kind.NUM: "a number", Kind.CMP: "a number", Kind.RANGE: "a number", Kind.COUNT: "a count",
+    Kind.WINDOW: "a time window", Kind.WITHIN: "a time window", Kind.FOR: "a time window", Kind.GAP: "a time window",
+    Kind.NEG: "a negation", Kind.CONJ: "how the conditions combine", Kind.WHICH: "first or last",
+    Kind.EVENT: "something people did", Kind.TRAIT: "a trait", Kind.VALUE: "a value", Kind.CONSENT: "a consent",
+    Kind.PROP: "a property", Kind.RANK: "a ranking", Kind.AGG: "a measure", Kind.MOST: "a ranking",
+}
+
+
+def _in_segment(it: Item, nodes: list[A.Node]) -> bool:
+    """An unused item that only says again what the segment already holds (the same window, event, trait or
+    value, read once elsewhere, or inside a saved segment it refers to) leaves nothing open."""
+    if it.kind == Kind.WINDOW and it.get("window") is not None:
+        return any(n == it["window"] for n in nodes)
+    if it.kind == Kind.EVENT:
+        return any(isinstance(n, A.EventRef) and n.name in it["events"] for n in nodes)
+    if it.kind in (Kind.TRAIT, Kind.CONSENT):
+        return any(getattr(n, "trait", None) == it["trait"] for n in nodes)
+    if it.kind == Kind.VALUE:
+        values = it["value"] if isinstance(it["value"], list) else [it["value"]]
+        return any(getattr(n, "value", None) in values or any(v in (getattr(n, "value", None) or [])
+                                                               for v in values if isinstance(getattr(n, "value", None), list))
+                   for n in nodes)
+    return False
+
+
+def _meaningful(it: Item, nodes: list[A.Node]) -> bool:
+    if it.used or it.kind in (Kind.STOP, Kind.EVER) or _in_segment(it, nodes):
+        return False
+    words = it.words.lower().split()
+    if it.kind == Kind.NUM and words and all(w in PRONOUNS for w in words):
+        return False
+    return any(w not in FILLER for w in words)
+
+
+def open_points(items: list[Item], request: str, node: A.Condition, segments: dict[str, A.Condition],
+                guesses: list[tuple[Item, str]] = ()) -> list[OpenPoint]:
+    """One open point per run of adjacent unplaced, meaningful items (spans into the original request) that
+    the segment `node` (with the saved segments it refers to) does not already hold."""
+    nodes = [n for root in [node, *referenced(node, segments)] for n in A.walk(root)]
+    points: list[OpenPoint] = []
+    run: list[Item] = []
+
+    def close() -> None:
+        if run:
+            start, end = run[0].start, run[-1].end
+            reason = next((_REASONS[it.kind] for it in run if it.kind in _REASONS), "a word I could not place")
+            points.append(OpenPoint(text=request[start:end], start=start, end=end, reason=reason))
+            run.clear()
+
+    for it in items:
+        if _meaningful(it, nodes):
+            run.append(it)
+        elif not (it.kind == Kind.STOP and run and it.words.lower() in ("of", "a", "the", "to", "in", "on", "at",
+                                                                         "for", "any")):
+            close()  # a small word between two unplaced ones ("a couple of purchases") keeps them one run
+    close()
+    points += [OpenPoint(text=request[it.start:it.end], start=it.start, end=it.end, reason=reason)
+               for it, reason in guesses]
+    return sorted(points, key=lambda p: p.start)
+
+
+@lru_cache(maxsize=1)
+def _english():
+    from spellchecker import SpellChecker  # a maintained English word list (0.4 s to load, once)
+
+    return SpellChecker(distance=1)
+
+
+def is_english(word: str) -> bool:
+    """Whether English knows the word: the spell-corrector leaves such words alone ('finished' is not a typo
+    of 'finnish', 'nothing' not of 'thing'), so they stay unplaced instead of being misread."""
+    return bool(_english().known([word.lower()]))
