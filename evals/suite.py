@@ -37,7 +37,7 @@ STYLES = {
     "casual": "casual wording", "terse": "terse notes", "typo": "misspellings", "synonym": "synonyms",
     "long": "long multi-clause requests", "chat": "chat refinements", "ambiguous": "ambiguous requests",
     "clarify": "should produce a question", "refusal": "should be refused", "injection": "prompt injections",
-    "seed": "the seed segments",
+    "seed": "the seed segments", "calendar": "calendar phrasing",
 }
 TAGS = set(CAPABILITIES) | set(DIFFICULTIES) | set(STYLES)
 
@@ -56,6 +56,7 @@ class Case(BaseModel):
     expected: str | None = None
     expect: Literal["dsl", "question", "refusal"] = "dsl"
     or_refusal: bool = False
+    source: str = ""  # URL of the public page the request was paraphrased from
     suite: str = ""  # set by the loader
 
     @field_validator("tags")
