@@ -36,6 +36,8 @@ class Builder:
             item.used = True
             if item.get("note"):
                 self.assume(item["note"])
+            if item.get("guess"):
+                self.guess(item, item["guess"])
         return item
 
     def assume(self, text: str) -> None:
@@ -44,7 +46,8 @@ class Builder:
 
     def guess(self, item: Item, reason: str) -> None:
         """A reading with no good default (the event behind a bare 'app'): the answer says it is open."""
-        self.guesses.append((item, reason))
+        if all((i.start, i.end) != (item.start, item.end) for i, _ in self.guesses):
+            self.guesses.append((item, reason))
 
     def free(self, items: list[Item], kind: Kind | tuple[Kind, ...]) -> list[Item]:
         """The unused items of a kind (or kinds)."""

@@ -28,6 +28,12 @@ def _year_end(year: str) -> str:
     return f"{year[:4]}-12-31"
 
 
+def _calendar_or_rolling(unit: str) -> str | None:
+    if unit in ("week", "month"):
+        return f"the calendar {unit} before this one, or the last {unit}'s worth of days?"
+    return None
+
+
 AGO = "ago|back|earlier"
 # Inside one slot, `_` joins the words of a multi-word alternative: "more_than|over".
 PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
@@ -37,7 +43,9 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("last_year|previous_year", Kind.WINDOW, lambda: _win(None, calendar="last_year")),
     ("last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     ("in|within|during|over|for last|past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
-    ("last|past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
+    # bare "last month" / "last week" may be the calendar period or the last 30 / 7 days: an open point
+    ("last UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u), guess=_calendar_or_rolling(u))),
+    ("past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
     ("?coming_up in|within|during|over next|coming N UNIT", Kind.WINDOW, lambda n, u: _win(A.InNext(amount=n, unit=u))),
     ("next|coming N UNIT", Kind.WINDOW, lambda n, u: _win(A.InNext(amount=n, unit=u))),
     ("in|within|during|over next|coming UNIT", Kind.WINDOW, lambda u: _win(A.InNext(amount=1, unit=u))),
@@ -46,7 +54,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("coming_up|upcoming this_week|next_week", Kind.WINDOW, lambda: _win(A.InNext(amount=7, unit="day"))),
     ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
     ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {}),
-    ("this week", Kind.WINDOW, lambda: _win(A.InLast(amount=7, unit="day"), "'this week' read as the last 7 days")),
+    ("this week", Kind.WINDOW, lambda: _win(A.InLast(amount=7, unit="day"), "'this week' read as the last 7 days",
+                                            guess="the calendar week (since Monday) or the last 7 days?")),
     ("this month", Kind.WINDOW, lambda: _win(None, calendar="this_month")),
     ("this_year|so_far_this_year|year_to_date|ytd", Kind.WINDOW, lambda: _win(None, calendar="this_year")),
     ("today", Kind.WINDOW, lambda: _win(A.InLast(amount=1, unit="day"), "'today' read as the last 1 day")),
