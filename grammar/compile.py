@@ -27,16 +27,11 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.errors import Diagnostic, SegmentError
+from grammar.units import duration
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
-UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400,
-                "year": 365 * 86400}
 C, EV, E = "c", "ev", "e"
 COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}  # aliases: contacts, the grouped events scan, a raw events row
-
-
-def duration(amount: int, unit: str) -> timedelta:
-    return timedelta(seconds=amount * UNIT_SECONDS[unit])
 
 
 def _ts(value: datetime) -> exp.Expression:

@@ -16,7 +16,8 @@ from datetime import date, datetime
 
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.format import count_text, plural, value_text
+from grammar.format import count_text, value_text
+from grammar.units import plural
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 
 from grammar import ast as A
+from grammar.units import plural
 
 _OP_WORDS = {"contains": "contains", "not_contains": "not contains", "starts_with": "starts with",
              "ends_with": "ends with"}
 _AGG_WORDS = {"total": "total", "average": "average", "min": "min", "max": "max"}
-
-
-def plural(amount: int, unit: str) -> str:
-    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
 
 
 def value_text(v: A.Scalar) -> str:

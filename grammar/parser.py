@@ -11,11 +11,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from grammar import ast as A
 from grammar.errors import Diagnostic, SegmentError
+from grammar.units import UNIT_WORDS
 
 GRAMMAR_PATH = Path(__file__).with_name("segment.lark")
 
-UNITS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour", "day": "day", "days": "day",
-         "week": "week", "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year"}
 VALUE_OPS = {"contains": "contains", "not_contains": "not_contains", "starts": "starts_with", "ends": "ends_with",
              "set": "is_set", "not_set": "is_not_set", "in": "in", "not_in": "not_in"}
 
@@ -95,7 +94,7 @@ class _ToAst(Transformer):
     cmp = agg = first_last = rank_dir = direction = times = percent = _keyword
 
     def unit(self, meta, c):
-        return UNITS[str(c[0])]
+        return UNIT_WORDS[str(c[0]).lower()]
 
     # -- value conditions (traits and properties share their shapes)
     def _value_cond(self, meta, c, op, is_trait):
