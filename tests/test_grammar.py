@@ -7,6 +7,7 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from grammar import ast as A
@@ -281,3 +282,60 @@ def test_keywords_never_split_a_longer_name(text, column, word):
 def test_builder_json_names_must_be_names(tree, message):
     with pytest.raises(ValidationError, match=message):
         A.condition_from_json(tree)
+
+
+# ---- keywords in any case ----------------------------------------------------------------------------
+
+_WORD_TOKENS = {"NAME", "STRING", "DATE", "NUMBER", "LONG_NUMBER", "NEGATIVE_NUMBER", "DECIMAL"}
+
+
+def _recased(text: str, flips: list[int]) -> str:
+    """`text` with its keywords (only) in upper, title or mixed case, chosen by `flips`."""
+    from grammar.parser import _parser
+
+    out, last, i = [], 0, 0
+    for tok in _parser().lex(text):
+        out.append(text[last:tok.start_pos])
+        word = str(tok)
+        if tok.type not in _WORD_TOKENS and word.isalpha():
+            style = flips[i % len(flips)]
+            i += 1
+            word = [word.upper(), word.title(), word.swapcase()[:1] + word[1:], word][style]
+        out.append(word)
+        last = tok.end_pos
+    return "".join(out) + text[last:]
+
+
+@PROPERTY_SETTINGS
+@given(conditions, st.lists(st.integers(0, 3), min_size=1, max_size=5))
+def test_keywords_read_in_any_case_to_the_same_tree(node, flips):
+    text = format_segment(node)
+    recased = _recased(text, flips)
+    assert parse(recased) == node
+    assert format_segment(parse(recased)) == text  # format stays lower-case canonical
+
+
+@pytest.mark.parametrize("text, lower", [
+    ('DID order_completed In Last 7 Days AND country = "DE"', 'did order_completed in last 7 days and country = "DE"'),
+    ('NOT (plan = "trial" Or email_consent = TRUE)', 'not (plan = "trial" or email_consent = true)'),
+    ("TOP 10% BY Total amount OF order_completed", "top 10% by total amount of order_completed"),
+    ("did order_completed where (amount > 5) THEN DID NOT app_opened WITHIN 1 Day",
+     "did order_completed where (amount > 5) then did not app_opened within 1 day"),
+    ('country = "De"', 'country = "De"'),  # quoted text keeps its case
+    ("order = 2 or android_users = 1", "order = 2 or android_users = 1"),
+])
+def test_upper_and_mixed_case_keywords(text, lower):
+    assert format_segment(parse(text)) == lower
+    assert parse(text) == parse(lower)
+
+
+@pytest.mark.parametrize("text, word, column", [
+    ("a = 1 Order = 2", "Order", 7),        # never `Or` + `der`
+    ("ANDROID_users = 1", "ANDROID_users", 1),  # never `AND` + `ROID_users`
+    ('did order_completed AND Country = "DE"', "Country", 25),
+    ("did x inLast 7 days", "inLast", 7),
+])
+def test_a_keyword_is_never_read_off_the_front_of_a_word(text, word, column):
+    diag = _error(text)
+    assert diag.message == f"unexpected {word!r}; names are lower-case letters, digits and _"
+    assert (diag.line, diag.column, diag.end_column) == (1, column, column + len(word))

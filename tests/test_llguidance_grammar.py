@@ -126,3 +126,10 @@ def test_a_prefix_is_not_a_whole_segment(matcher_for):
     assert not matcher.is_error()
     assert matcher.consume_tokens(list(b" 2 times"))
     assert matcher.is_accepting()
+
+
+@pytest.mark.parametrize("text", ['DID order_completed In Last 7 Days AND country = "DE"',
+                                  "TOP 10% BY Total amount OF order_completed", 'NOT in SEGMENT "vips"'])
+def test_llguidance_reads_keywords_in_any_case_too(matcher_for, text):
+    parse(text)
+    assert _accepts(matcher_for, text)
