@@ -61,29 +61,32 @@ def _and(parts: list[exp.Expression]) -> exp.Expression:
     return exp.and_(*parts) if parts else exp.true()
 
 
+def _between_dates(w: A.BetweenDates, as_of: datetime):
+    end = A.parse_when(w.end)
+    if "T" in w.end:
+        return A.parse_when(w.start), True, end, True
+    return A.parse_when(w.start), True, end + timedelta(days=1), False
+
+
+# One bounds rule per window kind: (low, low inclusive, high, high inclusive) at `as_of`.
+_BOUNDS = {
+    "in_last": lambda w, as_of: (as_of - duration(w.amount, w.unit), True, as_of, True),
+    "in_next": lambda w, as_of: (as_of, True, as_of + duration(w.amount, w.unit), True),
+    "more_than_ago": lambda w, as_of: (None, False, as_of - duration(w.amount, w.unit), False),
+    "between_ago": lambda w, as_of: (as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True),
+    "before": lambda w, as_of: (None, False, A.parse_when(w.at), False),
+    "after": lambda w, as_of: (A.parse_when(w.at), True, None, False),
+    "between_dates": _between_dates,
+    "on_date": lambda w, as_of: (A.parse_when(w.day), True, A.parse_when(w.day) + timedelta(days=1), False),
+}
+
+
 def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, datetime | None, bool]:
     """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded."""
-    if isinstance(w, A.InLast):
-        return as_of - duration(w.amount, w.unit), True, as_of, True
-    if isinstance(w, A.InNext):
-        return as_of, True, as_of + duration(w.amount, w.unit), True
-    if isinstance(w, A.MoreThanAgo):
-        return None, False, as_of - duration(w.amount, w.unit), False
-    if isinstance(w, A.BetweenAgo):
-        return as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True
-    if isinstance(w, A.Before):
-        return None, False, A.parse_when(w.at), False
-    if isinstance(w, A.After):
-        return A.parse_when(w.at), True, None, False
-    if isinstance(w, A.BetweenDates):
-        end = A.parse_when(w.end)
-        if "T" in w.end:
-            return A.parse_when(w.start), True, end, True
-        return A.parse_when(w.start), True, end + timedelta(days=1), False
-    if isinstance(w, A.OnDate):
-        day = A.parse_when(w.day)
-        return day, True, day + timedelta(days=1), False
-    raise TypeError(f"not a window: {w!r}")
+    bounds = _BOUNDS.get(getattr(w, "kind", None))
+    if bounds is None:
+        raise TypeError(f"not a window: {w!r}")
+    return bounds(w, as_of)
 
 
 def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime) -> exp.Expression | None:

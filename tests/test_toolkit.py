@@ -178,3 +178,22 @@ def test_negate_twice_selects_the_same_members(node, demo_db, catalog, as_of):
     db = Database(demo_db)
     run = lambda n: member_ids(db, compile_segment(n, catalog, "duckdb", as_of))  # noqa: E731
     assert run(negate(negate(node))) == run(node)
+
+
+# ---- kind dispatch covers every kind ---------------------------------------------------------------------
+
+def test_every_kind_has_a_formatter_a_reading_and_a_compile_rule():
+    import typing
+
+    from grammar import compile as compile_stage, explain as explain_stage, format as format_stage
+    from grammar.check import _Checker
+
+    def kinds(union):
+        return {m.model_fields["kind"].default for m in typing.get_args(typing.get_args(union)[0])}
+
+    assert kinds(A.Condition) == set(format_stage._CONDITIONS)
+    assert kinds(A.Window) == set(format_stage._WINDOWS) == set(explain_stage._WINDOWS) == set(compile_stage._BOUNDS)
+    assert kinds(A.Filter) == set(format_stage._FILTERS) == set(explain_stage._FILTERS)
+    for kind in kinds(A.Condition):
+        assert hasattr(explain_stage._Explainer, f"c_{kind}") and hasattr(_Checker, f"c_{kind}")
+        assert hasattr(compile_stage._Compiler, f"c_{kind}")
