@@ -411,7 +411,8 @@ class _Compiler:
 
 def compile_expression(node: A.Condition, catalog: Catalog, as_of: datetime | None = None,
                        segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
-    """The sqlglot expression of a segment (dialect-neutral)."""
+    """The sqlglot expression of a segment (dialect-neutral): compile once, then `to_sql` it for any dialect
+    and hand the same expression to the preview."""
     as_of = (as_of or datetime.now()).replace(microsecond=0)
     return _Compiler(catalog, as_of, segments or {}).build(node)
 
@@ -426,9 +427,25 @@ def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> ex
     return _Compiler(catalog, as_of.replace(microsecond=0), {}).build_measure(measure)
 
 
+class UnknownDialect(ValueError):
+    """A dialect the compiler does not emit; the message lists the ones it does."""
+
+
+def check_dialect(name: str) -> str:
+    """`name` if the compiler emits that dialect; else UnknownDialect saying which ones it does. The one
+    dialect check: the CLI, the API and the evals call it rather than testing DIALECTS themselves."""
+    if name not in DIALECTS:
+        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS)}")
+    return name
+
+
+def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = True) -> str:
+    """SQL text of a compiled expression in `dialect`."""
+    return expression.sql(dialect=check_dialect(dialect), pretty=pretty)
+
+
 def compile_segment(node: A.Condition, catalog: Catalog, dialect: str = "duckdb", as_of: datetime | None = None,
                     segments: Mapping[str, A.Condition] | None = None, pretty: bool = True) -> str:
     """SQL text of a checked segment in `dialect`; its only column is the contact id."""
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
-    return compile_expression(node, catalog, as_of, segments).sql(dialect=dialect, pretty=pretty)
+    check_dialect(dialect)
+    return to_sql(compile_expression(node, catalog, as_of, segments), dialect, pretty)

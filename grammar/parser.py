@@ -380,3 +380,12 @@ def parse(text: str) -> A.Condition:
             message = f"bad escape in a quoted text: {orig.msg}"
         message = message.removeprefix("Value error, ")
         raise SegmentError([Diagnostic.at(span, "value", message)], text) from None
+
+
+def parse_measure(text: str) -> A.Measure:
+    """A per-contact measure in DSL words ('total amount of order_completed'), read through the grammar's
+    own rank rule, so measures have exactly one syntax."""
+    node = parse(f"top 1 by {text}")
+    if not isinstance(node, A.Rank):
+        raise SegmentError([Diagnostic(code="syntax", message=f"not a measure: {text!r}")], text)
+    return node.measure

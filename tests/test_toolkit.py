@@ -197,3 +197,27 @@ def test_every_kind_has_a_formatter_a_reading_and_a_compile_rule():
     for kind in kinds(A.Condition):
         assert hasattr(explain_stage._Explainer, f"c_{kind}") and hasattr(_Checker, f"c_{kind}")
         assert hasattr(compile_stage._Compiler, f"c_{kind}")
+
+
+# ---- one dialect check, one error envelope ---------------------------------------------------------------
+
+def test_check_dialect():
+    import pytest
+
+    from grammar.compile import DIALECTS, UnknownDialect, check_dialect
+
+    assert [check_dialect(d) for d in DIALECTS] == list(DIALECTS)
+    with pytest.raises(UnknownDialect, match=r"unknown dialect 'oracle'; choose one of duckdb, postgres, "):
+        check_dialect("oracle")
+    assert issubclass(UnknownDialect, ValueError)  # compile_segment's error, as before
+
+
+def test_error_envelope():
+    from grammar.errors import Diagnostic, ErrorInfo, error_envelope
+
+    diag = Diagnostic(code="unknown", message="unknown event 'x'", line=1, column=5)
+    assert error_envelope("invalid_segment", "bad", [diag]) == {"error": {
+        "code": "invalid_segment", "message": "bad",
+        "diagnostics": [{"code": "unknown", "message": "unknown event 'x'", "severity": "error", "line": 1, "column": 5}]}}
+    assert error_envelope("usage", "no") == {"error": {"code": "usage", "message": "no", "diagnostics": []}}
+    assert ErrorInfo(code="c", message="m", diagnostics=[diag]).envelope() == error_envelope("c", "m", [diag])
