@@ -171,17 +171,24 @@ class _Compiler:
         return extracted
 
     def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
-        if isinstance(f, A.PropertyCondition):
-            col = self.property_expr(alias, f.property)
-            value = f.value
-            if self.catalog.properties[f.property].json_key and self.catalog.properties[f.property].type == "boolean":
-                col, value = exp.Lower(this=col), ([str(v).lower() for v in value] if isinstance(value, list)
-                                                   else str(value).lower())
-            return _null_safe(_value_predicate(col, f.op, value), negated)
-        if isinstance(f, A.FilterNot):
-            return exp.not_(self.filter_predicate(f.condition, alias, not negated))
-        parts = [self.filter_predicate(c, alias, negated) for c in f.conditions]
-        return exp.and_(*parts) if isinstance(f, A.FilterAnd) else exp.or_(*parts)
+        return getattr(self, f"f_{f.kind}")(f, alias, negated)
+
+    def f_property(self, f: A.PropertyCondition, alias: str, negated: bool) -> exp.Expression:
+        col = self.property_expr(alias, f.property)
+        value = f.value
+        if self.catalog.properties[f.property].json_key and self.catalog.properties[f.property].type == "boolean":
+            col, value = exp.Lower(this=col), ([str(v).lower() for v in value] if isinstance(value, list)
+                                               else str(value).lower())
+        return _null_safe(_value_predicate(col, f.op, value), negated)
+
+    def f_filter_not(self, f: A.FilterNot, alias: str, negated: bool) -> exp.Expression:
+        return exp.not_(self.filter_predicate(f.condition, alias, not negated))
+
+    def f_filter_and(self, f: A.FilterAnd, alias: str, negated: bool) -> exp.Expression:
+        return exp.and_(*[self.filter_predicate(c, alias, negated) for c in f.conditions])
+
+    def f_filter_or(self, f: A.FilterOr, alias: str, negated: bool) -> exp.Expression:
+        return exp.or_(*[self.filter_predicate(c, alias, negated) for c in f.conditions])
 
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
         self.events_used.add(e.name)

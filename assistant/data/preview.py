@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlglot import exp
 
-from assistant.data.database import DEFAULT_TIMEOUT, Database, DatabaseError, is_postgres  # noqa: F401 (re-exported)
+from assistant.data.database import Database, DatabaseError  # noqa: F401 (Database: re-exported, callers import it here)
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile import compile_expression, compile_measure, compile_universe
