@@ -80,9 +80,10 @@ class EventsTable(BaseModel):
 
 
 class Stat(BaseModel):
-    """A preview statistic: a measure in DSL words, averaged over members ("orders per member"). The words
-    are parsed once, when the catalog loads (a bad measure is a catalog error); the preview uses the nodes."""
+    """A preview statistic: a measure in DSL words, averaged over members ("orders per member")."""
 
+    # The words are parsed once, when the catalog loads (a bad measure is a catalog error); the preview uses
+    # the nodes. (A comment, not the docstring: the docstring is the JSON Schema's description.)
     model_config = ConfigDict(extra="forbid")
 
     label: str
