@@ -14,7 +14,7 @@ from grammar import ast as A
 from grammar.errors import SegmentError
 from grammar.format import format_segment
 from grammar.parser import parse
-from tests.strategies import conditions
+from tests.strategies import conditions, recased_keywords
 
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -286,31 +286,11 @@ def test_builder_json_names_must_be_names(tree, message):
 
 # ---- keywords in any case ----------------------------------------------------------------------------
 
-_WORD_TOKENS = {"NAME", "STRING", "DATE", "NUMBER", "LONG_NUMBER", "NEGATIVE_NUMBER", "DECIMAL"}
-
-
-def _recased(text: str, flips: list[int]) -> str:
-    """`text` with its keywords (only) in upper, title or mixed case, chosen by `flips`."""
-    from grammar.parser import _parser
-
-    out, last, i = [], 0, 0
-    for tok in _parser().lex(text):
-        out.append(text[last:tok.start_pos])
-        word = str(tok)
-        if tok.type not in _WORD_TOKENS and word.isalpha():
-            style = flips[i % len(flips)]
-            i += 1
-            word = [word.upper(), word.title(), word.swapcase()[:1] + word[1:], word][style]
-        out.append(word)
-        last = tok.end_pos
-    return "".join(out) + text[last:]
-
-
 @PROPERTY_SETTINGS
 @given(conditions, st.lists(st.integers(0, 3), min_size=1, max_size=5))
 def test_keywords_read_in_any_case_to_the_same_tree(node, flips):
     text = format_segment(node)
-    recased = _recased(text, flips)
+    recased = recased_keywords(text, flips)
     assert parse(recased) == node
     assert format_segment(parse(recased)) == text  # format stays lower-case canonical
 

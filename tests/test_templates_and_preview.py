@@ -124,7 +124,7 @@ def test_preview_of_a_compiled_expression_compiles_no_segment_again(demo_db, cat
 
 
 def test_catalog_stats_are_parsed_once_when_it_loads(catalog):
-    from grammar.catalog import Catalog, CatalogError, Stat, load_catalog  # noqa: F401
+    from grammar.catalog import Stat
 
     assert all(isinstance(s.measure_node, A.Measure) for s in catalog.stats)
     rate = next(s for s in catalog.stats if s.ratio_to)
