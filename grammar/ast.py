@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -445,7 +446,8 @@ def json_schema() -> dict[str, Any]:
 
 
 def walk(node: Any):
-    """Every node below and including `node`, depth first (conditions, event refs, filters, windows)."""
+    """Every node below and including `node`, pre-order (conditions, event refs, filters, counts, windows,
+    durations, measures, sequence steps)."""
     if isinstance(node, Node):
         yield node
         for name in type(node).model_fields:
@@ -453,3 +455,27 @@ def walk(node: Any):
     elif isinstance(node, list):
         for item in node:
             yield from walk(item)
+
+
+def transform(node: Any, fn: Callable[[Any], Any]) -> Any:
+    """Rebuild `node` bottom-up: each node's children are transformed first, then `fn` gets the rebuilt node
+    and returns its replacement (or the node itself). Reaches every node kind `walk` does. A node whose
+    children come back unchanged is passed to `fn` as is (same object), so an identity `fn` copies nothing;
+    a rebuilt node keeps its span, and is validated again (a bad replacement fails loudly)."""
+    if isinstance(node, list):
+        items = [transform(item, fn) for item in node]
+        return node if all(a is b for a, b in zip(items, node)) else items
+    if not isinstance(node, Node):
+        return node
+    changed = {}
+    for name in type(node).model_fields:
+        if name == "span":
+            continue
+        value = getattr(node, name)
+        new = transform(value, fn)
+        if new is not value:
+            changed[name] = new
+    if changed:
+        data = {name: getattr(node, name) for name in type(node).model_fields} | changed
+        node = type(node).model_validate(data)
+    return fn(node)

@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from grammar.ast import check_name
-from grammar.errors import read_yaml, validation_problems
+from grammar.ast import Measure, check_name
+from grammar.errors import SegmentError, read_yaml, validation_problems
+from grammar.parser import parse_measure
 
 ValueType = Literal["string", "number", "boolean", "timestamp", "date"]
 DEMO_CATALOG_PATH = Path(__file__).with_name("catalogs") / "demo.yaml"
+
+
 class CatalogError(Exception):
     pass
 
@@ -79,11 +82,32 @@ class EventsTable(BaseModel):
 class Stat(BaseModel):
     """A preview statistic: a measure in DSL words, averaged over members ("orders per member")."""
 
+    # The words are parsed once, when the catalog loads (a bad measure is a catalog error); the preview uses
+    # the nodes. (A comment, not the docstring: the docstring is the JSON Schema's description.)
     model_config = ConfigDict(extra="forbid")
 
     label: str
     measure: str
     ratio_to: str | None = None  # a second measure: show sum(measure) / sum(ratio_to), e.g. an open rate
+    _measure_node: Measure | None = PrivateAttr(default=None)
+    _ratio_node: Measure | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _parse(self) -> "Stat":
+        try:
+            self._measure_node = parse_measure(self.measure)
+            self._ratio_node = parse_measure(self.ratio_to) if self.ratio_to is not None else None
+        except SegmentError as err:
+            raise ValueError(f"stat {self.label!r}: {err.diagnostics[0].message}") from None
+        return self
+
+    @property
+    def measure_node(self) -> Measure:
+        return self._measure_node  # type: ignore[return-value]
+
+    @property
+    def ratio_node(self) -> Measure | None:
+        return self._ratio_node
 
 
 class Catalog(BaseModel):

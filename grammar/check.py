@@ -97,15 +97,11 @@ class _Checker:
         return True
 
     def filter(self, f: A.Filter, event: str) -> None:
-        if isinstance(f, A.PropertyCondition):
+        # every property condition in the filter tree, whatever and / or / not holds it
+        for prop in (n for n in A.walk(f) if isinstance(n, A.PropertyCondition)):
             allowed = self.catalog.event_properties(event)
-            if self.name(f, f.property, self.catalog.properties, "property", allowed):
-                self.value_condition(f, f.property, self.catalog.properties[f.property], "property")
-        elif isinstance(f, A.FilterNot):
-            self.filter(f.condition, event)
-        else:
-            for c in f.conditions:
-                self.filter(c, event)
+            if self.name(prop, prop.property, self.catalog.properties, "property", allowed):
+                self.value_condition(prop, prop.property, self.catalog.properties[prop.property], "property")
 
     def measure_property(self, node: A.Node, func: str, prop: str | None, e: A.EventRef) -> None:
         if not self.event(e) or prop is None:

@@ -27,16 +27,11 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.errors import Diagnostic, SegmentError
+from grammar.units import duration
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
-UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400,
-                "year": 365 * 86400}
 C, EV, E = "c", "ev", "e"
 COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}  # aliases: contacts, the grouped events scan, a raw events row
-
-
-def duration(amount: int, unit: str) -> timedelta:
-    return timedelta(seconds=amount * UNIT_SECONDS[unit])
 
 
 def _ts(value: datetime) -> exp.Expression:
@@ -66,29 +61,32 @@ def _and(parts: list[exp.Expression]) -> exp.Expression:
     return exp.and_(*parts) if parts else exp.true()
 
 
+def _between_dates(w: A.BetweenDates, as_of: datetime):
+    end = A.parse_when(w.end)
+    if "T" in w.end:
+        return A.parse_when(w.start), True, end, True
+    return A.parse_when(w.start), True, end + timedelta(days=1), False
+
+
+# One bounds rule per window kind: (low, low inclusive, high, high inclusive) at `as_of`.
+_BOUNDS = {
+    "in_last": lambda w, as_of: (as_of - duration(w.amount, w.unit), True, as_of, True),
+    "in_next": lambda w, as_of: (as_of, True, as_of + duration(w.amount, w.unit), True),
+    "more_than_ago": lambda w, as_of: (None, False, as_of - duration(w.amount, w.unit), False),
+    "between_ago": lambda w, as_of: (as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True),
+    "before": lambda w, as_of: (None, False, A.parse_when(w.at), False),
+    "after": lambda w, as_of: (A.parse_when(w.at), True, None, False),
+    "between_dates": _between_dates,
+    "on_date": lambda w, as_of: (A.parse_when(w.day), True, A.parse_when(w.day) + timedelta(days=1), False),
+}
+
+
 def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, datetime | None, bool]:
     """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded."""
-    if isinstance(w, A.InLast):
-        return as_of - duration(w.amount, w.unit), True, as_of, True
-    if isinstance(w, A.InNext):
-        return as_of, True, as_of + duration(w.amount, w.unit), True
-    if isinstance(w, A.MoreThanAgo):
-        return None, False, as_of - duration(w.amount, w.unit), False
-    if isinstance(w, A.BetweenAgo):
-        return as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True
-    if isinstance(w, A.Before):
-        return None, False, A.parse_when(w.at), False
-    if isinstance(w, A.After):
-        return A.parse_when(w.at), True, None, False
-    if isinstance(w, A.BetweenDates):
-        end = A.parse_when(w.end)
-        if "T" in w.end:
-            return A.parse_when(w.start), True, end, True
-        return A.parse_when(w.start), True, end + timedelta(days=1), False
-    if isinstance(w, A.OnDate):
-        day = A.parse_when(w.day)
-        return day, True, day + timedelta(days=1), False
-    raise TypeError(f"not a window: {w!r}")
+    bounds = _BOUNDS.get(getattr(w, "kind", None))
+    if bounds is None:
+        raise TypeError(f"not a window: {w!r}")
+    return bounds(w, as_of)
 
 
 def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime) -> exp.Expression | None:
@@ -173,17 +171,24 @@ class _Compiler:
         return extracted
 
     def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
-        if isinstance(f, A.PropertyCondition):
-            col = self.property_expr(alias, f.property)
-            value = f.value
-            if self.catalog.properties[f.property].json_key and self.catalog.properties[f.property].type == "boolean":
-                col, value = exp.Lower(this=col), ([str(v).lower() for v in value] if isinstance(value, list)
-                                                   else str(value).lower())
-            return _null_safe(_value_predicate(col, f.op, value), negated)
-        if isinstance(f, A.FilterNot):
-            return exp.not_(self.filter_predicate(f.condition, alias, not negated))
-        parts = [self.filter_predicate(c, alias, negated) for c in f.conditions]
-        return exp.and_(*parts) if isinstance(f, A.FilterAnd) else exp.or_(*parts)
+        return getattr(self, f"f_{f.kind}")(f, alias, negated)
+
+    def f_property(self, f: A.PropertyCondition, alias: str, negated: bool) -> exp.Expression:
+        col = self.property_expr(alias, f.property)
+        value = f.value
+        if self.catalog.properties[f.property].json_key and self.catalog.properties[f.property].type == "boolean":
+            col, value = exp.Lower(this=col), ([str(v).lower() for v in value] if isinstance(value, list)
+                                               else str(value).lower())
+        return _null_safe(_value_predicate(col, f.op, value), negated)
+
+    def f_filter_not(self, f: A.FilterNot, alias: str, negated: bool) -> exp.Expression:
+        return exp.not_(self.filter_predicate(f.condition, alias, not negated))
+
+    def f_filter_and(self, f: A.FilterAnd, alias: str, negated: bool) -> exp.Expression:
+        return exp.and_(*[self.filter_predicate(c, alias, negated) for c in f.conditions])
+
+    def f_filter_or(self, f: A.FilterOr, alias: str, negated: bool) -> exp.Expression:
+        return exp.or_(*[self.filter_predicate(c, alias, negated) for c in f.conditions])
 
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
         self.events_used.add(e.name)
@@ -413,7 +418,8 @@ class _Compiler:
 
 def compile_expression(node: A.Condition, catalog: Catalog, as_of: datetime | None = None,
                        segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
-    """The sqlglot expression of a segment (dialect-neutral)."""
+    """The sqlglot expression of a segment (dialect-neutral): compile once, then `to_sql` it for any dialect
+    and hand the same expression to the preview."""
     as_of = (as_of or datetime.now()).replace(microsecond=0)
     return _Compiler(catalog, as_of, segments or {}).build(node)
 
@@ -428,9 +434,25 @@ def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> ex
     return _Compiler(catalog, as_of.replace(microsecond=0), {}).build_measure(measure)
 
 
+class UnknownDialect(ValueError):
+    """A dialect the compiler does not emit; the message lists the ones it does."""
+
+
+def check_dialect(name: str) -> str:
+    """`name` if the compiler emits that dialect; else UnknownDialect saying which ones it does. The one
+    dialect check: the CLI, the API and the evals call it rather than testing DIALECTS themselves."""
+    if name not in DIALECTS:
+        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS)}")
+    return name
+
+
+def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = True) -> str:
+    """SQL text of a compiled expression in `dialect`."""
+    return expression.sql(dialect=check_dialect(dialect), pretty=pretty)
+
+
 def compile_segment(node: A.Condition, catalog: Catalog, dialect: str = "duckdb", as_of: datetime | None = None,
                     segments: Mapping[str, A.Condition] | None = None, pretty: bool = True) -> str:
     """SQL text of a checked segment in `dialect`; its only column is the contact id."""
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
-    return compile_expression(node, catalog, as_of, segments).sql(dialect=dialect, pretty=pretty)
+    check_dialect(dialect)
+    return to_sql(compile_expression(node, catalog, as_of, segments), dialect, pretty)

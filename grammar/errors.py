@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -40,6 +41,24 @@ class Diagnostic(BaseModel):
                     width = max(1, self.end_column - self.column)
                 text += f"\n  {src}\n  {' ' * ((self.column or 1) - 1)}{'^' * width}"
         return text
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong, for programs: a stable code, a sentence, and the positioned diagnostics if any."""
+
+    code: str
+    message: str
+    diagnostics: list[Diagnostic] = []
+
+    def envelope(self) -> dict[str, Any]:
+        return error_envelope(self.code, self.message, self.diagnostics)
+
+
+def error_envelope(code: str, message: str, diagnostics: Iterable[Diagnostic] = (), **extra: Any) -> dict[str, Any]:
+    """The one error body every interface answers with: {"error": {"code", "message", "diagnostics"}}
+    (diagnostics without their unset fields); `extra` adds fields next to them (the API's "problems")."""
+    return {"error": {"code": code, "message": message,
+                      "diagnostics": [d.model_dump(exclude_none=True) for d in diagnostics], **extra}}
 
 
 class SegmentError(Exception):

@@ -16,7 +16,8 @@ from datetime import date, datetime
 
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.format import count_text, plural, value_text
+from grammar.format import count_text, value_text
+from grammar.units import plural
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]
@@ -53,21 +54,22 @@ class _Explainer:
 
     def clause(self, node: A.Condition, nested: bool = False) -> str:
         """A relative clause for `node`; `nested` parenthesises a group that sits inside another one."""
-        if isinstance(node, (A.And, A.Or)):
-            parts = [self.clause(c, nested=True) for c in node.conditions]
-            text = (", and " if isinstance(node, A.And) else ", or ").join(parts)
-            if nested:
-                return f"(either {text})" if isinstance(node, A.Or) else f"({text})"
-            return text
-        if isinstance(node, A.Not):
-            return self._negation(node.condition)
-        return self._leaf(node)
+        method = getattr(self, f"c_{getattr(node, 'kind', None)}", None)
+        if method is None:
+            raise TypeError(f"not a condition: {node!r}")
+        return method(node, nested)
 
-    @staticmethod
-    def negates_naturally(node: A.Condition) -> bool:
-        return isinstance(node, (A.Did, A.SegmentRef, A.Rank))
+    def _group(self, node: A.And | A.Or, nested: bool) -> str:
+        parts = [self.clause(c, nested=True) for c in node.conditions]
+        text = (", and " if isinstance(node, A.And) else ", or ").join(parts)
+        if nested:
+            return f"(either {text})" if isinstance(node, A.Or) else f"({text})"
+        return text
 
-    def _negation(self, inner: A.Condition) -> str:
+    c_and = c_or = _group
+
+    def c_not(self, node: A.Not, nested: bool) -> str:
+        inner = node.condition
         if isinstance(inner, A.Did):
             return self._did(inner, negated=True)
         if isinstance(inner, A.SegmentRef):
@@ -76,46 +78,65 @@ class _Explainer:
             return f"who are not {self._rank(inner)}"
         return f"not people {self.clause(inner, nested=True)}"
 
-    # ---- leaves --------------------------------------------------------------------------------------
+    @staticmethod
+    def negates_naturally(node: A.Condition) -> bool:
+        return isinstance(node, (A.Did, A.SegmentRef, A.Rank))
 
-    def _leaf(self, node: A.Condition) -> str:
-        if isinstance(node, A.TraitCondition):
-            return f"whose {_trait_label(node.trait)} {_value_condition(node)}"
-        if isinstance(node, A.TraitTime):
-            return f"whose {_trait_label(node.trait)} is {window_words(node.window)}"
-        if isinstance(node, A.Anniversary):
-            label = _trait_label(node.trait)
-            if "birth" not in label:
-                label += " anniversary"
-            verb = "comes up" if node.direction == "next" else "came up"
-            return f"whose {label} {verb} in the {node.direction} {plural(node.amount, node.unit)}"
-        if isinstance(node, A.Did):
-            return self._did(node, negated=False)
-        if isinstance(node, A.Sequence):
-            return self._sequence(node)
-        if isinstance(node, A.Aggregate):
-            measure = A.Measure(func=node.func, property=node.property, event=node.event, window=node.window)
-            return f"whose {self._measure(measure)} {_CMP_WORDS[node.op]} {value_text(node.value)}"
-        if isinstance(node, A.Share):
-            whole = A.EventRef(name=node.event.name)
-            return (f"whose share of times they {self._event(node.event)}, among all the times they "
-                    f"{self._event(whole)}{_tail(node.window)}, {_CMP_WORDS[node.op]} {value_text(node.value)}%")
-        if isinstance(node, A.Occurrence):
-            return f"who {node.which} {self._event(node.event)} {window_words(node.window)}"
-        if isinstance(node, A.Regular):
-            return (f"who {self._event(node.event)} in at least {node.min_periods} of the last "
-                    f"{plural(node.periods, node.unit)}")
-        if isinstance(node, A.Stopped):
-            return (f"who {self._event(node.event)} before, but not in the last "
-                    f"{plural(node.duration.amount, node.duration.unit)}")
-        if isinstance(node, A.Restarted):
-            return (f"who {self._event(node.event)} again{_tail(node.window)} after a gap of at least "
-                    f"{plural(node.gap.amount, node.gap.unit)}")
-        if isinstance(node, A.Rank):
-            return f"who are {self._rank(node)}"
-        if isinstance(node, A.SegmentRef):
-            return f"who are in the saved segment {value_text(node.name)}"
-        raise TypeError(f"not a condition: {node!r}")
+    # ---- leaves: one method per condition kind -------------------------------------------------------
+
+    def c_trait(self, node: A.TraitCondition, nested: bool) -> str:
+        return f"whose {_trait_label(node.trait)} {_value_condition(node)}"
+
+    def c_trait_time(self, node: A.TraitTime, nested: bool) -> str:
+        return f"whose {_trait_label(node.trait)} is {window_words(node.window)}"
+
+    def c_anniversary(self, node: A.Anniversary, nested: bool) -> str:
+        label = _trait_label(node.trait)
+        if "birth" not in label:
+            label += " anniversary"
+        verb = "comes up" if node.direction == "next" else "came up"
+        return f"whose {label} {verb} in the {node.direction} {plural(node.amount, node.unit)}"
+
+    def c_did(self, node: A.Did, nested: bool) -> str:
+        return self._did(node, negated=False)
+
+    def c_sequence(self, node: A.Sequence, nested: bool) -> str:
+        text = f"who {self._event(node.event)}{_tail(node.window)}"
+        for step in node.steps:
+            within = f" within {plural(step.within.amount, step.within.unit)}" if step.within else ""
+            then = "and then never" if step.negated else "then"
+            text += f", {then} {self._event(step.event)}{within} after that"
+        return text
+
+    def c_aggregate(self, node: A.Aggregate, nested: bool) -> str:
+        measure = A.Measure(func=node.func, property=node.property, event=node.event, window=node.window)
+        return f"whose {self._measure(measure)} {_CMP_WORDS[node.op]} {value_text(node.value)}"
+
+    def c_share(self, node: A.Share, nested: bool) -> str:
+        whole = A.EventRef(name=node.event.name)
+        return (f"whose share of times they {self._event(node.event)}, among all the times they "
+                f"{self._event(whole)}{_tail(node.window)}, {_CMP_WORDS[node.op]} {value_text(node.value)}%")
+
+    def c_occurrence(self, node: A.Occurrence, nested: bool) -> str:
+        return f"who {node.which} {self._event(node.event)} {window_words(node.window)}"
+
+    def c_regular(self, node: A.Regular, nested: bool) -> str:
+        return (f"who {self._event(node.event)} in at least {node.min_periods} of the last "
+                f"{plural(node.periods, node.unit)}")
+
+    def c_stopped(self, node: A.Stopped, nested: bool) -> str:
+        return (f"who {self._event(node.event)} before, but not in the last "
+                f"{plural(node.duration.amount, node.duration.unit)}")
+
+    def c_restarted(self, node: A.Restarted, nested: bool) -> str:
+        return (f"who {self._event(node.event)} again{_tail(node.window)} after a gap of at least "
+                f"{plural(node.gap.amount, node.gap.unit)}")
+
+    def c_rank(self, node: A.Rank, nested: bool) -> str:
+        return f"who are {self._rank(node)}"
+
+    def c_segment(self, node: A.SegmentRef, nested: bool) -> str:
+        return f"who are in the saved segment {value_text(node.name)}"
 
     def _did(self, node: A.Did, negated: bool) -> str:
         count = f" {count_text(node.count)}" if node.count else ""
@@ -123,14 +144,6 @@ class _Explainer:
             return f"who {self._event(node.event)}{count}{_tail(node.window)}"
         never = "never" if node.count is None and node.window is None else "not"
         return f"who have {never} {self._event(node.event, participle=True)}{count}{_tail(node.window)}"
-
-    def _sequence(self, node: A.Sequence) -> str:
-        text = f"who {self._event(node.event)}{_tail(node.window)}"
-        for step in node.steps:
-            within = f" within {plural(step.within.amount, step.within.unit)}" if step.within else ""
-            then = "and then never" if step.negated else "then"
-            text += f", {then} {self._event(step.event)}{within} after that"
-        return text
 
     def _rank(self, node: A.Rank) -> str:
         size = f"{node.amount}% of contacts" if node.percent else f"{node.amount} contacts"
@@ -220,37 +233,46 @@ def _value_condition(node: A.TraitCondition | A.PropertyCondition) -> str:
     return f"{_CMP_WORDS[op]} {_value(v)}"  # type: ignore[arg-type]
 
 
-def _filter(f: A.Filter, nested: bool = False) -> str:
-    if isinstance(f, A.PropertyCondition):
-        return f"{_label(f.property)} {_value_condition(f)}"
-    if isinstance(f, A.FilterNot):
-        return f"not ({_filter(f.condition)})"
+def _filter_group(f: A.FilterAnd | A.FilterOr, nested: bool) -> str:
     text = (" and " if isinstance(f, A.FilterAnd) else " or ").join(_filter(c, nested=True) for c in f.conditions)
     return f"({text})" if nested else text
+
+
+# One reading per filter kind.
+_FILTERS = {
+    "property": lambda f, nested: f"{_label(f.property)} {_value_condition(f)}",
+    "filter_not": lambda f, nested: f"not ({_filter(f.condition)})",
+    "filter_and": _filter_group,
+    "filter_or": _filter_group,
+}
+
+
+def _filter(f: A.Filter, nested: bool = False) -> str:
+    return _FILTERS[f.kind](f, nested)
 
 
 def _tail(window: A.Window | None) -> str:
     return f" {window_words(window)}" if window else ""
 
 
+# One reading per window kind.
+_WINDOWS = {
+    "in_last": lambda w: f"in the last {plural(w.amount, w.unit)}",
+    "in_next": lambda w: f"in the next {plural(w.amount, w.unit)}",
+    "more_than_ago": lambda w: f"more than {plural(w.amount, w.unit)} ago",
+    "between_ago": lambda w: f"between {w.low} and {plural(w.high, w.unit)} ago",
+    "before": lambda w: f"before {date_words(w.at)}",
+    "after": lambda w: f"{'at' if 'T' in w.at else 'on'} or after {date_words(w.at)}",
+    "between_dates": lambda w: f"between {date_words(w.start)} and {date_words(w.end)}",
+    "on_date": lambda w: f"on {date_words(w.day)}",
+}
+
+
 def window_words(w: A.Window) -> str:
-    if isinstance(w, A.InLast):
-        return f"in the last {plural(w.amount, w.unit)}"
-    if isinstance(w, A.InNext):
-        return f"in the next {plural(w.amount, w.unit)}"
-    if isinstance(w, A.MoreThanAgo):
-        return f"more than {plural(w.amount, w.unit)} ago"
-    if isinstance(w, A.BetweenAgo):
-        return f"between {w.low} and {plural(w.high, w.unit)} ago"
-    if isinstance(w, A.Before):
-        return f"before {date_words(w.at)}"
-    if isinstance(w, A.After):
-        return f"{'at' if 'T' in w.at else 'on'} or after {date_words(w.at)}"
-    if isinstance(w, A.BetweenDates):
-        return f"between {date_words(w.start)} and {date_words(w.end)}"
-    if isinstance(w, A.OnDate):
-        return f"on {date_words(w.day)}"
-    raise TypeError(f"not a window: {w!r}")
+    words = _WINDOWS.get(getattr(w, "kind", None))
+    if words is None:
+        raise TypeError(f"not a window: {w!r}")
+    return words(w)
 
 
 def date_words(text: str) -> str:

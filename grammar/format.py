@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 
 from grammar import ast as A
+from grammar.units import plural
 
 _OP_WORDS = {"contains": "contains", "not_contains": "not contains", "starts_with": "starts with",
              "ends_with": "ends with"}
 _AGG_WORDS = {"total": "total", "average": "average", "min": "min", "max": "max"}
-
-
-def plural(amount: int, unit: str) -> str:
-    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
 
 
 def value_text(v: A.Scalar) -> str:
@@ -40,34 +37,43 @@ def _value_cond(name: str, node: A.TraitCondition | A.PropertyCondition) -> str:
     return f"{name} {op} {value_text(node.value)}"  # type: ignore[arg-type]
 
 
+# One formatter per window kind.
+_WINDOWS = {
+    "in_last": lambda w: f"in last {plural(w.amount, w.unit)}",
+    "in_next": lambda w: f"in next {plural(w.amount, w.unit)}",
+    "more_than_ago": lambda w: f"more than {plural(w.amount, w.unit)} ago",
+    "between_ago": lambda w: f"between {w.low} and {plural(w.high, w.unit)} ago",
+    "before": lambda w: f"before {w.at}",
+    "after": lambda w: f"after {w.at}",
+    "between_dates": lambda w: f"between {w.start} and {w.end}",
+    "on_date": lambda w: f"on {w.day}",
+}
+
+
 def window_text(w: A.Window) -> str:
-    if isinstance(w, A.InLast):
-        return f"in last {plural(w.amount, w.unit)}"
-    if isinstance(w, A.InNext):
-        return f"in next {plural(w.amount, w.unit)}"
-    if isinstance(w, A.MoreThanAgo):
-        return f"more than {plural(w.amount, w.unit)} ago"
-    if isinstance(w, A.BetweenAgo):
-        return f"between {w.low} and {plural(w.high, w.unit)} ago"
-    if isinstance(w, A.Before):
-        return f"before {w.at}"
-    if isinstance(w, A.After):
-        return f"after {w.at}"
-    if isinstance(w, A.BetweenDates):
-        return f"between {w.start} and {w.end}"
-    if isinstance(w, A.OnDate):
-        return f"on {w.day}"
-    raise TypeError(f"not a window: {w!r}")
+    formatter = _WINDOWS.get(getattr(w, "kind", None))
+    if formatter is None:
+        raise TypeError(f"not a window: {w!r}")
+    return formatter(w)
+
+
+def _group(conditions: list, joiner: str, text_of, nested: bool) -> str:
+    """and/or groups of conditions or filters: parenthesised inside another group or a not."""
+    text = joiner.join(text_of(c, nested=True) for c in conditions)
+    return f"({text})" if nested else text
+
+
+# One formatter per filter kind; `nested` parenthesises a group inside another group or a not.
+_FILTERS = {
+    "property": lambda f, nested: _value_cond(f.property, f),
+    "filter_not": lambda f, nested: f"not {_filter(f.condition, nested=True)}",
+    "filter_and": lambda f, nested: _group(f.conditions, " and ", _filter, nested),
+    "filter_or": lambda f, nested: _group(f.conditions, " or ", _filter, nested),
+}
 
 
 def _filter(f: A.Filter, nested: bool = False) -> str:
-    if isinstance(f, A.PropertyCondition):
-        return _value_cond(f.property, f)
-    if isinstance(f, A.FilterNot):
-        return f"not {_filter(f.condition, nested=True)}"
-    joiner = " and " if isinstance(f, A.FilterAnd) else " or "
-    text = joiner.join(_filter(c, nested=True) for c in f.conditions)
-    return f"({text})" if nested else text
+    return _FILTERS[f.kind](f, nested)
 
 
 def event_text(e: A.EventRef) -> str:
@@ -100,55 +106,59 @@ def measure_text(m: A.Measure) -> str:
     return f"{_AGG_WORDS[m.func]} {m.property} of {event_text(m.event)}{w}"
 
 
+def _not(node: A.Not, nested: bool) -> str:
+    inner = node.condition
+    if isinstance(inner, A.Did):
+        return _did(inner, negated=True)
+    if isinstance(inner, A.SegmentRef):
+        return f"not in segment {value_text(inner.name)}"
+    return f"not {format_condition(inner, nested=True)}"
+
+
+def _sequence(node: A.Sequence) -> str:
+    text = f"did {event_text(node.event)}" + _tail(window_text(node.window) if node.window else None)
+    for step in node.steps:
+        text += f" then did {'not ' if step.negated else ''}{event_text(step.event)}"
+        if step.within:
+            text += f" within {plural(step.within.amount, step.within.unit)}"
+    return text
+
+
+def _aggregate(node: A.Aggregate) -> str:
+    m = A.Measure(func=node.func, property=node.property, event=node.event, window=node.window)
+    return f"{measure_text(m)} {node.op} {value_text(node.value)}"
+
+
+# One formatter per condition kind (the `kind` of the builder JSON); each takes (node, nested).
+_CONDITIONS = {
+    "and": lambda n, nested: _group(n.conditions, " and ", format_condition, nested),
+    "or": lambda n, nested: _group(n.conditions, " or ", format_condition, nested),
+    "not": _not,
+    "trait": lambda n, nested: _value_cond(n.trait, n),
+    "trait_time": lambda n, nested: f"{n.trait} {window_text(n.window)}",
+    "anniversary": lambda n, nested: f"{n.trait} anniversary in {n.direction} {plural(n.amount, n.unit)}",
+    "did": lambda n, nested: _did(n, negated=False),
+    "sequence": lambda n, nested: _sequence(n),
+    "aggregate": lambda n, nested: _aggregate(n),
+    "share": lambda n, nested: (f"share of {event_text(n.event)}" + _tail(window_text(n.window) if n.window else None)
+                                + f" {n.op} {value_text(n.value)}%"),
+    "occurrence": lambda n, nested: f"{n.which} {event_text(n.event)} {window_text(n.window)}",
+    "regular": lambda n, nested: (f"did {event_text(n.event)} in at least {n.min_periods} of last "
+                                  f"{plural(n.periods, n.unit)}"),
+    "stopped": lambda n, nested: f"stopped {event_text(n.event)} for {plural(n.duration.amount, n.duration.unit)}",
+    "restarted": lambda n, nested: (f"restarted {event_text(n.event)} after {plural(n.gap.amount, n.gap.unit)}"
+                                    + _tail(window_text(n.window) if n.window else None)),
+    "rank": lambda n, nested: f"{n.direction} {n.amount}{'%' if n.percent else ''} by {measure_text(n.measure)}",
+    "segment": lambda n, nested: f"in segment {value_text(n.name)}",
+}
+
+
 def format_condition(node: A.Condition, nested: bool = False) -> str:
     """Canonical text of one condition; `nested` parenthesises and/or inside another and/or or a not."""
-    if isinstance(node, (A.And, A.Or)):
-        joiner = " and " if isinstance(node, A.And) else " or "
-        text = joiner.join(format_condition(c, nested=True) for c in node.conditions)
-        return f"({text})" if nested else text
-    if isinstance(node, A.Not):
-        inner = node.condition
-        if isinstance(inner, A.Did):
-            return _did(inner, negated=True)
-        if isinstance(inner, A.SegmentRef):
-            return f"not in segment {value_text(inner.name)}"
-        return f"not {format_condition(inner, nested=True)}"
-    if isinstance(node, A.TraitCondition):
-        return _value_cond(node.trait, node)
-    if isinstance(node, A.TraitTime):
-        return f"{node.trait} {window_text(node.window)}"
-    if isinstance(node, A.Anniversary):
-        return f"{node.trait} anniversary in {node.direction} {plural(node.amount, node.unit)}"
-    if isinstance(node, A.Did):
-        return _did(node, negated=False)
-    if isinstance(node, A.Sequence):
-        text = f"did {event_text(node.event)}" + _tail(window_text(node.window) if node.window else None)
-        for step in node.steps:
-            text += f" then did {'not ' if step.negated else ''}{event_text(step.event)}"
-            if step.within:
-                text += f" within {plural(step.within.amount, step.within.unit)}"
-        return text
-    if isinstance(node, A.Aggregate):
-        m = A.Measure(func=node.func, property=node.property, event=node.event, window=node.window)
-        return f"{measure_text(m)} {node.op} {value_text(node.value)}"
-    if isinstance(node, A.Share):
-        return (f"share of {event_text(node.event)}" + _tail(window_text(node.window) if node.window else None)
-                + f" {node.op} {value_text(node.value)}%")
-    if isinstance(node, A.Occurrence):
-        return f"{node.which} {event_text(node.event)} {window_text(node.window)}"
-    if isinstance(node, A.Regular):
-        return (f"did {event_text(node.event)} in at least {node.min_periods} of last "
-                f"{plural(node.periods, node.unit)}")
-    if isinstance(node, A.Stopped):
-        return f"stopped {event_text(node.event)} for {plural(node.duration.amount, node.duration.unit)}"
-    if isinstance(node, A.Restarted):
-        return (f"restarted {event_text(node.event)} after {plural(node.gap.amount, node.gap.unit)}"
-                + _tail(window_text(node.window) if node.window else None))
-    if isinstance(node, A.Rank):
-        return f"{node.direction} {node.amount}{'%' if node.percent else ''} by {measure_text(node.measure)}"
-    if isinstance(node, A.SegmentRef):
-        return f"in segment {value_text(node.name)}"
-    raise TypeError(f"not a condition: {node!r}")
+    formatter = _CONDITIONS.get(getattr(node, "kind", None))
+    if formatter is None:
+        raise TypeError(f"not a condition: {node!r}")
+    return formatter(node, nested)
 
 
 def format_segment(node: A.Condition) -> str:

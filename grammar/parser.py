@@ -11,11 +11,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from grammar import ast as A
 from grammar.errors import Diagnostic, SegmentError
+from grammar.units import UNIT_WORDS
 
 GRAMMAR_PATH = Path(__file__).with_name("segment.lark")
 
-UNITS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour", "day": "day", "days": "day",
-         "week": "week", "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year"}
 VALUE_OPS = {"contains": "contains", "not_contains": "not_contains", "starts": "starts_with", "ends": "ends_with",
              "set": "is_set", "not_set": "is_not_set", "in": "in", "not_in": "not_in"}
 
@@ -24,9 +23,32 @@ def grammar_text() -> str:
     return GRAMMAR_PATH.read_text()
 
 
+class _TouchingWords(Exception):
+    def __init__(self, first: Token, second: Token):
+        self.first, self.second = first, second
+
+
+class _WordBoundaries:
+    """Keywords are read in any case but names only in lower case, so a lexer without lookahead would read
+    `Order` as `Or` + `der` and `ANDroid` as `AND` + `roid`. Two words touching with no space between them
+    can only come from such a split (a lower-case word is one NAME, longest match), so it is an error."""
+
+    always_accept = ()
+
+    def process(self, stream):
+        prev = None
+        for tok in stream:
+            if (prev is not None and prev.end_pos == tok.start_pos and _ends_word(prev.value)
+                    and (tok.value[:1].isalnum() or tok.value[:1] == "_")):
+                raise _TouchingWords(prev, tok)
+            prev = tok
+            yield tok
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
+                postlex=_WordBoundaries())
 
 
 def _span(meta) -> A.Span | None:
@@ -90,12 +112,12 @@ class _ToAst(Transformer):
         return False
 
     def _keyword(self, meta, c):
-        return str(c[0])
+        return str(c[0]).lower()  # keywords are read in any case
 
     cmp = agg = first_last = rank_dir = direction = times = percent = _keyword
 
     def unit(self, meta, c):
-        return UNITS[str(c[0])]
+        return UNIT_WORDS[str(c[0]).lower()]
 
     # -- value conditions (traits and properties share their shapes)
     def _value_cond(self, meta, c, op, is_trait):
@@ -301,6 +323,9 @@ def _syntax_error(text: str, err: UnexpectedInput, parser: Lark) -> Diagnostic:
             line, col = len(lines), len(lines[-1]) + 1
             return Diagnostic(code="syntax", message=f"the definition ends too early; expected {expected}",
                               line=line, column=col, end_line=line, end_column=col + 1)
+        word = text[tok.start_pos:_word_end(text, tok.end_pos)] if _ends_word(tok.value) else tok.value
+        if word != tok.value:  # a keyword read off the front of a word: ANDROID_users
+            return _split_word(word, tok)
         return Diagnostic(code="syntax", message=f"unexpected {tok.value!r}; expected {expected}",
                           **_tok_span(tok).model_dump())
     if isinstance(err, UnexpectedCharacters):
@@ -316,6 +341,22 @@ def _syntax_error(text: str, err: UnexpectedInput, parser: Lark) -> Diagnostic:
     return Diagnostic(code="syntax", message=str(err))
 
 
+def _ends_word(value: str) -> bool:
+    return value[-1:].isalpha() or value[-1:] == "_"
+
+
+def _split_word(word: str, first: Token) -> Diagnostic:
+    """A word the lexer could only read as a keyword glued to more text (`Order`, `ANDROID_users`)."""
+    return Diagnostic(code="syntax", message=f"unexpected {word!r}; names are lower-case letters, digits and _",
+                      line=first.line, column=first.column, end_line=first.line, end_column=first.column + len(word))
+
+
+def _word_end(text: str, pos: int) -> int:
+    while pos < len(text) and (text[pos].isalnum() or text[pos] == "_"):
+        pos += 1
+    return pos
+
+
 def parse(text: str) -> A.Condition:
     """DSL text -> AST. Raises SegmentError with positioned diagnostics."""
     parser = _parser()
@@ -325,6 +366,9 @@ def parse(text: str) -> A.Condition:
         tree = parser.parse(text)
     except UnexpectedInput as err:
         raise SegmentError([_syntax_error(text, err, parser)], text) from None
+    except _TouchingWords as err:
+        word = text[err.first.start_pos:_word_end(text, err.second.end_pos)]
+        raise SegmentError([_split_word(word, err.first)], text) from None
     try:
         return _ToAst().transform(tree)
     except VisitError as err:  # a value the grammar admits but the AST rejects (a bad date, a huge number)
@@ -336,3 +380,12 @@ def parse(text: str) -> A.Condition:
             message = f"bad escape in a quoted text: {orig.msg}"
         message = message.removeprefix("Value error, ")
         raise SegmentError([Diagnostic.at(span, "value", message)], text) from None
+
+
+def parse_measure(text: str) -> A.Measure:
+    """A per-contact measure in DSL words ('total amount of order_completed'), read through the grammar's
+    own rank rule, so measures have exactly one syntax."""
+    node = parse(f"top 1 by {text}")
+    if not isinstance(node, A.Rank):
+        raise SegmentError([Diagnostic(code="syntax", message=f"not a measure: {text!r}")], text)
+    return node.measure

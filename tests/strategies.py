@@ -148,3 +148,25 @@ def segment_trees(event_names=names, property_names=names, trait_names=names, ma
 
 
 conditions = segment_trees()
+
+
+# ---- keywords in any case ---------------------------------------------------------------------------
+
+_WORD_TOKENS = {"NAME", "STRING", "DATE", "NUMBER", "LONG_NUMBER", "NEGATIVE_NUMBER", "DECIMAL"}
+
+
+def recased_keywords(text: str, flips: list[int]) -> str:
+    """`text` with its keywords (only) in upper, title or mixed case, chosen by `flips`."""
+    from grammar.parser import _parser
+
+    out, last, i = [], 0, 0
+    for tok in _parser().lex(text):
+        out.append(text[last:tok.start_pos])
+        word = str(tok)
+        if tok.type not in _WORD_TOKENS and word.isalpha():
+            style = flips[i % len(flips)]
+            i += 1
+            word = [word.upper(), word.title(), word.swapcase()[:1] + word[1:], word][style]
+        out.append(word)
+        last = tok.end_pos
+    return "".join(out) + text[last:]

@@ -7,13 +7,14 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from grammar import ast as A
 from grammar.errors import SegmentError
 from grammar.format import format_segment
 from grammar.parser import parse
-from tests.strategies import conditions
+from tests.strategies import conditions, recased_keywords
 
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -281,3 +282,40 @@ def test_keywords_never_split_a_longer_name(text, column, word):
 def test_builder_json_names_must_be_names(tree, message):
     with pytest.raises(ValidationError, match=message):
         A.condition_from_json(tree)
+
+
+# ---- keywords in any case ----------------------------------------------------------------------------
+
+@PROPERTY_SETTINGS
+@given(conditions, st.lists(st.integers(0, 3), min_size=1, max_size=5))
+def test_keywords_read_in_any_case_to_the_same_tree(node, flips):
+    text = format_segment(node)
+    recased = recased_keywords(text, flips)
+    assert parse(recased) == node
+    assert format_segment(parse(recased)) == text  # format stays lower-case canonical
+
+
+@pytest.mark.parametrize("text, lower", [
+    ('DID order_completed In Last 7 Days AND country = "DE"', 'did order_completed in last 7 days and country = "DE"'),
+    ('NOT (plan = "trial" Or email_consent = TRUE)', 'not (plan = "trial" or email_consent = true)'),
+    ("TOP 10% BY Total amount OF order_completed", "top 10% by total amount of order_completed"),
+    ("did order_completed where (amount > 5) THEN DID NOT app_opened WITHIN 1 Day",
+     "did order_completed where (amount > 5) then did not app_opened within 1 day"),
+    ('country = "De"', 'country = "De"'),  # quoted text keeps its case
+    ("order = 2 or android_users = 1", "order = 2 or android_users = 1"),
+])
+def test_upper_and_mixed_case_keywords(text, lower):
+    assert format_segment(parse(text)) == lower
+    assert parse(text) == parse(lower)
+
+
+@pytest.mark.parametrize("text, word, column", [
+    ("a = 1 Order = 2", "Order", 7),        # never `Or` + `der`
+    ("ANDROID_users = 1", "ANDROID_users", 1),  # never `AND` + `ROID_users`
+    ('did order_completed AND Country = "DE"', "Country", 25),
+    ("did x inLast 7 days", "inLast", 7),
+])
+def test_a_keyword_is_never_read_off_the_front_of_a_word(text, word, column):
+    diag = _error(text)
+    assert diag.message == f"unexpected {word!r}; names are lower-case letters, digits and _"
+    assert (diag.line, diag.column, diag.end_column) == (1, column, column + len(word))

@@ -9,11 +9,12 @@ import re
 import llguidance
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grammar.errors import SegmentError
 from grammar.format import format_segment
 from grammar.parser import grammar_text, parse
-from tests.strategies import conditions
+from tests.strategies import conditions, recased_keywords
 
 GRAMMAR = grammar_text()
 EOS = 256
@@ -126,3 +127,18 @@ def test_a_prefix_is_not_a_whole_segment(matcher_for):
     assert not matcher.is_error()
     assert matcher.consume_tokens(list(b" 2 times"))
     assert matcher.is_accepting()
+
+
+@pytest.mark.parametrize("text", ['DID order_completed In Last 7 Days AND country = "DE"',
+                                  "TOP 10% BY Total amount OF order_completed", 'NOT in SEGMENT "vips"'])
+def test_llguidance_reads_keywords_in_any_case_too(matcher_for, text):
+    parse(text)
+    assert _accepts(matcher_for, text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditions, st.lists(st.integers(0, 3), min_size=1, max_size=5))
+def test_llguidance_accepts_keywords_in_any_case(matcher_for, node, flips):
+    text = recased_keywords(format_segment(node), flips)
+    assert parse(text) == node
+    assert _accepts(matcher_for, text), text

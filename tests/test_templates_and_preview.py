@@ -7,7 +7,8 @@ import pytest
 from assistant.data.preview import Database, PreviewError, member_ids, preview
 from assistant.segments import templates
 from grammar.check import validate
-from grammar.compile import compile_segment
+from grammar import ast as A
+from grammar.compile import compile_segment, to_sql
 from grammar.parser import parse
 
 AS_OF = "TIMESTAMP '2026-11-01 00:00:00'"
@@ -100,3 +101,49 @@ def test_preview_share_sample_and_stats(demo_db, catalog, as_of):
     unmasked = preview(Database(demo_db), node, catalog, as_of, sample_size=1, show_pii=True)
     real = con.execute("SELECT email FROM contacts WHERE contact_id = ?", [sorted(members)[0]]).fetchone()[0]
     assert unmasked.sample[0]["email"] == real
+
+
+def test_preview_of_a_compiled_expression_compiles_no_segment_again(demo_db, catalog, as_of, monkeypatch):
+    from grammar import compile as compile_stage
+
+    node = parse("did order_completed at least 2 times")
+    expression = compile_stage.compile_expression(node, catalog, as_of)
+    built = []
+    original = compile_stage._Compiler.build
+
+    def counting(self, condition):
+        built.append(condition)
+        return original(self, condition)
+
+    monkeypatch.setattr(compile_stage._Compiler, "build", counting)
+    shown = preview(Database(demo_db), node, catalog, as_of, sample_size=5, expression=expression)
+    assert [b for b in built if b is not None] == []  # only the universe (build(None)), never the segment
+    assert shown == preview(Database(demo_db), node, catalog, as_of, sample_size=5)
+    assert [b for b in built if b is not None] == [node]  # without the expression: compiled once, here
+    assert to_sql(expression, "duckdb") == compile_segment(node, catalog, "duckdb", as_of)
+
+
+def test_catalog_stats_are_parsed_once_when_it_loads(catalog):
+    from grammar.catalog import Stat
+
+    assert all(isinstance(s.measure_node, A.Measure) for s in catalog.stats)
+    rate = next(s for s in catalog.stats if s.ratio_to)
+    assert isinstance(rate.ratio_node, A.Measure)
+    with pytest.raises(ValueError, match="stat 'broken'"):
+        Stat(label="broken", measure="total of")
+
+
+def test_one_database_adapter(demo_db, tmp_path):
+    from assistant.data.database import Database as Adapter, DatabaseError, is_postgres
+
+    assert Database is Adapter and PreviewError is DatabaseError
+    assert is_postgres("postgresql://x@h/db") and is_postgres("postgres://x") and not is_postgres(demo_db)
+    with Database(demo_db).connect() as conn:
+        assert conn.query("SELECT ? + 1 AS n", [1]) == (["n"], [(2,)])
+        with pytest.raises(DatabaseError, match="DuckDB error"):
+            conn.query("CREATE TABLE nope (x INT)")  # read-only
+    with pytest.raises(DatabaseError, match="database not found"):
+        Database(str(tmp_path / "missing.duckdb")).rows("SELECT 1")
+    (tmp_path / "notes.txt").write_text("not a database, honest\n")
+    with pytest.raises(DatabaseError, match="is not a DuckDB database file"):
+        Database(str(tmp_path / "notes.txt")).rows("SELECT 1")

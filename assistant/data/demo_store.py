@@ -7,9 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from assistant.data import demo_data
+from assistant.data.database import Database, DatabaseError
 
 DEMO_CONTACTS = 20_000
 DEMO_SEED = 7
@@ -24,11 +23,8 @@ def write_demo_store(path: str | Path, contacts: int = DEMO_CONTACTS, seed: int 
                      progress: Callable[[int, int], None] | None = None) -> dict:
     """Generate the demo store and tag it with its as-of instant (a table comment: the schema stays fixed)."""
     summary = demo_data.generate(path, contacts=contacts, seed=seed, progress=progress)
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(f"COMMENT ON TABLE events IS '{_AS_OF_TAG}{demo_data.AS_OF.isoformat()}'")
-    finally:
-        con.close()
+    with Database(str(path), timeout=None, read_only=False).connect() as conn:
+        conn.query(f"COMMENT ON TABLE events IS '{_AS_OF_TAG}{demo_data.AS_OF.isoformat()}'")
     return summary
 
 
@@ -53,18 +49,16 @@ def parse_as_of(text: str) -> datetime:
 
 def database_as_of(target: str) -> datetime | None:
     """The as-of instant a demo store was generated for, if `target` is one."""
-    if target.startswith(("postgres://", "postgresql://")) or not Path(target).exists():
+    db = Database(target)
+    if db.is_postgres or not Path(target).exists():
         return None
     try:
-        con = duckdb.connect(target, read_only=True)
-    except duckdb.Error:
+        with db.connect() as conn:
+            rows = conn.rows("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'")
+    except DatabaseError:
         return None
-    try:
-        row = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'").fetchone()
-    finally:
-        con.close()
-    if row and row[0] and row[0].startswith(_AS_OF_TAG):
-        return datetime.fromisoformat(row[0][len(_AS_OF_TAG):])
+    if rows and rows[0][0] and rows[0][0].startswith(_AS_OF_TAG):
+        return datetime.fromisoformat(rows[0][0][len(_AS_OF_TAG):])
     return None
 
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from assistant.data.database import Connection, Database, DatabaseError
 from grammar.ast import check_name
 from grammar.catalog import Catalog, CatalogError, ContactsTable, EventsTable, EventType, Property, Trait
 
@@ -254,36 +253,19 @@ def _require_kind(table: str, col: Column, kinds: set[str], why: str) -> None:
 
 @contextmanager
 def _connect(target: str) -> Iterator[_Database]:
-    if target.startswith(("postgres://", "postgresql://")):
-        import psycopg
-        from psycopg.conninfo import conninfo_to_dict
-
-        try:
-            conn = psycopg.connect(target, connect_timeout=10, autocommit=True)
-        except psycopg.Error as err:
-            raise IntrospectError(f"cannot connect to PostgreSQL: {' '.join(str(err).split())}") from None
-        dbname = str(conninfo_to_dict(target).get("dbname") or conn.info.dbname)
-        try:
-            conn.execute("SET default_transaction_read_only = on")
-            yield _Database(conn, dbname, f"PostgreSQL database {dbname!r}", postgres=True)
-        finally:
-            conn.close()
-        return
-    path = Path(target)
-    if not path.is_file():
+    """The database at `target`, read-only and without a time limit (introspection reads whole tables)."""
+    db = Database(target, timeout=None)
+    if not db.is_postgres and not Path(target).is_file():
         raise IntrospectError(f"database file not found: {target}")
-    with path.open("rb") as f:
-        if f.read(12)[8:] != b"DUCK":  # DuckDB's magic bytes
-            raise IntrospectError(f"{target} is not a DuckDB database file")
     try:
-        conn = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as err:
-        raise IntrospectError(f"cannot open DuckDB file {target}: {err}") from None
-    try:
-        conn.execute("SET enable_progress_bar = false")  # the caller draws its own
-        yield _Database(conn, path.stem, target, postgres=False)
-    finally:
-        conn.close()
+        with db.connect() as conn:
+            if conn.postgres:
+                name = str(conn.raw.info.dbname)
+                yield _Database(conn, name, f"PostgreSQL database {name!r}")
+            else:
+                yield _Database(conn, Path(target).stem, target)
+    except DatabaseError as err:  # opening failed (a query failure is an IntrospectError already)
+        raise IntrospectError(str(err)) from None
 
 
 def _q(identifier: str) -> str:
@@ -298,22 +280,15 @@ def _split(table: str) -> tuple[str | None, str]:
 class _Database:
     """One open connection, and the queries introspection needs in its dialect."""
 
-    def __init__(self, conn: Any, name: str, label: str, postgres: bool):
-        self.conn, self.name, self.label, self.postgres = conn, name, label, postgres
+    def __init__(self, conn: Connection, name: str, label: str):
+        self.conn, self.name, self.label, self.postgres = conn, name, label, conn.postgres
         self._schema: str | None = None
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
-        if self.postgres:
-            import psycopg
-
-            try:
-                return self.conn.execute(sql.replace("?", "%s"), params).fetchall()
-            except psycopg.Error as err:
-                raise IntrospectError(f"introspecting {self.label} failed: {str(err).strip()}") from None
         try:
-            return self.conn.execute(sql, params or []).fetchall()
-        except duckdb.Error as err:
-            raise IntrospectError(f"introspecting {self.label} failed: {err}") from None
+            return self.conn.rows(sql, params)
+        except DatabaseError as err:
+            raise IntrospectError(f"introspecting {self.label} failed: {err.detail}") from None
 
     def table_ref(self, table: str) -> str:
         schema, name = _split(table)

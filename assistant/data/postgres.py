@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import duckdb
+from assistant.data.database import Database
 
 _TABLES = {
     "contacts": """CREATE TABLE contacts (contact_id BIGINT PRIMARY KEY, email VARCHAR, first_name VARCHAR,
@@ -21,22 +21,20 @@ def copy_to_postgres(duckdb_path: str, dsn: str, batch: int = 50_000) -> dict[st
     import psycopg
 
     counts = {}
-    source = duckdb.connect(duckdb_path, read_only=True)
-    try:
-        with psycopg.connect(dsn) as conn:
-            for table, ddl in _TABLES.items():
-                conn.execute(f"DROP TABLE IF EXISTS {table}")
-                conn.execute(ddl)
-                cur = source.execute(f"SELECT * FROM {table} ORDER BY 1")
-                counts[table] = 0
-                with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
-                    while rows := cur.fetchmany(batch):
-                        for row in rows:
-                            copy.write_row(row)
-                        counts[table] += len(rows)
-            for index in _INDEXES:
-                conn.execute(index)
-            conn.execute("ANALYZE")
-    finally:
-        source.close()
+    # The DuckDB side reads through the adapter; the PostgreSQL side writes in one transaction (DDL and COPY
+    # commit together), which the adapter's read-only, autocommit connections are not for.
+    with Database(duckdb_path, timeout=None).connect() as source, psycopg.connect(dsn) as conn:
+        for table, ddl in _TABLES.items():
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(ddl)
+            cur = source.raw.execute(f"SELECT * FROM {table} ORDER BY 1")
+            counts[table] = 0
+            with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                while rows := cur.fetchmany(batch):
+                    for row in rows:
+                        copy.write_row(row)
+                    counts[table] += len(rows)
+        for index in _INDEXES:
+            conn.execute(index)
+        conn.execute("ANALYZE")
     return counts

@@ -1,30 +1,25 @@
 """Preview stage: run a compiled segment on DuckDB (read-only) or PostgreSQL and show how many people match,
-a few of them, and statistics that help a marketer judge the segment. Every query has a time limit."""
+a few of them, and statistics that help a marketer judge the segment. Every query has a time limit.
+
+Hand `preview` the sqlglot expression the pipeline already compiled (`expression=`): it then compiles only
+the universe and the catalog's stat measures (parsed once, when the catalog loaded), never the segment again."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 from pydantic import BaseModel
 from sqlglot import exp
 
+from assistant.data.database import Database, DatabaseError  # noqa: F401 (Database: re-exported, callers import it here)
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile import compile_expression, compile_measure, compile_universe
-from grammar.parser import parse
 
-DEFAULT_TIMEOUT = 30.0
-
-
-class PreviewError(Exception):
-    pass
+# The preview's error is the database adapter's: one class, so `except PreviewError` catches a failed
+# connection and a failed or stopped query alike, as it always has.
+PreviewError = DatabaseError
 
 
 class Stat(BaseModel):
@@ -41,77 +36,6 @@ class Preview(BaseModel):
     stats: list[Stat]
 
 
-@dataclass
-class Database:
-    """A connection target: a DuckDB file path, or a PostgreSQL URL (postgresql://...)."""
-
-    target: str
-    timeout: float = DEFAULT_TIMEOUT
-
-    @property
-    def dialect(self) -> str:
-        return "postgres" if self.is_postgres else "duckdb"
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.target.startswith(("postgres://", "postgresql://"))
-
-    @contextmanager
-    def connect(self) -> Iterator[Any]:
-        if self.is_postgres:
-            import psycopg
-
-            try:
-                conn = psycopg.connect(self.target, connect_timeout=10, autocommit=True)
-            except psycopg.Error as err:
-                raise PreviewError(f"cannot connect to PostgreSQL: {str(err).strip()}") from None
-            try:
-                conn.execute("SET default_transaction_read_only = on")
-                conn.execute(f"SET statement_timeout = {int(self.timeout * 1000)}")
-                yield conn
-            finally:
-                conn.close()
-            return
-        if not Path(self.target).exists():
-            raise PreviewError(f"database not found: {self.target} (create one with: segment-assistant demo-data --out {self.target})")
-        try:
-            conn = duckdb.connect(self.target, read_only=True)
-        except duckdb.Error as err:
-            raise PreviewError(f"cannot open DuckDB file {self.target}: {err}") from None
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    def rows(self, sql: str) -> tuple[list[str], list[tuple]]:
-        with self.connect() as conn:
-            return self._run(conn, sql)
-
-    def _run(self, conn: Any, sql: str) -> tuple[list[str], list[tuple]]:
-        if self.is_postgres:
-            import psycopg
-
-            try:
-                cur = conn.execute(sql)
-                return [d.name for d in cur.description], cur.fetchall()
-            except psycopg.errors.QueryCanceled:
-                raise PreviewError(f"the query took longer than {self.timeout:g} s and was stopped") from None
-            except psycopg.Error as err:
-                raise PreviewError(f"PostgreSQL error: {str(err).strip()}") from None
-        # DuckDB has no statement timeout: interrupt the connection from a timer instead.
-        timer = threading.Timer(self.timeout, conn.interrupt)
-        timer.start()
-        try:
-            cur = conn.execute(sql)
-            return [d[0] for d in cur.description], cur.fetchall()
-        except duckdb.InterruptException:
-            raise PreviewError(f"the query took longer than {self.timeout:g} s and was stopped") from None
-        except duckdb.Error as err:
-            raise PreviewError(f"DuckDB error: {err}") from None
-        finally:
-            timer.cancel()
-
-
 def member_ids(db: Database, sql: str) -> set[int]:
     _, rows = db.rows(sql)
     return {r[0] for r in rows}
@@ -120,13 +44,6 @@ def member_ids(db: Database, sql: str) -> set[int]:
 def mask_email(value: str) -> str:
     local, _, domain = value.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def _measure(text: str) -> A.Measure:
-    """A stat's measure is written in DSL words; read it through the grammar's own rank rule."""
-    node = parse(f"top 1 by {text}")
-    assert isinstance(node, A.Rank)
-    return node.measure
 
 
 def _stat_query(catalog: Catalog, segment: exp.Select, measure: A.Measure, as_of: datetime) -> exp.Select:
@@ -139,11 +56,13 @@ def _stat_query(catalog: Catalog, segment: exp.Select, measure: A.Measure, as_of
                   on=exp.EQ(this=exp.column(catalog.events_table.contact_id, "v"), expression=exp.column(cid, "m"))))
 
 
-def preview(db: Database, node: A.Condition, catalog: Catalog, as_of: datetime,
+def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: datetime,
             segments: dict[str, A.Condition] | None = None, sample_size: int = 10,
-            show_pii: bool = False) -> Preview:
-    """Count, share of all contacts, a sample of members (PII masked unless asked) and per-member stats."""
-    segment = compile_expression(node, catalog, as_of, segments)
+            show_pii: bool = False, *, expression: exp.Select | None = None) -> Preview:
+    """Count, share of all contacts, a sample of members (PII masked unless asked) and per-member stats.
+    `expression` is the segment as `compile_expression` built it (for this catalog and as-of); without it the
+    segment `node` is compiled here."""
+    segment = expression if expression is not None else compile_expression(node, catalog, as_of, segments)
     dialect = db.dialect
     cid = catalog.contacts.id
     count_sql = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(segment.subquery("m"))
@@ -155,9 +74,12 @@ def preview(db: Database, node: A.Condition, catalog: Catalog, as_of: datetime,
                   .where(exp.In(this=exp.column(cid, "c"), query=segment.subquery()))
                   .order_by(exp.column(cid, "c")).limit(sample_size))
     with db.connect() as conn:
-        count = db._run(conn, count_sql.sql(dialect))[1][0][0]
-        total = db._run(conn, total_sql.sql(dialect))[1][0][0]
-        columns, rows = db._run(conn, sample_sql.sql(dialect))
+        def scalar(query: exp.Select):
+            return conn.query(query.sql(dialect))[1][0][0]
+
+        count = scalar(count_sql)
+        total = scalar(total_sql)
+        columns, rows = conn.query(sample_sql.sql(dialect))
         sample = []
         for row in rows:
             record = dict(zip(columns, row))
@@ -167,9 +89,9 @@ def preview(db: Database, node: A.Condition, catalog: Catalog, as_of: datetime,
             sample.append({k: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for k, v in record.items()})
         stats = []
         for stat in catalog.stats:
-            total_value = db._run(conn, _stat_query(catalog, segment, _measure(stat.measure), as_of).sql(dialect))[1][0][0] or 0
-            if stat.ratio_to:
-                base = db._run(conn, _stat_query(catalog, segment, _measure(stat.ratio_to), as_of).sql(dialect))[1][0][0]
+            total_value = scalar(_stat_query(catalog, segment, stat.measure_node, as_of)) or 0
+            if stat.ratio_node is not None:
+                base = scalar(_stat_query(catalog, segment, stat.ratio_node, as_of))
                 value = float(total_value) / float(base) if base else None
             else:
                 value = float(total_value) / count if count else None
