@@ -14,16 +14,10 @@ from assistant.translate.contract import OpenPoint, Status, Translation, Transla
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import check
-from grammar.compile import compile_segment
-from grammar.errors import Diagnostic, SegmentError
+from grammar.compile import compile_expression, to_sql
+from grammar.errors import ErrorInfo, SegmentError
 from grammar.explain import explain
 from grammar.format import format_segment
-
-
-class ErrorInfo(BaseModel):
-    code: str
-    message: str
-    diagnostics: list[Diagnostic] = []
 
 
 class DraftResult(BaseModel):
@@ -81,11 +75,12 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
     result.condition = A.condition_to_json(condition)
     result.explanation = explain(condition, catalog)
     result.warnings += [d.render() for d in diagnostics]
-    result.sql = compile_segment(condition, catalog, dialect, as_of, segments)
+    expression = compile_expression(condition, catalog, as_of, segments)  # once: the SQL and the preview share it
+    result.sql = to_sql(expression, dialect)
     if db is not None:
         try:
             shown: Preview = preview(db, condition, catalog, as_of, segments, sample_size=sample_size,
-                                     show_pii=show_pii)
+                                     show_pii=show_pii, expression=expression)
         except PreviewError as err:
             result.error = ErrorInfo(code="preview_failed", message=str(err))
             return result

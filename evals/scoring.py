@@ -4,7 +4,6 @@ and, from the answer's `status`, what the case's outcome means to the person who
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +16,7 @@ from assistant.data.preview import Database, PreviewError, member_ids
 from assistant.translate.contract import Translation
 from evals.suite import Case
 from grammar import ast as A
+from grammar.algebra import normalise
 from grammar.catalog import Catalog
 from grammar.check import validate
 from grammar.compile import compile_segment
@@ -24,10 +24,6 @@ from grammar.errors import SegmentError
 from grammar.format import format_segment
 from grammar.parser import parse
 
-# Minutes per unit, largest first: windows are compared in the largest unit that divides them evenly, so
-# "in last 2 weeks" and "in last 14 days" normalise alike (the language defines a month as 30 days).
-_UNIT_MINUTES = (("year", 525_600), ("month", 43_200), ("week", 10_080), ("day", 1_440), ("hour", 60), ("minute", 1))
-_MINUTES = dict(_UNIT_MINUTES)
 
 
 class Prices(BaseModel):
@@ -116,92 +112,6 @@ def outcome(r: CaseResult) -> Outcome:
 
 
 # ---- canonical form -------------------------------------------------------------------------------------
-
-def _sort_key(node: A.Node) -> str:
-    return json.dumps(node.model_dump(mode="json"), sort_keys=True)
-
-
-def _in_units(amounts: list[int], unit: str) -> tuple[list[int], str]:
-    minutes = [a * _MINUTES[unit] for a in amounts]
-    for name, size in _UNIT_MINUTES:
-        if all(m % size == 0 for m in minutes):
-            return [m // size for m in minutes], name
-    raise AssertionError("every duration is a whole number of minutes")
-
-
-def _flatten(node, kind: type, rebuild):
-    children: list = []
-    for child in node.conditions:
-        children.extend(child.conditions if isinstance(child, kind) else [child])
-    unique = {_sort_key(c): c for c in children}
-    ordered = [unique[k] for k in sorted(unique)]
-    return ordered[0] if len(ordered) == 1 else rebuild(ordered)
-
-
-def _values(node):
-    if node.op not in A.LIST_OPS:
-        return node
-    values = sorted({json.dumps(v): v for v in node.value}.items())
-    if len(values) == 1:
-        return node.model_copy(update={"op": "=" if node.op == "in" else "!=", "value": values[0][1]})
-    return node.model_copy(update={"value": [v for _, v in values]})
-
-
-def _amount(node):
-    (amount,), unit = _in_units([node.amount], node.unit)
-    return node.model_copy(update={"amount": amount, "unit": unit})
-
-
-def _between_ago(node: A.BetweenAgo):
-    (low, high), unit = _in_units([node.low, node.high], node.unit)
-    return node.model_copy(update={"low": low, "high": high, "unit": unit})
-
-
-def _did(node: A.Did):
-    count = node.count
-    if count and count.op == "at_least" and count.n == 1:  # did X at least 1 time == did X
-        count = None
-    elif count and count.op == "between" and count.n == count.m:
-        count = A.Count(op="exactly", n=count.n)
-    return node.model_copy(update={"count": count})
-
-
-def _not(node):
-    inner = node.condition
-    return inner.condition if isinstance(inner, type(node)) else node
-
-
-_RULES = {
-    A.And: lambda n: _flatten(n, A.And, lambda cs: A.And(conditions=cs)),
-    A.Or: lambda n: _flatten(n, A.Or, lambda cs: A.Or(conditions=cs)),
-    A.FilterAnd: lambda n: _flatten(n, A.FilterAnd, lambda cs: A.FilterAnd(conditions=cs)),
-    A.FilterOr: lambda n: _flatten(n, A.FilterOr, lambda cs: A.FilterOr(conditions=cs)),
-    A.Not: _not,
-    A.FilterNot: _not,
-    A.TraitCondition: _values,
-    A.PropertyCondition: _values,
-    A.InLast: _amount,
-    A.InNext: _amount,
-    A.MoreThanAgo: _amount,
-    A.Duration: _amount,
-    A.Anniversary: _amount,
-    A.BetweenAgo: _between_ago,
-    A.Did: _did,
-}
-
-
-def normalise(node):
-    """The AST with and/or flattened and sorted, double negations dropped, value lists sorted (a one-item
-    list becomes =/!=), durations in their largest whole unit and 'at least 1 time' dropped. Bottom up."""
-    if isinstance(node, list):
-        return [normalise(item) for item in node]
-    if not isinstance(node, A.Node):
-        return node
-    fields = {name: normalise(getattr(node, name)) for name in type(node).model_fields if name != "span"}
-    node = node.model_copy(update=fields)
-    rule = _RULES.get(type(node))
-    return rule(node) if rule else node
-
 
 def canonical_text(node: A.Condition) -> str:
     return format_segment(normalise(node))

@@ -139,14 +139,6 @@ def test_normalise_is_idempotent_and_formats(node):
     assert parse(format_segment(once)) == once
 
 
-@FAST
-@given(conditions)
-def test_normalise_matches_the_evals_normaliser(node):
-    from evals.scoring import normalise as evals_normalise  # the copy the evals use until they switch
-
-    assert normalise(node) == evals_normalise(node)
-
-
 # ---- negate on real data ----------------------------------------------------------------------------------
 
 _leaves = st.one_of(

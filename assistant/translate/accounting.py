@@ -19,10 +19,8 @@ from text_to_num import text2num
 
 from assistant.translate.contract import OpenPoint, Translation
 from grammar import ast as A
-from grammar.compile import duration
+from grammar.units import UNIT_SECONDS, seconds as unit_seconds
 
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400,
-                 "year": 365 * 86400}
 _UNIT_WORD = re.compile(r"\s*(minute|hour|day|week|month|year)s?\b", re.I)
 
 # English number words, as text2num reads them in a run ("thirty two", "one hundred and five").
@@ -115,7 +113,7 @@ def quantities(request: str) -> list[Quantity]:
             except ValueError:
                 continue
         unit = _UNIT_WORD.match(request, m.end())
-        seconds = int(value * _UNIT_SECONDS[unit.group(1).lower()]) if unit else None
+        seconds = int(value * UNIT_SECONDS[unit.group(1).lower()]) if unit else None
         found.append(Quantity(value, text, m.start(), m.end(), seconds=seconds))
     return sorted(found, key=lambda q: q.start)
 
@@ -133,9 +131,9 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date],
             unit = getattr(value, "unit", None)
             for name in type(value).model_fields:
                 field = getattr(value, name)
-                if isinstance(unit, str) and unit in _UNIT_SECONDS and isinstance(field, int) \
+                if isinstance(unit, str) and unit in UNIT_SECONDS and isinstance(field, int) \
                         and not isinstance(field, bool):
-                    seconds.add(int(duration(field, unit).total_seconds()))
+                    seconds.add(unit_seconds(field, unit))
                 visit(field)
         elif isinstance(value, bool) or value is None:
             return

@@ -7,6 +7,8 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from grammar.units import UNIT_WORDS
+
 ARTICLES = {"a", "an", "the"}
 
 # Words that carry no condition on their own; they are dropped silently. Everything else must be used or
@@ -36,14 +38,9 @@ NUMBER_WORDS = {
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
 }
 
-UNITS = {
-    "minute": "minute", "minutes": "minute", "min": "minute", "mins": "minute",
-    "hour": "hour", "hours": "hour", "hr": "hour", "hrs": "hour", "h": "hour",
-    "day": "day", "days": "day", "d": "day",
-    "week": "week", "weeks": "week", "wk": "week", "wks": "week",
-    "month": "month", "months": "month", "mo": "month", "mos": "month",
-    "year": "year", "years": "year", "yr": "year", "yrs": "year",
-}
+# The language's unit words plus the abbreviations people type ("30d", "24 hrs").
+UNITS = {**UNIT_WORDS, "min": "minute", "mins": "minute", "hr": "hour", "hrs": "hour", "h": "hour", "d": "day",
+         "wk": "week", "wks": "week", "mo": "month", "mos": "month", "yr": "year", "yrs": "year"}
 
 CURRENCY_WORDS = {"dollars", "dollar", "usd", "euros", "euro", "eur", "pounds", "gbp", "bucks"}
 

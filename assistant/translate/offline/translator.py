@@ -23,6 +23,7 @@ from grammar.catalog import Catalog
 from grammar.check import check
 from grammar.errors import SegmentError
 from grammar.format import format_segment, window_text
+from grammar.units import UNIT_WORDS
 
 from .build import Builder, NotUnderstood, build
 from .edit import (conjoin, drop_filters, drop_unknown_values, drop_values, names, narrow, negate, parts_of,
@@ -317,9 +318,8 @@ class OfflineTranslator:
         return self._finish(conjoin(A.And, kept), session, ctx)
 
 
-_UNIT_WORDS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour", "day": "day",
-               "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-               "year": "year", "years": "year", "%": None, "percent": None}
+# The language's unit words, and "%" / "percent" (an amount with no unit: a count or a threshold).
+_UNIT_WORDS = {**UNIT_WORDS, "%": None, "percent": None}
 
 
 def _traits(node: A.Node) -> set[str]:
