@@ -583,3 +583,16 @@ def test_item_kinds_are_their_text():
     from assistant.translate.offline.items import Kind
 
     assert Kind.EVENT == "event" and "event" in {Kind.EVENT} and Kind.EVENT in {"event"} and Kind("value") is Kind.VALUE
+
+
+@pytest.mark.parametrize("request_text,expected", [
+    ("customers who ordered thirty two times", "did order_completed exactly 32 times"),
+    ("bought forty-one times", "did order_completed exactly 41 times"),
+    ("purchased two dozen times", "did order_completed exactly 24 times"),
+    ("opened a dozen or more emails", "did email_opened at least 12 times"),
+    ("ordered fifteen times or more", "did order_completed at least 15 times"),
+    ("ordered 4 times or fewer", "did order_completed at most 4 times"),
+])
+def test_numbers_in_words_and_trailing_bounds(translator, catalog, request_text, expected):
+    result = translate(translator, catalog, request_text, segments={})
+    assert (result.dsl, result.status) == (format_segment(parse(expected)), "complete")

@@ -86,6 +86,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("at_least|minimum|min N time|times", Kind.COUNT, lambda n: _count("at_least", n)),
     ("N + time|times", Kind.COUNT, lambda n: _count("at_least", n)),
     ("N or_more time|times", Kind.COUNT, lambda n: _count("at_least", n)),
+    ("N time|times or_more|or_above|plus", Kind.COUNT, lambda n: _count("at_least", n)),
+    ("N time|times or_fewer|or_less", Kind.COUNT, lambda n: _count("at_most", n)),
     ("more_than|over N time|times", Kind.COUNT, lambda n: _count("at_least", n + 1)),
     ("N to N time|times", Kind.COUNT, lambda a, b: _count("between", min(a, b), max(a, b))),
     ("fewer_than|less_than N time|times", Kind.COUNT, lambda n: _count("at_most", max(n - 1, 0))),

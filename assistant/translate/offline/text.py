@@ -290,12 +290,43 @@ def tokenize(text: str) -> list[Token]:
             if tok.text != "the" and nxt is not None and nxt.kind == "word" and nxt.text in UNITS and len(nxt.text) > 2:
                 tokens.append(Token("1", "num", tok.orig, number=1.0, start=tok.start, end=tok.end))
             continue
+        if tok.kind == "num" and tok.orig.isalpha() and tokens and tokens[-1].kind == "num" and \
+                tokens[-1].orig.replace(" ", "").isalpha():
+            merged = _number_words(f"{tokens[-1].orig} {tok.orig}")  # "thirty two", "one hundred"
+            if merged is not None:
+                tokens[-1] = _merged_number(tokens[-1], tok, merged)
+                continue
+        if tok.kind == "word" and tok.text in ("dozen", "dozens"):
+            if tokens and tokens[-1].kind == "num":  # "two dozen"
+                tokens[-1] = _merged_number(tokens[-1], tok, tokens[-1].number * 12)
+                continue
+            if i and raw[i - 1].text in ("a", "one"):  # "a dozen"
+                tokens.append(Token("12", "num", f"{raw[i - 1].orig} {tok.orig}", number=12.0,
+                                    start=raw[i - 1].start, end=tok.end))
+                continue
         if tok.kind == "word" and tok.text in CURRENCY_WORDS and tokens and tokens[-1].kind == "num":
             tokens[-1].money = True
             tokens[-1].end = tok.end  # "500 dollars": the amount's words include the currency
             continue
         tokens.append(tok)
     return tokens
+
+
+def _number_words(words: str) -> float | None:
+    """A number written in words ("thirty two", "one hundred and five") through text2num; None when the words
+    are not one number ("two three")."""
+    from text_to_num import text2num
+
+    try:
+        return float(text2num(words.lower(), "en"))
+    except ValueError:
+        return None
+
+
+def _merged_number(first: Token, second: Token, value: float) -> Token:
+    number = int(value) if value == int(value) else value
+    return Token(str(number), "num", f"{first.orig} {second.orig}", number=float(value), money=first.money,
+                 start=first.start, end=second.end)
 
 
 # Country names and demonyms -> ISO 3166 alpha-2. Mapped onto a catalog's values at lexicon time.
