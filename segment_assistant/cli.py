@@ -5,36 +5,43 @@ clear message on any error: never a traceback."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from typer.exceptions import TyperException
 from rich.console import Console
-from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.syntax import Syntax
-from rich.table import Table
 
-from assistant.data import demo_store
-from segment_assistant.terminal import highlight
-from assistant.data.preview import Database, PreviewError
-from evals.cli import evals_app
-from grammar import ast as A
-from grammar.catalog import Catalog, CatalogError, load_catalog
-from grammar.errors import Diagnostic, SegmentError, validation_problems
+from assistant.data import demo_store  # light: duckdb and the generator load on first use
+from segment_assistant import terminal
+from segment_assistant.help import PlainCommand, PlainGroup, RootGroup
 
-app = typer.Typer(help="Natural-language segment assistant: English -> checked segment DSL -> SQL -> preview.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-catalog_app = typer.Typer(help="Inspect or build catalogs.", no_args_is_help=True)
-segments_app = typer.Typer(help="Saved segments: list, show, save new versions, diff versions.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from assistant.data.preview import Database
+    from grammar import ast as A
+    from grammar.catalog import Catalog
+    from grammar.errors import Diagnostic
+
+# Everything else (duckdb, numpy, sqlglot, pydantic models, the api, the evals) is imported inside the command
+# that needs it, so that `--help` and a mistyped option answer at once.
+
+app = typer.Typer(cls=RootGroup, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Natural-language segment assistant: English -> checked segment DSL -> SQL -> preview.")
+catalog_app = typer.Typer(cls=PlainGroup, help="Inspect or build catalogs.", no_args_is_help=True)
+segments_app = typer.Typer(cls=PlainGroup, help="Saved segments: list, show, save new versions, diff versions.",
+                           no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(segments_app, name="segments")
-app.add_typer(evals_app, name="evals")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def command(group: typer.Typer = app, name: str | None = None):
+    """`@group.command` with plain option types in --help."""
+    return group.command(name, cls=PlainCommand)
 
 
 class CliError(Exception):
@@ -47,21 +54,30 @@ class CliError(Exception):
 
 # ---- shared options ---------------------------------------------------------------------------------------
 
-CatalogOpt = typer.Option(None, "--catalog", help="Catalog YAML (default: the demo catalog).")
-StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE",
+CatalogOpt = typer.Option(None, "--catalog", metavar="FILE", help="Catalog YAML (default: the demo catalog).")
+StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE", metavar="FILE",
                         help="Saved-segments file (YAML). Templates are always available by name.")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for programs).")
-ExprOpt = typer.Option(None, "--expr", "-e", help="The DSL text itself, instead of SOURCE.")
-AsOfOpt = typer.Option(None, "--as-of", help="The instant windows count back from (default: the demo store's, else now).")
+ExprOpt = typer.Option(None, "--expr", "-e", metavar="DSL", help="The DSL text itself, instead of SOURCE.")
+SourceArg = typer.Argument(None, metavar="SOURCE", help="DSL file, or - for standard input.")
+AsOfOpt = typer.Option(None, "--as-of", metavar="DATE", help="The instant windows count back from (default: the "
+                       "database's own, as the demo store records it, else now).")
 ProviderOpt = typer.Option(None, "--provider", help="offline, openai or local (default: openai when a model is "
                            "configured, else offline).")
 ModelOpt = typer.Option(None, "--model", help="Model name (openai), or a GGUF file (local).")
-ConfigOpt = typer.Option(None, "--config", envvar="SEGMENT_CONFIG", help="Model configuration YAML.")
-DbOpt = typer.Option(None, "--db", envvar="SEGMENT_DB",
+ConfigOpt = typer.Option(None, "--config", envvar="SEGMENT_CONFIG", metavar="FILE", help="Model configuration YAML.")
+DbOpt = typer.Option(None, "--db", envvar="SEGMENT_DB", metavar="PATH|URL",
                      help="DuckDB file or postgresql:// URL (default: the demo store, generated on first use).")
+DialectOpt = typer.Option("duckdb", "--dialect", help="duckdb, postgres, snowflake, bigquery, clickhouse, redshift, "
+                          "spark, trino or mysql.")
+SampleOpt = typer.Option(10, "--sample", min=0, max=1000, help="How many members to show.")
+SqlOpt = typer.Option(False, "--sql", help="Also print the SQL.")
+VerboseOpt = typer.Option(False, "--verbose", help="Let library logs (llama.cpp) through to the terminal.")
 
 
 def _catalog(path: Optional[Path]) -> Catalog:
+    from grammar.catalog import CatalogError, load_catalog
+
     try:
         return load_catalog(path)
     except CatalogError as err:
@@ -90,12 +106,16 @@ def _source(source: Optional[str], expr: Optional[str]) -> str:
     return path.read_text()
 
 
-def _progress() -> Progress:
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True)
 
 
 def _database(db: Optional[str]) -> Database:
+    from assistant.data.preview import Database
+
     if db:
         return Database(db)
     with _progress() as bar:
@@ -119,15 +139,18 @@ def _translator(provider: Optional[str], model: Optional[str], config: Optional[
         raise CliError("model_config", str(err)) from None
 
 
-def _as_of(text: Optional[str], db: Optional[Database]):
+def _as_of(text: Optional[str], db: Optional[str]):
+    """One rule for every command: --as-of, else the database's own (--db, else the default demo store, even
+    when nothing runs on it), else now."""
     try:
-        return demo_store.resolve_as_of(text, db.target if db else None)
+        return demo_store.resolve_as_of(text, db or str(demo_store.default_db_path()))
     except ValueError as err:
         raise CliError("usage", str(err)) from None
 
 
 def _checked(text: str, catalog: Catalog, store) -> tuple[A.Condition, list[Diagnostic], dict]:
     from grammar.check import validate
+    from grammar.errors import SegmentError
 
     segments = store.conditions()
     try:
@@ -137,31 +160,30 @@ def _checked(text: str, catalog: Catalog, store) -> tuple[A.Condition, list[Diag
     return node, warnings, segments
 
 
+def _check_dialect(dialect: str) -> None:
+    from grammar.compile import DIALECTS
+
+    if dialect not in DIALECTS:
+        raise CliError("usage", f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+
+
+def _verbose(on: bool) -> None:
+    if on:
+        os.environ["SEGMENT_VERBOSE"] = "1"  # read where a library's logging is set up (the local model)
+
+
 def _emit_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
 
-def _show_dsl(text: str, title: str = "segment") -> None:
-    console.print(Panel(highlight(text), title=title, expand=False))
-
-
-def _show_sql(sql: str, dialect: str) -> None:
-    console.print(Panel(Syntax(sql, "sql", word_wrap=True), title=f"SQL ({dialect})", expand=False))
-
-
-def _warnings(warnings: list[str]) -> None:
-    for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}")
-
-
 # ---- commands -----------------------------------------------------------------------------------------------
 
-@app.command("demo-data")
+@command(name="demo-data")
 def demo_data_cmd(
-    out: Path = typer.Option(..., "--out", help="Where to write the DuckDB file."),
+    out: Path = typer.Option(..., "--out", metavar="PATH", help="Where to write the DuckDB file."),
     contacts: int = typer.Option(demo_store.DEMO_CONTACTS, "--contacts", min=1, help="How many contacts."),
     seed: int = typer.Option(demo_store.DEMO_SEED, "--seed", help="Random seed: same seed, same data."),
-    postgres: Optional[str] = typer.Option(None, "--postgres", help="Also load it into this PostgreSQL URL."),
+    postgres: Optional[str] = typer.Option(None, "--postgres", metavar="URL", help="Also load it into this PostgreSQL URL."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write the deterministic demo store (contacts + events) to a DuckDB file."""
@@ -185,8 +207,8 @@ def demo_data_cmd(
         console.print(f"wrote {summary['contacts']:,} contacts and {summary['events']:,} events to [bold]{out}[/]")
 
 
-@app.command()
-def validate(source: Optional[str] = typer.Argument(None, help="DSL file, or - for stdin."), expr: Optional[str] = ExprOpt,
+@command()
+def validate(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt,
              catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Parse and check a segment against the catalog."""
     text = _source(source, expr)
@@ -197,10 +219,10 @@ def validate(source: Optional[str] = typer.Argument(None, help="DSL file, or - f
         _emit_json({"valid": True, "dsl": format_segment(node), "warnings": [w.model_dump(exclude_none=True) for w in warnings]})
     else:
         console.print("[green]valid[/]")
-        _warnings([w.render(text) for w in warnings])
+        terminal.show_warnings(console, [w.render(text) for w in warnings])
 
 
-@app.command("format")
+@command(name="format")
 def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or builder JSON with --from-json), or -."),
                expr: Optional[str] = ExprOpt,
                from_json: bool = typer.Option(False, "--from-json", help="SOURCE is builder JSON; print its DSL."),
@@ -208,6 +230,8 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
     """Print the canonical DSL of a segment (or convert between DSL and builder JSON)."""
     from pydantic import ValidationError
 
+    from grammar import ast as A
+    from grammar.errors import SegmentError, validation_problems
     from grammar.format import format_segment
     from grammar.parser import parse
 
@@ -228,8 +252,8 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
         sys.stdout.write(format_segment(node) + "\n")
 
 
-@app.command()
-def explain(source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt, catalog: Optional[Path] = CatalogOpt,
+@command()
+def explain(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, catalog: Optional[Path] = CatalogOpt,
             store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Read a segment back in plain English."""
     from grammar.explain import explain as explain_segment
@@ -240,20 +264,17 @@ def explain(source: Optional[str] = typer.Argument(None), expr: Optional[str] = 
     _emit_json({"explanation": text}) if as_json else console.print(text)
 
 
-@app.command("compile")
-def compile_cmd(source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt,
-                dialect: str = typer.Option("duckdb", "--dialect", help="duckdb, postgres, snowflake, bigquery, clickhouse, "
-                                            "redshift, spark, trino or mysql."),
-                as_of: Optional[str] = AsOfOpt, catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt,
+@command(name="compile")
+def compile_cmd(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, dialect: str = DialectOpt,
+                as_of: Optional[str] = AsOfOpt, db: Optional[str] = DbOpt, catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt,
                 as_json: bool = JsonOpt) -> None:
-    """Compile a segment to SQL (one column: the contact id)."""
-    from grammar.compile import DIALECTS, compile_segment
+    """Compile a segment to SQL (one column: the contact id). Nothing runs: --db only sets the as-of."""
+    from grammar.compile import compile_segment
 
-    if dialect not in DIALECTS:
-        raise CliError("usage", f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    _check_dialect(dialect)
     cat = _catalog(catalog)
     node, _, segments = _checked(_source(source, expr), cat, _store(store))
-    when = _as_of(as_of, None)
+    when = _as_of(as_of, db)
     sql = compile_segment(node, cat, dialect, when, segments)
     if as_json:
         _emit_json({"sql": sql, "dialect": dialect, "as_of": when.isoformat(sep=" ")})
@@ -261,49 +282,11 @@ def compile_cmd(source: Optional[str] = typer.Argument(None), expr: Optional[str
         sys.stdout.write(sql + "\n")
 
 
-def _show_result(result) -> None:
-    if result.question:
-        console.print(f"[bold yellow]question:[/] {result.question}")
-    if result.refusal:
-        console.print(f"[bold red]refused:[/] {result.refusal}")
-    if result.dsl:
-        _show_dsl(result.dsl)
-    if result.explanation:
-        console.print(f"[bold]Read back:[/] {result.explanation}")
-    for a in result.assumptions:
-        console.print(f"[cyan]assumed:[/] {a}")
-    _warnings(result.warnings)
-    if result.sql:
-        _show_sql(result.sql, result.dialect)
-    if result.count is not None:
-        console.print(f"[bold]{result.count:,}[/] of {result.total:,} contacts ({result.share:.1%}) as of {result.as_of}")
-        if result.sample:
-            # a terminal is narrow: the id and the first traits, times to the minute (--json has everything)
-            columns = list(result.sample[0])[:7]
-            table = Table(title="sample members", show_lines=False)
-            for col in columns:
-                table.add_column(col, no_wrap=True, overflow="ellipsis")
-            for row in result.sample:
-                table.add_row(*["" if row[c] is None else str(row[c])[:16] for c in columns])
-            console.print(table)
-        if result.stats:
-            stats = Table(title="segment stats")
-            stats.add_column("stat")
-            stats.add_column("value", justify="right")
-            for s in result.stats:
-                value = s["value"]
-                shown = "-" if value is None else f"{value:.1%}" if s["kind"] == "rate" else f"{value:,.2f}"
-                stats.add_row(s["label"], shown)
-            console.print(stats)
-    if result.tries > 1 or result.provider != "offline":
-        console.print(f"[dim]{result.provider} {result.model or ''}: {result.tries} tries[/]")
-
-
-@app.command()
-def preview(source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt, db: Optional[str] = DbOpt,
-            as_of: Optional[str] = AsOfOpt, sample: int = typer.Option(10, "--sample", min=0, max=1000),
+@command()
+def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db: Optional[str] = DbOpt,
+            as_of: Optional[str] = AsOfOpt, sample: int = SampleOpt, sql: bool = SqlOpt,
             show_pii: bool = typer.Option(False, "--show-pii", help="Show emails and names unmasked."),
-            timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Statement timeout in seconds."),
+            timeout: float = typer.Option(30.0, "--timeout", min=0.1, metavar="SECONDS", help="Statement timeout."),
             catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Run a segment: count, share, a sample of members and segment stats."""
     from assistant.pipeline import build_result
@@ -313,62 +296,65 @@ def preview(source: Optional[str] = typer.Argument(None), expr: Optional[str] = 
     _, _, segments = _checked(text, cat, _store(store))
     database = _database(db)
     database.timeout = timeout
-    when = _as_of(as_of, database)
+    when = _as_of(as_of, database.target)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
                           segments=segments, dsl=text, sample_size=sample, show_pii=show_pii)
-    _finish(result, as_json)
+    _finish(result, as_json, sql=sql, stats=True)  # the stats are what a preview is for
 
 
-def _finish(result, as_json: bool) -> None:
+def _finish(result, as_json: bool, *, sql: bool, stats: bool) -> None:
     if result.error:
         raise CliError(result.error.code, result.error.message, result.error.diagnostics, result.dsl)
     if as_json:
         _emit_json(result.model_dump())
     else:
-        _show_result(result)
+        terminal.show_result(console, result, sql=sql, stats=stats)
 
 
-@app.command()
-def draft(text: str = typer.Argument(..., help="What you want, in plain English."), db: Optional[str] = DbOpt,
-          as_of: Optional[str] = AsOfOpt, dialect: str = typer.Option("duckdb", "--dialect"),
-          current: Optional[str] = typer.Option(None, "--current", help="DSL of the segment to refine."),
+@command()
+def draft(text: str = typer.Argument(..., metavar="TEXT", help="What you want, in plain English."),
+          db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt, dialect: str = DialectOpt,
+          current: Optional[str] = typer.Option(None, "--current", metavar="DSL", help="The segment to refine."),
           provider: Optional[str] = ProviderOpt, model: Optional[str] = ModelOpt, config: Optional[str] = ConfigOpt,
-          sample: int = typer.Option(10, "--sample", min=0, max=1000),
+          sample: int = SampleOpt, sql: bool = SqlOpt,
+          stats: bool = typer.Option(False, "--stats", help="Also print the segment stats."),
           no_preview: bool = typer.Option(False, "--no-preview", help="Translate, check and compile only."),
-          catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
-    """Translate plain English into a checked segment, compile it and preview it."""
-    from assistant.pipeline import draft as run_draft
-    from grammar.compile import DIALECTS
+          catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt,
+          verbose: bool = VerboseOpt) -> None:
+    """Translate plain English into a checked segment, compile it and preview it.
 
-    if dialect not in DIALECTS:
-        raise CliError("usage", f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    The answer comes first: the read-back, the status (complete, partial, question or refused), how many \
+contacts match as of which date, the segment, a sample. --sql and --stats add the rest."""
+    from assistant.pipeline import draft as run_draft
+
+    _check_dialect(dialect)
     if not text.strip():
         raise CliError("usage", "the request is empty: say who you want to reach")
+    _verbose(verbose)
     cat = _catalog(catalog)
     database = None if no_preview else _database(db)
-    when = _as_of(as_of, database)
+    when = _as_of(as_of, database.target if database else db)
     translator = _translator(provider, model, config)
     result = run_draft(text, translator=translator, catalog=cat, as_of=when, dialect=dialect, db=database,
                        current=current, segments=_store(store).conditions(), sample_size=sample)
-    _finish(result, as_json)
+    _finish(result, as_json, sql=sql, stats=stats)
 
 
-@app.command()
+@command()
 def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
          provider: Optional[str] = ProviderOpt, model: Optional[str] = ModelOpt, config: Optional[str] = ConfigOpt,
-         catalog: Optional[Path] = CatalogOpt,
-         store: Optional[Path] = StoreOpt) -> None:
+         catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, verbose: bool = VerboseOpt) -> None:
     """Build a segment in a conversation: each message refines it; 'undo' steps back, 'quit' ends."""
     from assistant.chat import ChatSession
-    from segment_assistant.terminal import run_terminal_chat
-    from assistant.data.preview import member_ids
+    from assistant.data.preview import PreviewError, member_ids
     from grammar.compile import compile_segment
     from grammar.format import format_condition
     from grammar.parser import parse
 
+    _verbose(verbose)
     cat = _catalog(catalog)
     database = _database(db)
-    when = _as_of(as_of, database)
+    when = _as_of(as_of, database.target)
     st = _store(store)
     segments = st.conditions()
     session = ChatSession(_translator(provider, model, config), cat, when, {k: format_condition(v) for k, v in segments.items()})
@@ -379,23 +365,27 @@ def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
         except PreviewError as err:
             raise RuntimeError(str(err)) from None
 
-    console.print(f"[dim]as of {when}, database {database.target}[/]")
-    run_terminal_chat(session, console, preview=count)
+    console.print(f"[dim]as of {terminal.as_of_text(when.isoformat(sep=' '))}, database {database.target}[/]")
+    terminal.run_terminal_chat(session, console, preview=count)
 
 
-@app.command()
+@command()
 def schema() -> None:
     """Print the JSON Schema of the builder payload (the segment tree)."""
+    from grammar import ast as A
+
     _emit_json(A.json_schema())
 
 
-@catalog_app.command("introspect")
-def catalog_introspect(db: str = typer.Option(..., "--db", help="DuckDB file or postgresql:// URL."),
-                       out: Optional[Path] = typer.Option(None, "--out", help="Write the catalog YAML here (default: stdout)."),
+@command(catalog_app, "introspect")
+def catalog_introspect(db: str = typer.Option(..., "--db", metavar="PATH|URL", help="DuckDB file or postgresql:// URL."),
+                       out: Optional[Path] = typer.Option(None, "--out", metavar="FILE",
+                                                          help="Write the catalog YAML here (default: stdout)."),
                        json_column: Optional[str] = typer.Option("properties", "--json-column",
                                                                  help="JSON properties column of the events table.")) -> None:
     """Build a catalog from a live database: events, properties (columns and JSON keys), traits, sample values."""
     from assistant.data.introspect import introspect_with_warnings
+    from grammar.catalog import CatalogError
 
     with _progress() as bar:
         task = bar.add_task("introspecting", total=None)
@@ -414,9 +404,11 @@ def catalog_introspect(db: str = typer.Option(..., "--db", help="DuckDB file or 
         sys.stdout.write(text)
 
 
-@segments_app.command("list")
+@command(segments_app, "list")
 def segments_list(store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Saved segments and templates."""
+    from rich.table import Table
+
     from assistant.segments import templates
 
     st = _store(store)
@@ -431,11 +423,13 @@ def segments_list(store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> 
     console.print(table)
 
 
-@segments_app.command("save")
-def segments_save(name: str, source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt,
+@command(segments_app, "save")
+def segments_save(name: str, source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt,
                   note: str = typer.Option("", "--note"), catalog: Optional[Path] = CatalogOpt,
                   store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Save a new version of a segment (checked, cycles refused)."""
+    from grammar.errors import SegmentError
+
     if store is None:
         raise CliError("usage", "give --store FILE (or SEGMENT_STORE) to save segments")
     text = _source(source, expr)
@@ -447,7 +441,7 @@ def segments_save(name: str, source: Optional[str] = typer.Argument(None), expr:
     _emit_json(version.model_dump()) if as_json else console.print(f"saved {name} version {version.version}")
 
 
-@segments_app.command("show")
+@command(segments_app, "show")
 def segments_show(name: str, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Every version of a segment."""
     try:
@@ -459,16 +453,16 @@ def segments_show(name: str, store: Optional[Path] = StoreOpt, as_json: bool = J
         return
     for v in versions:
         console.print(f"[bold]v{v.version}[/] {v.saved_at} {v.note}")
-        _show_dsl(v.dsl, title=name)
+        terminal.show_dsl(console, v.dsl, title=name)
 
 
-@segments_app.command("diff")
+@command(segments_app, "diff")
 def segments_diff(name: str, old: int = typer.Argument(..., help="Older version number."),
                   new: int = typer.Argument(..., help="Newer version number."), db: Optional[str] = DbOpt,
                   as_of: Optional[str] = AsOfOpt, catalog: Optional[Path] = CatalogOpt,
                   store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """What changed between two versions: the definition, and who enters and who leaves."""
-    from assistant.data.preview import membership_diff
+    from assistant.data.preview import PreviewError, membership_diff
     from assistant.segments import definition_diff
     from grammar.parser import parse
 
@@ -478,7 +472,7 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
     except KeyError as err:
         raise CliError("not_found", str(err).strip("'\"")) from None
     database = _database(db)
-    when = _as_of(as_of, database)
+    when = _as_of(as_of, database.target)
     try:
         entered, left = membership_diff(database, _catalog(catalog), when, parse(before.dsl), parse(after.dsl),
                                         st.conditions())
@@ -491,10 +485,11 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
     for line in lines:
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
         console.print(f"[{style}]{line}[/]", highlight=False)
-    console.print(f"[green]{len(entered):,} enter[/], [red]{len(left):,} leave[/] (as of {when})")
+    console.print(f"[green]{len(entered):,} enter[/], [red]{len(left):,} leave[/] "
+                  f"(as of {terminal.as_of_text(when.isoformat(sep=' '))})")
 
 
-@app.command()
+@command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
           db: Optional[str] = DbOpt, store: Optional[Path] = StoreOpt, catalog: Optional[Path] = CatalogOpt) -> None:
     """Serve the HTTP API (FastAPI; OpenAPI docs at /docs)."""
