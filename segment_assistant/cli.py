@@ -27,7 +27,19 @@ if TYPE_CHECKING:
 # Everything else (duckdb, numpy, sqlglot, pydantic models, the api, the evals) is imported inside the command
 # that needs it, so that `--help` and a mistyped option answer at once.
 
-app = typer.Typer(cls=RootGroup, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+class _Root(RootGroup):
+    """The root group runs every command through `_run`, so the console script and in-process tests
+    (typer.testing.CliRunner) see the same messages, JSON error objects and exit codes."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        code = _run(self, list(sys.argv[1:] if args is None else args), prog_name, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(cls=_Root, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Natural-language segment assistant: English -> checked segment DSL -> SQL -> preview.")
 catalog_app = typer.Typer(cls=PlainGroup, help="Inspect or build catalogs.", no_args_is_help=True)
 segments_app = typer.Typer(cls=PlainGroup, help="Saved segments: list, show, save new versions, diff versions.",
@@ -514,28 +526,34 @@ def _report(err: CliError, as_json: bool) -> None:
         err_console.print(d.render(err.source), highlight=False, markup=False)
 
 
-def main() -> None:
-    """Console-script entry point: expected errors become messages and exit 1, never tracebacks."""
-    as_json = "--json" in sys.argv
+def _run(command: Any, args: list[str], prog_name: str | None, extra: dict) -> int:
+    """Run the command line; expected errors become messages and exit 1, never tracebacks."""
+    as_json = "--json" in args
     try:
-        app(standalone_mode=False)
+        RootGroup.main(command, args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        return 0
     except CliError as err:
         _report(err, as_json)
-        sys.exit(1)
+        return 1
     except (typer.Exit, SystemExit) as done:
-        sys.exit(getattr(done, "exit_code", getattr(done, "code", 0)))
+        return getattr(done, "exit_code", getattr(done, "code", 0)) or 0
     except typer.Abort:
         err_console.print("aborted")
-        sys.exit(130)
+        return 130
     except KeyboardInterrupt:
         err_console.print("interrupted")
-        sys.exit(130)
+        return 130
     except TyperException as err:  # usage errors: an unknown option, a missing argument
         if as_json:
             _emit_json({"error": {"code": "usage", "message": err.format_message(), "diagnostics": []}})
         else:
             err.show()
-        sys.exit(err.exit_code)
+        return err.exit_code
     except Exception as err:  # anything unexpected: still a message, never a traceback
         _report(CliError("internal", f"internal error: {type(err).__name__}: {err} (please report this)"), as_json)
-        sys.exit(70)
+        return 70
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
