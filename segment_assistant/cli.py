@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # Everything else (duckdb, numpy, sqlglot, pydantic models, the api, the evals) is imported inside the command
 # that needs it, so that `--help` and a mistyped option answer at once.
 
+
 class _Root(RootGroup):
     """The root group runs every command through `_run`, so the console script and in-process tests
     (typer.testing.CliRunner) see the same messages, JSON error objects and exit codes."""
@@ -119,7 +120,8 @@ def _source(source: Optional[str], expr: Optional[str]) -> str:
 
 
 def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True)

@@ -36,7 +36,8 @@ def _plain(param: Any, ctx: Any) -> None:
     param.display_type_rich = lambda ctx=None: label
     if isinstance(param, TyperArgument):
         name = (param.metavar or param.name or "ARG").upper()
-        param._usage_display_name = lambda: (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
+        usage = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
+        param._usage_display_name = lambda: usage  # click's style (TEXT, [SOURCE]), not Typer's {text}
 
 
 class PlainCommand(TyperCommand):
