@@ -96,7 +96,7 @@ def show_result(console: Console, result: DraftResult, *, sql: bool = False, sta
     for a in result.assumptions:
         console.print(Text("assumed: ", style="cyan") + Text(a))
     show_warnings(console, result.warnings)
-    if result.status == "complete":  # said on the count line: nothing to add
+    if result.status == "complete" and result.request:  # a translation (a preview of DSL has nothing to place)
         console.print(Text("complete", style="bold green") + Text(" · ") + count_line(result))
     elif result.status != "refused":
         console.print(count_line(result))
