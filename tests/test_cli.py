@@ -294,9 +294,13 @@ def test_questions_and_refusals_come_without_a_segment():
 
 
 def test_help_shows_plain_types():
-    for args in (["--help"], ["draft", "--help"], ["compile", "--help"], ["segments", "diff", "--help"],
-                 ["evals", "run", "--help"]):
-        done = run(*args)
+    commands = [[], ["catalog"], ["catalog", "introspect"], ["segments"], ["evals"]]
+    commands += [[name] for name in ("demo-data", "validate", "format", "explain", "compile", "preview", "draft",
+                                     "chat", "schema", "serve")]
+    commands += [["segments", name] for name in ("list", "save", "show", "diff")]
+    commands += [["evals", name] for name in ("run", "report", "compare")]
+    for args in commands:
+        done = run(*args, "--help")
         assert done.returncode == 0
         assert not re.search(r"<\w[\w ]*>|\{\w+\}", done.stdout), (args, done.stdout)
     text = run("draft", "--help").stdout
