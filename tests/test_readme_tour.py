@@ -18,8 +18,6 @@ from assistant.data.local_postgres import free_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-pytestmark = pytest.mark.slow  # every line is a process; `evals run` scores every suite (about a minute)
-
 
 def tour() -> list[str]:
     block = re.search(r"^## A tour\n.*?```bash\n(.*?)```", README.read_text(), re.S | re.M)
@@ -65,6 +63,7 @@ def _serve(line: str, cwd: Path, env: dict) -> None:
         server.wait(timeout=30)
 
 
+@pytest.mark.slow  # every line is a process and `evals run` scores every suite: about a minute in all
 def test_every_line_of_the_tour_runs_as_written(tmp_path, environment):
     for line in tour():
         if line.split()[1] == "serve":
