@@ -4,25 +4,19 @@ clear message on any error: never a traceback."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 import typer
 from typer.exceptions import TyperException
-from rich.console import Console
 
 from assistant.data import demo_store  # light: duckdb and the generator load on first use
-from segment_assistant import terminal
+from segment_assistant import inputs, terminal
 from segment_assistant.help import PlainCommand, PlainGroup, RootGroup
-
-if TYPE_CHECKING:
-    from assistant.data.preview import Database
-    from grammar import ast as A
-    from grammar.catalog import Catalog
-    from grammar.errors import Diagnostic
+from segment_assistant.inputs import (AsOfOpt, CatalogOpt, CliError, ConfigOpt, DbOpt, DialectOpt, ExprOpt, JsonOpt,
+                                      ModelOpt, ProviderOpt, SampleOpt, SourceArg, SqlOpt, StoreOpt, VerboseOpt,
+                                      console, err_console)
 
 # Everything else (duckdb, numpy, sqlglot, pydantic models, the api, the evals) is imported inside the command
 # that needs it, so that `--help` and a mistyped option answer at once.
@@ -48,146 +42,10 @@ segments_app = typer.Typer(cls=PlainGroup, help="Saved segments: list, show, sav
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(segments_app, name="segments")
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
-
 
 def command(group: typer.Typer = app, name: str | None = None):
     """`@group.command` with plain option types in --help."""
     return group.command(name, cls=PlainCommand)
-
-
-class CliError(Exception):
-    """An expected failure: printed as a message (or an `error` object with --json), exit code 1."""
-
-    def __init__(self, code: str, message: str, diagnostics: list[Diagnostic] | None = None, source: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.diagnostics, self.source = code, message, diagnostics or [], source
-
-
-# ---- shared options ---------------------------------------------------------------------------------------
-
-CatalogOpt = typer.Option(None, "--catalog", metavar="FILE", help="Catalog YAML (default: the demo catalog).")
-StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE", metavar="FILE",
-                        help="Saved-segments file (YAML). Templates are always available by name.")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for programs).")
-ExprOpt = typer.Option(None, "--expr", "-e", metavar="DSL", help="The DSL text itself, instead of SOURCE.")
-SourceArg = typer.Argument(None, metavar="SOURCE", help="DSL file, or - for standard input.")
-AsOfOpt = typer.Option(None, "--as-of", metavar="DATE", help="The instant windows count back from (default: the "
-                       "database's own, as the demo store records it, else now).")
-ProviderOpt = typer.Option(None, "--provider", help="offline, openai or local (default: openai when a model is "
-                           "configured, else offline).")
-ModelOpt = typer.Option(None, "--model", help="Model name (openai), or a GGUF file (local).")
-ConfigOpt = typer.Option(None, "--config", envvar="SEGMENT_CONFIG", metavar="FILE", help="Model configuration YAML.")
-DbOpt = typer.Option(None, "--db", envvar="SEGMENT_DB", metavar="PATH|URL",
-                     help="DuckDB file or postgresql:// URL (default: the demo store, generated on first use).")
-DialectOpt = typer.Option("duckdb", "--dialect", help="duckdb, postgres, snowflake, bigquery, clickhouse, redshift, "
-                          "spark, trino or mysql.")
-SampleOpt = typer.Option(10, "--sample", min=0, max=1000, help="How many members to show.")
-SqlOpt = typer.Option(False, "--sql", help="Also print the SQL.")
-VerboseOpt = typer.Option(False, "--verbose", help="Let library logs (llama.cpp) through to the terminal.")
-
-
-def _catalog(path: Optional[Path]) -> Catalog:
-    from grammar.catalog import CatalogError, load_catalog
-
-    try:
-        return load_catalog(path)
-    except CatalogError as err:
-        raise CliError("catalog", str(err)) from None
-
-
-def _store(path: Optional[Path]):
-    from assistant.segments import SegmentStore
-
-    try:
-        return SegmentStore(path)
-    except Exception as err:  # a broken store file is a user error, not a crash
-        raise CliError("store", f"cannot read the segment store {path}: {err}") from None
-
-
-def _source(source: Optional[str], expr: Optional[str]) -> str:
-    if expr is not None:
-        return expr
-    if source is None:
-        raise CliError("usage", "give a DSL file, '-' for standard input, or --expr 'DSL'")
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    if not path.is_file():
-        raise CliError("usage", f"no such file: {source} (use '-' to read standard input, or --expr 'DSL')")
-    return path.read_text()
-
-
-def _progress():
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
-
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True)
-
-
-def _database(db: Optional[str]) -> Database:
-    from assistant.data.preview import Database
-
-    if db:
-        return Database(db)
-    with _progress() as bar:
-        task = None
-
-        def tick(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task("generating the demo store (first run only)", total=total)
-            bar.update(task, completed=done)
-
-        return Database(str(demo_store.demo_db_path(progress=tick)))
-
-
-def _translator(provider: Optional[str], model: Optional[str], config: Optional[str]):
-    from assistant.translate.factory import make_translator
-
-    try:
-        return make_translator(provider, model, config_path=config)
-    except ValueError as err:
-        raise CliError("model_config", str(err)) from None
-
-
-def _as_of(text: Optional[str], db: Optional[str]):
-    """One rule for every command: --as-of, else the database's own (--db, else the default demo store, even
-    when nothing runs on it), else now."""
-    try:
-        return demo_store.resolve_as_of(text, db or str(demo_store.default_db_path()))
-    except ValueError as err:
-        raise CliError("usage", str(err)) from None
-
-
-def _checked(text: str, catalog: Catalog, store) -> tuple[A.Condition, list[Diagnostic], dict]:
-    from grammar.check import validate
-    from grammar.errors import SegmentError
-
-    segments = store.conditions()
-    try:
-        node, warnings = validate(text, catalog, segments)
-    except SegmentError as err:
-        raise CliError("invalid_segment", "the segment is not valid", err.diagnostics, text) from None
-    return node, warnings, segments
-
-
-def _check_dialect(dialect: str) -> None:
-    from grammar.compile import DIALECTS
-
-    if dialect not in DIALECTS:
-        raise CliError("usage", f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
-
-
-def _verbose(on: bool) -> None:
-    if on:
-        os.environ["SEGMENT_VERBOSE"] = "1"  # read where a library's logging is set up (the local model)
-
-
-def _emit_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
 
 # ---- commands -----------------------------------------------------------------------------------------------
@@ -204,7 +62,7 @@ def demo_data_cmd(
     if out.exists() and out.is_dir():
         raise CliError("usage", f"--out is a directory: {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _progress() as bar:
+    with inputs.progress() as bar:
         task = bar.add_task(f"generating {contacts:,} contacts", total=contacts)
         summary = demo_store.write_demo_store(out, contacts=contacts, seed=seed,
                                             progress=lambda done, total: bar.update(task, completed=done))
@@ -216,7 +74,7 @@ def demo_data_cmd(
         except Exception as err:
             raise CliError("postgres", f"could not load the demo data into PostgreSQL: {str(err).strip()}") from None
     if as_json:
-        _emit_json(summary)
+        inputs.emit_json(summary)
     else:
         console.print(f"wrote {summary['contacts']:,} contacts and {summary['events']:,} events to [bold]{out}[/]")
 
@@ -225,12 +83,12 @@ def demo_data_cmd(
 def validate(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt,
              catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Parse and check a segment against the catalog."""
-    text = _source(source, expr)
-    node, warnings, _ = _checked(text, _catalog(catalog), _store(store))
+    text = inputs.source(source, expr)
+    node, warnings, _ = inputs.checked(text, inputs.catalog(catalog), inputs.store(store))
     from grammar.format import format_segment
 
     if as_json:
-        _emit_json({"valid": True, "dsl": format_segment(node), "warnings": [w.model_dump(exclude_none=True) for w in warnings]})
+        inputs.emit_json({"valid": True, "dsl": format_segment(node), "warnings": [w.model_dump(exclude_none=True) for w in warnings]})
     else:
         console.print("[green]valid[/]")
         terminal.show_warnings(console, [w.render(text) for w in warnings])
@@ -249,7 +107,7 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
     from grammar.format import format_segment
     from grammar.parser import parse
 
-    text = _source(source, expr)
+    text = inputs.source(source, expr)
     if from_json:
         try:
             node = A.condition_from_json(text)
@@ -261,7 +119,7 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
         except SegmentError as err:
             raise CliError("invalid_segment", "the segment does not parse", err.diagnostics, text) from None
     if to_json:
-        _emit_json(A.condition_to_json(node))
+        inputs.emit_json(A.condition_to_json(node))
     else:
         sys.stdout.write(format_segment(node) + "\n")
 
@@ -272,10 +130,10 @@ def explain(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, ca
     """Read a segment back in plain English."""
     from grammar.explain import explain as explain_segment
 
-    cat = _catalog(catalog)
-    node, _, _ = _checked(_source(source, expr), cat, _store(store))
+    cat = inputs.catalog(catalog)
+    node, _, _ = inputs.checked(inputs.source(source, expr), cat, inputs.store(store))
     text = explain_segment(node, cat)
-    _emit_json({"explanation": text}) if as_json else console.print(text)
+    inputs.emit_json({"explanation": text}) if as_json else console.print(text)
 
 
 @command(name="compile")
@@ -285,13 +143,13 @@ def compile_cmd(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt
     """Compile a segment to SQL (one column: the contact id). Nothing runs: --db only sets the as-of."""
     from grammar.compile import compile_segment
 
-    _check_dialect(dialect)
-    cat = _catalog(catalog)
-    node, _, segments = _checked(_source(source, expr), cat, _store(store))
-    when = _as_of(as_of, db)
+    inputs.check_dialect(dialect)
+    cat = inputs.catalog(catalog)
+    node, _, segments = inputs.checked(inputs.source(source, expr), cat, inputs.store(store))
+    when = inputs.as_of(as_of, db)
     sql = compile_segment(node, cat, dialect, when, segments)
     if as_json:
-        _emit_json({"sql": sql, "dialect": dialect, "as_of": when.isoformat(sep=" ")})
+        inputs.emit_json({"sql": sql, "dialect": dialect, "as_of": when.isoformat(sep=" ")})
     else:
         sys.stdout.write(sql + "\n")
 
@@ -305,12 +163,12 @@ def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db
     """Run a segment: count, share, a sample of members and segment stats."""
     from assistant.pipeline import build_result
 
-    cat = _catalog(catalog)
-    text = _source(source, expr)
-    _, _, segments = _checked(text, cat, _store(store))
-    database = _database(db)
+    cat = inputs.catalog(catalog)
+    text = inputs.source(source, expr)
+    _, _, segments = inputs.checked(text, cat, inputs.store(store))
+    database = inputs.database(db)
     database.timeout = timeout
-    when = _as_of(as_of, database.target)
+    when = inputs.as_of(as_of, database.target)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
                           segments=segments, dsl=text, sample_size=sample, show_pii=show_pii)
     _finish(result, as_json, sql=sql, stats=True)  # the stats are what a preview is for
@@ -320,7 +178,7 @@ def _finish(result, as_json: bool, *, sql: bool, stats: bool) -> None:
     if result.error:
         raise CliError(result.error.code, result.error.message, result.error.diagnostics, result.dsl)
     if as_json:
-        _emit_json(result.model_dump())
+        inputs.emit_json(result.model_dump())
     else:
         terminal.show_result(console, result, sql=sql, stats=stats)
 
@@ -341,16 +199,16 @@ def draft(text: str = typer.Argument(..., metavar="TEXT", help="What you want, i
 contacts match as of which date, the segment, a sample. --sql and --stats add the rest."""
     from assistant.pipeline import draft as run_draft
 
-    _check_dialect(dialect)
+    inputs.check_dialect(dialect)
     if not text.strip():
         raise CliError("usage", "the request is empty: say who you want to reach")
-    _verbose(verbose)
-    cat = _catalog(catalog)
-    database = None if no_preview else _database(db)
-    when = _as_of(as_of, database.target if database else db)
-    translator = _translator(provider, model, config)
+    inputs.verbose(verbose)
+    cat = inputs.catalog(catalog)
+    database = None if no_preview else inputs.database(db)
+    when = inputs.as_of(as_of, database.target if database else db)
+    translator = inputs.translator(provider, model, config)
     result = run_draft(text, translator=translator, catalog=cat, as_of=when, dialect=dialect, db=database,
-                       current=current, segments=_store(store).conditions(), sample_size=sample)
+                       current=current, segments=inputs.store(store).conditions(), sample_size=sample)
     _finish(result, as_json, sql=sql, stats=stats)
 
 
@@ -365,13 +223,13 @@ def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
     from grammar.format import format_condition
     from grammar.parser import parse
 
-    _verbose(verbose)
-    cat = _catalog(catalog)
-    database = _database(db)
-    when = _as_of(as_of, database.target)
-    st = _store(store)
+    inputs.verbose(verbose)
+    cat = inputs.catalog(catalog)
+    database = inputs.database(db)
+    when = inputs.as_of(as_of, database.target)
+    st = inputs.store(store)
     segments = st.conditions()
-    session = ChatSession(_translator(provider, model, config), cat, when, {k: format_condition(v) for k, v in segments.items()})
+    session = ChatSession(inputs.translator(provider, model, config), cat, when, {k: format_condition(v) for k, v in segments.items()})
 
     def count(dsl: str) -> int:
         try:
@@ -388,7 +246,7 @@ def schema() -> None:
     """Print the JSON Schema of the builder payload (the segment tree)."""
     from grammar import ast as A
 
-    _emit_json(A.json_schema())
+    inputs.emit_json(A.json_schema())
 
 
 @command(catalog_app, "introspect")
@@ -401,7 +259,7 @@ def catalog_introspect(db: str = typer.Option(..., "--db", metavar="PATH|URL", h
     from assistant.data.introspect import introspect_with_warnings
     from grammar.catalog import CatalogError
 
-    with _progress() as bar:
+    with inputs.progress() as bar:
         task = bar.add_task("introspecting", total=None)
         try:
             cat, warnings = introspect_with_warnings(
@@ -425,11 +283,11 @@ def segments_list(store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> 
 
     from assistant.segments import templates
 
-    st = _store(store)
+    st = inputs.store(store)
     rows = [{"name": n, "versions": len(st.history(n)), "template": n in templates() and len(st.history(n)) == 1
              and st.history(n)[0].note == "template", "dsl": st.dsl(n)} for n in st.names()]
     if as_json:
-        _emit_json({"segments": rows})
+        inputs.emit_json({"segments": rows})
         return
     table = Table("name", "versions", "definition")
     for r in rows:
@@ -446,24 +304,24 @@ def segments_save(name: str, source: Optional[str] = SourceArg, expr: Optional[s
 
     if store is None:
         raise CliError("usage", "give --store FILE (or SEGMENT_STORE) to save segments")
-    text = _source(source, expr)
-    st = _store(store)
+    text = inputs.source(source, expr)
+    st = inputs.store(store)
     try:
-        version = st.save(name, text, _catalog(catalog), note)
+        version = st.save(name, text, inputs.catalog(catalog), note)
     except SegmentError as err:
         raise CliError("invalid_segment", f"cannot save {name!r}", err.diagnostics, text) from None
-    _emit_json(version.model_dump()) if as_json else console.print(f"saved {name} version {version.version}")
+    inputs.emit_json(version.model_dump()) if as_json else console.print(f"saved {name} version {version.version}")
 
 
 @command(segments_app, "show")
 def segments_show(name: str, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Every version of a segment."""
     try:
-        versions = _store(store).history(name)
+        versions = inputs.store(store).history(name)
     except KeyError:
         raise CliError("not_found", f"no segment named {name!r}") from None
     if as_json:
-        _emit_json({"name": name, "versions": [v.model_dump() for v in versions]})
+        inputs.emit_json({"name": name, "versions": [v.model_dump() for v in versions]})
         return
     for v in versions:
         console.print(f"[bold]v{v.version}[/] {v.saved_at} {v.note}")
@@ -480,21 +338,21 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
     from assistant.segments import definition_diff
     from grammar.parser import parse
 
-    st = _store(store)
+    st = inputs.store(store)
     try:
         before, after = st.version(name, old), st.version(name, new)
     except KeyError as err:
         raise CliError("not_found", str(err).strip("'\"")) from None
-    database = _database(db)
-    when = _as_of(as_of, database.target)
+    database = inputs.database(db)
+    when = inputs.as_of(as_of, database.target)
     try:
-        entered, left = membership_diff(database, _catalog(catalog), when, parse(before.dsl), parse(after.dsl),
+        entered, left = membership_diff(database, inputs.catalog(catalog), when, parse(before.dsl), parse(after.dsl),
                                         st.conditions())
     except PreviewError as err:
         raise CliError("preview_failed", str(err)) from None
     lines = definition_diff(before.dsl, after.dsl)
     if as_json:
-        _emit_json({"definition": lines, "entered": sorted(entered), "left": sorted(left)})
+        inputs.emit_json({"definition": lines, "entered": sorted(entered), "left": sorted(left)})
         return
     for line in lines:
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
@@ -511,7 +369,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
     from api.app import create_app
 
-    database = _database(db)
+    database = inputs.database(db)
     console.print(f"serving on http://{host}:{port} (docs: /docs), database {database.target}")
     uvicorn.run(create_app(db=database.target, store=store, catalog=catalog), host=host, port=port, log_level="info")
 
@@ -520,7 +378,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 def _report(err: CliError, as_json: bool) -> None:
     if as_json:
-        _emit_json({"error": {"code": err.code, "message": err.message,
+        inputs.emit_json({"error": {"code": err.code, "message": err.message,
                               "diagnostics": [d.model_dump(exclude_none=True) for d in err.diagnostics]}})
         return
     err_console.print(f"[bold red]error:[/] {err.message}", highlight=False)
@@ -547,7 +405,7 @@ def _run(command: Any, args: list[str], prog_name: str | None, extra: dict) -> i
         return 130
     except TyperException as err:  # usage errors: an unknown option, a missing argument
         if as_json:
-            _emit_json({"error": {"code": "usage", "message": err.format_message(), "diagnostics": []}})
+            inputs.emit_json({"error": {"code": "usage", "message": err.format_message(), "diagnostics": []}})
         else:
             err.show()
         return err.exit_code
