@@ -4,171 +4,65 @@ clear message on any error: never a traceback."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from typer.exceptions import TyperException
-from rich.console import Console
-from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.syntax import Syntax
-from rich.table import Table
 
-from assistant.data import demo_store
-from segment_assistant.terminal import highlight
-from assistant.data.preview import Database, PreviewError
-from evals.cli import evals_app
-from grammar import ast as A
-from grammar.catalog import Catalog, CatalogError, load_catalog
-from grammar.errors import Diagnostic, SegmentError, validation_problems
+from assistant.data import demo_store  # light: duckdb and the generator load on first use
+from segment_assistant import inputs, terminal
+from segment_assistant.help import PlainCommand, PlainGroup, RootGroup
+from segment_assistant.inputs import (AsOfOpt, CatalogOpt, CliError, ConfigOpt, DbOpt, DialectOpt, ExprOpt, JsonOpt,
+                                      ModelOpt, ProviderOpt, SampleOpt, SourceArg, SqlOpt, StoreOpt, VerboseOpt,
+                                      console, err_console)
 
-app = typer.Typer(help="Natural-language segment assistant: English -> checked segment DSL -> SQL -> preview.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-catalog_app = typer.Typer(help="Inspect or build catalogs.", no_args_is_help=True)
-segments_app = typer.Typer(help="Saved segments: list, show, save new versions, diff versions.", no_args_is_help=True)
+# Everything else (duckdb, numpy, sqlglot, pydantic models, the api, the evals) is imported inside the command
+# that needs it, so that `--help` and a mistyped option answer at once.
+
+
+class _Root(RootGroup):
+    """The root group runs every command through `_run`, so the console script and in-process tests
+    (typer.testing.CliRunner) see the same messages, JSON error objects and exit codes."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        code = _run(self, list(sys.argv[1:] if args is None else args), prog_name, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(cls=_Root, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Natural-language segment assistant: English -> checked segment DSL -> SQL -> preview.")
+catalog_app = typer.Typer(cls=PlainGroup, help="Inspect or build catalogs.", no_args_is_help=True)
+segments_app = typer.Typer(cls=PlainGroup, help="Saved segments: list, show, save new versions, diff versions.",
+                           no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(segments_app, name="segments")
-app.add_typer(evals_app, name="evals")
-
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
 
 
-class CliError(Exception):
-    """An expected failure: printed as a message (or an `error` object with --json), exit code 1."""
-
-    def __init__(self, code: str, message: str, diagnostics: list[Diagnostic] | None = None, source: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.diagnostics, self.source = code, message, diagnostics or [], source
-
-
-# ---- shared options ---------------------------------------------------------------------------------------
-
-CatalogOpt = typer.Option(None, "--catalog", help="Catalog YAML (default: the demo catalog).")
-StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE",
-                        help="Saved-segments file (YAML). Templates are always available by name.")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for programs).")
-ExprOpt = typer.Option(None, "--expr", "-e", help="The DSL text itself, instead of SOURCE.")
-AsOfOpt = typer.Option(None, "--as-of", help="The instant windows count back from (default: the demo store's, else now).")
-ProviderOpt = typer.Option(None, "--provider", help="offline, openai or local (default: openai when a model is "
-                           "configured, else offline).")
-ModelOpt = typer.Option(None, "--model", help="Model name (openai), or a GGUF file (local).")
-ConfigOpt = typer.Option(None, "--config", envvar="SEGMENT_CONFIG", help="Model configuration YAML.")
-DbOpt = typer.Option(None, "--db", envvar="SEGMENT_DB",
-                     help="DuckDB file or postgresql:// URL (default: the demo store, generated on first use).")
-
-
-def _catalog(path: Optional[Path]) -> Catalog:
-    try:
-        return load_catalog(path)
-    except CatalogError as err:
-        raise CliError("catalog", str(err)) from None
-
-
-def _store(path: Optional[Path]):
-    from assistant.segments import SegmentStore
-
-    try:
-        return SegmentStore(path)
-    except Exception as err:  # a broken store file is a user error, not a crash
-        raise CliError("store", f"cannot read the segment store {path}: {err}") from None
-
-
-def _source(source: Optional[str], expr: Optional[str]) -> str:
-    if expr is not None:
-        return expr
-    if source is None:
-        raise CliError("usage", "give a DSL file, '-' for standard input, or --expr 'DSL'")
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    if not path.is_file():
-        raise CliError("usage", f"no such file: {source} (use '-' to read standard input, or --expr 'DSL')")
-    return path.read_text()
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True)
-
-
-def _database(db: Optional[str]) -> Database:
-    if db:
-        return Database(db)
-    with _progress() as bar:
-        task = None
-
-        def tick(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task("generating the demo store (first run only)", total=total)
-            bar.update(task, completed=done)
-
-        return Database(str(demo_store.demo_db_path(progress=tick)))
-
-
-def _translator(provider: Optional[str], model: Optional[str], config: Optional[str]):
-    from assistant.translate.factory import make_translator
-
-    try:
-        return make_translator(provider, model, config_path=config)
-    except ValueError as err:
-        raise CliError("model_config", str(err)) from None
-
-
-def _as_of(text: Optional[str], db: Optional[Database]):
-    try:
-        return demo_store.resolve_as_of(text, db.target if db else None)
-    except ValueError as err:
-        raise CliError("usage", str(err)) from None
-
-
-def _checked(text: str, catalog: Catalog, store) -> tuple[A.Condition, list[Diagnostic], dict]:
-    from grammar.check import validate
-
-    segments = store.conditions()
-    try:
-        node, warnings = validate(text, catalog, segments)
-    except SegmentError as err:
-        raise CliError("invalid_segment", "the segment is not valid", err.diagnostics, text) from None
-    return node, warnings, segments
-
-
-def _emit_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
-
-
-def _show_dsl(text: str, title: str = "segment") -> None:
-    console.print(Panel(highlight(text), title=title, expand=False))
-
-
-def _show_sql(sql: str, dialect: str) -> None:
-    console.print(Panel(Syntax(sql, "sql", word_wrap=True), title=f"SQL ({dialect})", expand=False))
-
-
-def _warnings(warnings: list[str]) -> None:
-    for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+def command(group: typer.Typer = app, name: str | None = None):
+    """`@group.command` with plain option types in --help."""
+    return group.command(name, cls=PlainCommand)
 
 
 # ---- commands -----------------------------------------------------------------------------------------------
 
-@app.command("demo-data")
+@command(name="demo-data")
 def demo_data_cmd(
-    out: Path = typer.Option(..., "--out", help="Where to write the DuckDB file."),
+    out: Path = typer.Option(..., "--out", metavar="PATH", help="Where to write the DuckDB file."),
     contacts: int = typer.Option(demo_store.DEMO_CONTACTS, "--contacts", min=1, help="How many contacts."),
     seed: int = typer.Option(demo_store.DEMO_SEED, "--seed", help="Random seed: same seed, same data."),
-    postgres: Optional[str] = typer.Option(None, "--postgres", help="Also load it into this PostgreSQL URL."),
+    postgres: Optional[str] = typer.Option(None, "--postgres", metavar="URL", help="Also load it into this PostgreSQL URL."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write the deterministic demo store (contacts + events) to a DuckDB file."""
     if out.exists() and out.is_dir():
         raise CliError("usage", f"--out is a directory: {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _progress() as bar:
+    with inputs.progress() as bar:
         task = bar.add_task(f"generating {contacts:,} contacts", total=contacts)
         summary = demo_store.write_demo_store(out, contacts=contacts, seed=seed,
                                             progress=lambda done, total: bar.update(task, completed=done))
@@ -180,27 +74,27 @@ def demo_data_cmd(
         except Exception as err:
             raise CliError("postgres", f"could not load the demo data into PostgreSQL: {str(err).strip()}") from None
     if as_json:
-        _emit_json(summary)
+        inputs.emit_json(summary)
     else:
         console.print(f"wrote {summary['contacts']:,} contacts and {summary['events']:,} events to [bold]{out}[/]")
 
 
-@app.command()
-def validate(source: Optional[str] = typer.Argument(None, help="DSL file, or - for stdin."), expr: Optional[str] = ExprOpt,
+@command()
+def validate(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt,
              catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Parse and check a segment against the catalog."""
-    text = _source(source, expr)
-    node, warnings, _ = _checked(text, _catalog(catalog), _store(store))
+    text = inputs.source(source, expr)
+    node, warnings, _ = inputs.checked(text, inputs.catalog(catalog), inputs.store(store))
     from grammar.format import format_segment
 
     if as_json:
-        _emit_json({"valid": True, "dsl": format_segment(node), "warnings": [w.model_dump(exclude_none=True) for w in warnings]})
+        inputs.emit_json({"valid": True, "dsl": format_segment(node), "warnings": [w.model_dump(exclude_none=True) for w in warnings]})
     else:
         console.print("[green]valid[/]")
-        _warnings([w.render(text) for w in warnings])
+        terminal.show_warnings(console, [w.render(text) for w in warnings])
 
 
-@app.command("format")
+@command(name="format")
 def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or builder JSON with --from-json), or -."),
                expr: Optional[str] = ExprOpt,
                from_json: bool = typer.Option(False, "--from-json", help="SOURCE is builder JSON; print its DSL."),
@@ -208,10 +102,12 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
     """Print the canonical DSL of a segment (or convert between DSL and builder JSON)."""
     from pydantic import ValidationError
 
+    from grammar import ast as A
+    from grammar.errors import SegmentError, validation_problems
     from grammar.format import format_segment
     from grammar.parser import parse
 
-    text = _source(source, expr)
+    text = inputs.source(source, expr)
     if from_json:
         try:
             node = A.condition_from_json(text)
@@ -223,181 +119,147 @@ def format_cmd(source: Optional[str] = typer.Argument(None, help="DSL file (or b
         except SegmentError as err:
             raise CliError("invalid_segment", "the segment does not parse", err.diagnostics, text) from None
     if to_json:
-        _emit_json(A.condition_to_json(node))
+        inputs.emit_json(A.condition_to_json(node))
     else:
         sys.stdout.write(format_segment(node) + "\n")
 
 
-@app.command()
-def explain(source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt, catalog: Optional[Path] = CatalogOpt,
+@command()
+def explain(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, catalog: Optional[Path] = CatalogOpt,
             store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Read a segment back in plain English."""
     from grammar.explain import explain as explain_segment
 
-    cat = _catalog(catalog)
-    node, _, _ = _checked(_source(source, expr), cat, _store(store))
+    cat = inputs.catalog(catalog)
+    node, _, _ = inputs.checked(inputs.source(source, expr), cat, inputs.store(store))
     text = explain_segment(node, cat)
-    _emit_json({"explanation": text}) if as_json else console.print(text)
+    inputs.emit_json({"explanation": text}) if as_json else console.print(text)
 
 
-@app.command("compile")
-def compile_cmd(source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt,
-                dialect: str = typer.Option("duckdb", "--dialect", help="duckdb, postgres, snowflake, bigquery, clickhouse, "
-                                            "redshift, spark, trino or mysql."),
-                as_of: Optional[str] = AsOfOpt, catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt,
+@command(name="compile")
+def compile_cmd(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, dialect: str = DialectOpt,
+                as_of: Optional[str] = AsOfOpt, db: Optional[str] = DbOpt, catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt,
                 as_json: bool = JsonOpt) -> None:
-    """Compile a segment to SQL (one column: the contact id)."""
-    from grammar.compile import DIALECTS, compile_segment
+    """Compile a segment to SQL (one column: the contact id). Nothing runs: --db only sets the as-of."""
+    from grammar.compile import compile_segment
 
-    if dialect not in DIALECTS:
-        raise CliError("usage", f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
-    cat = _catalog(catalog)
-    node, _, segments = _checked(_source(source, expr), cat, _store(store))
-    when = _as_of(as_of, None)
+    inputs.check_dialect(dialect)
+    cat = inputs.catalog(catalog)
+    node, _, segments = inputs.checked(inputs.source(source, expr), cat, inputs.store(store))
+    when = inputs.as_of(as_of, db)
     sql = compile_segment(node, cat, dialect, when, segments)
     if as_json:
-        _emit_json({"sql": sql, "dialect": dialect, "as_of": when.isoformat(sep=" ")})
+        inputs.emit_json({"sql": sql, "dialect": dialect, "as_of": when.isoformat(sep=" ")})
     else:
         sys.stdout.write(sql + "\n")
 
 
-def _show_result(result) -> None:
-    if result.question:
-        console.print(f"[bold yellow]question:[/] {result.question}")
-    if result.refusal:
-        console.print(f"[bold red]refused:[/] {result.refusal}")
-    if result.dsl:
-        _show_dsl(result.dsl)
-    if result.explanation:
-        console.print(f"[bold]Read back:[/] {result.explanation}")
-    for a in result.assumptions:
-        console.print(f"[cyan]assumed:[/] {a}")
-    _warnings(result.warnings)
-    if result.sql:
-        _show_sql(result.sql, result.dialect)
-    if result.count is not None:
-        console.print(f"[bold]{result.count:,}[/] of {result.total:,} contacts ({result.share:.1%}) as of {result.as_of}")
-        if result.sample:
-            # a terminal is narrow: the id and the first traits, times to the minute (--json has everything)
-            columns = list(result.sample[0])[:7]
-            table = Table(title="sample members", show_lines=False)
-            for col in columns:
-                table.add_column(col, no_wrap=True, overflow="ellipsis")
-            for row in result.sample:
-                table.add_row(*["" if row[c] is None else str(row[c])[:16] for c in columns])
-            console.print(table)
-        if result.stats:
-            stats = Table(title="segment stats")
-            stats.add_column("stat")
-            stats.add_column("value", justify="right")
-            for s in result.stats:
-                value = s["value"]
-                shown = "-" if value is None else f"{value:.1%}" if s["kind"] == "rate" else f"{value:,.2f}"
-                stats.add_row(s["label"], shown)
-            console.print(stats)
-    if result.tries > 1 or result.provider != "offline":
-        console.print(f"[dim]{result.provider} {result.model or ''}: {result.tries} tries[/]")
-
-
-@app.command()
-def preview(source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt, db: Optional[str] = DbOpt,
-            as_of: Optional[str] = AsOfOpt, sample: int = typer.Option(10, "--sample", min=0, max=1000),
+@command()
+def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db: Optional[str] = DbOpt,
+            as_of: Optional[str] = AsOfOpt, sample: int = SampleOpt, sql: bool = SqlOpt,
             show_pii: bool = typer.Option(False, "--show-pii", help="Show emails and names unmasked."),
-            timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Statement timeout in seconds."),
+            timeout: float = typer.Option(30.0, "--timeout", min=0.1, metavar="SECONDS", help="Statement timeout."),
             catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Run a segment: count, share, a sample of members and segment stats."""
     from assistant.pipeline import build_result
 
-    cat = _catalog(catalog)
-    text = _source(source, expr)
-    node, _, segments = _checked(text, cat, _store(store))
-    database = _database(db)
+    cat = inputs.catalog(catalog)
+    text = inputs.source(source, expr)
+    node, _, segments = inputs.checked(text, cat, inputs.store(store))
+    database = inputs.database(db)
     database.timeout = timeout
-    when = _as_of(as_of, database)
+    when = inputs.as_of(as_of, database.target)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
                           segments=segments, condition=node, sample_size=sample, show_pii=show_pii)
-    _finish(result, as_json)
+    _finish(result, as_json, sql=sql, stats=True)  # the stats are what a preview is for
 
 
-def _finish(result, as_json: bool) -> None:
+def _finish(result, as_json: bool, *, sql: bool, stats: bool) -> None:
     if result.error:
         raise CliError(result.error.code, result.error.message, result.error.diagnostics, result.dsl)
     if as_json:
-        _emit_json(result.model_dump())
+        inputs.emit_json(result.model_dump())
     else:
-        _show_result(result)
+        terminal.show_result(console, result, sql=sql, stats=stats)
 
 
-@app.command()
-def draft(text: str = typer.Argument(..., help="What you want, in plain English."), db: Optional[str] = DbOpt,
-          as_of: Optional[str] = AsOfOpt, dialect: str = typer.Option("duckdb", "--dialect"),
-          current: Optional[str] = typer.Option(None, "--current", help="DSL of the segment to refine."),
+@command()
+def draft(text: str = typer.Argument(..., metavar="TEXT", help="What you want, in plain English."),
+          db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt, dialect: str = DialectOpt,
+          current: Optional[str] = typer.Option(None, "--current", metavar="DSL", help="The segment to refine."),
           provider: Optional[str] = ProviderOpt, model: Optional[str] = ModelOpt, config: Optional[str] = ConfigOpt,
-          sample: int = typer.Option(10, "--sample", min=0, max=1000),
+          sample: int = SampleOpt, sql: bool = SqlOpt,
+          stats: bool = typer.Option(False, "--stats", help="Also print the segment stats."),
           no_preview: bool = typer.Option(False, "--no-preview", help="Translate, check and compile only."),
-          catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
-    """Translate plain English into a checked segment, compile it and preview it."""
-    from assistant.pipeline import draft as run_draft
-    from grammar.compile import DIALECTS
+          catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt,
+          verbose: bool = VerboseOpt) -> None:
+    """Translate plain English into a checked segment, compile it and preview it.
 
-    if dialect not in DIALECTS:
-        raise CliError("usage", f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    The answer comes first: the read-back, the status (complete, partial, question or refused), how many \
+contacts match as of which date, the segment, a sample. --sql and --stats add the rest."""
+    from assistant.pipeline import draft as run_draft
+
+    inputs.check_dialect(dialect)
     if not text.strip():
         raise CliError("usage", "the request is empty: say who you want to reach")
-    cat = _catalog(catalog)
-    database = None if no_preview else _database(db)
-    when = _as_of(as_of, database)
-    translator = _translator(provider, model, config)
-    st = _store(store)
-    base = _checked(current, cat, st)[0] if current else None
+    inputs.verbose(verbose)
+    cat = inputs.catalog(catalog)
+    database = None if no_preview else inputs.database(db)
+    when = inputs.as_of(as_of, database.target if database else db)
+    translator = inputs.translator(provider, model, config)
+    st = inputs.store(store)
+    base = inputs.checked(current, cat, st)[0] if current else None  # the edge: the current segment as text
     result = run_draft(text, translator=translator, catalog=cat, as_of=when, dialect=dialect, db=database,
                        current=base, segments=st.conditions(), sample_size=sample)
-    _finish(result, as_json)
+    _finish(result, as_json, sql=sql, stats=stats)
 
 
-@app.command()
+@command()
 def chat(db: Optional[str] = DbOpt, as_of: Optional[str] = AsOfOpt,
          provider: Optional[str] = ProviderOpt, model: Optional[str] = ModelOpt, config: Optional[str] = ConfigOpt,
-         catalog: Optional[Path] = CatalogOpt,
-         store: Optional[Path] = StoreOpt) -> None:
+         catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, verbose: bool = VerboseOpt) -> None:
     """Build a segment in a conversation: each message refines it; 'undo' steps back, 'quit' ends."""
     from assistant.chat import ChatSession
-    from segment_assistant.terminal import run_terminal_chat
-    from assistant.data.preview import member_ids
+    from assistant.data.preview import PreviewError, member_ids
     from grammar.compile import compile_segment
 
-    cat = _catalog(catalog)
-    database = _database(db)
-    when = _as_of(as_of, database)
-    st = _store(store)
+    inputs.verbose(verbose)
+    cat = inputs.catalog(catalog)
+    database = inputs.database(db)
+    when = inputs.as_of(as_of, database.target)
+    st = inputs.store(store)
     segments = st.conditions()
-    session = ChatSession(_translator(provider, model, config), cat, when, segments)
+    session = ChatSession(inputs.translator(provider, model, config), cat, when, segments)
 
-    def count(node: A.Condition) -> int:
+    def count(node) -> int:  # the chat version, a tree
         try:
             return len(member_ids(database, compile_segment(node, cat, database.dialect, when, segments)))
         except PreviewError as err:
             raise RuntimeError(str(err)) from None
 
-    console.print(f"[dim]as of {when}, database {database.target}[/]")
-    run_terminal_chat(session, console, preview=count)
+    console.print(f"[dim]as of {terminal.as_of_text(when.isoformat(sep=' '))}, database {database.target}[/]")
+    terminal.run_terminal_chat(session, console, preview=count)
 
 
-@app.command()
+@command()
 def schema() -> None:
     """Print the JSON Schema of the builder payload (the segment tree)."""
-    _emit_json(A.json_schema())
+    from grammar import ast as A
+
+    inputs.emit_json(A.json_schema())
 
 
-@catalog_app.command("introspect")
-def catalog_introspect(db: str = typer.Option(..., "--db", help="DuckDB file or postgresql:// URL."),
-                       out: Optional[Path] = typer.Option(None, "--out", help="Write the catalog YAML here (default: stdout)."),
+@command(catalog_app, "introspect")
+def catalog_introspect(db: str = typer.Option(..., "--db", metavar="PATH|URL", help="DuckDB file or postgresql:// URL."),
+                       out: Optional[Path] = typer.Option(None, "--out", metavar="FILE",
+                                                          help="Write the catalog YAML here (default: stdout)."),
                        json_column: Optional[str] = typer.Option("properties", "--json-column",
                                                                  help="JSON properties column of the events table.")) -> None:
     """Build a catalog from a live database: events, properties (columns and JSON keys), traits, sample values."""
     from assistant.data.introspect import introspect_with_warnings
+    from grammar.catalog import CatalogError
 
-    with _progress() as bar:
+    with inputs.progress() as bar:
         task = bar.add_task("introspecting", total=None)
         try:
             cat, warnings = introspect_with_warnings(
@@ -414,16 +276,18 @@ def catalog_introspect(db: str = typer.Option(..., "--db", help="DuckDB file or 
         sys.stdout.write(text)
 
 
-@segments_app.command("list")
+@command(segments_app, "list")
 def segments_list(store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Saved segments and templates."""
+    from rich.table import Table
+
     from assistant.segments import templates
 
-    st = _store(store)
+    st = inputs.store(store)
     rows = [{"name": n, "versions": len(st.history(n)), "template": n in templates() and len(st.history(n)) == 1
              and st.history(n)[0].note == "template", "dsl": st.dsl(n)} for n in st.names()]
     if as_json:
-        _emit_json({"segments": rows})
+        inputs.emit_json({"segments": rows})
         return
     table = Table("name", "versions", "definition")
     for r in rows:
@@ -431,71 +295,73 @@ def segments_list(store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> 
     console.print(table)
 
 
-@segments_app.command("save")
-def segments_save(name: str, source: Optional[str] = typer.Argument(None), expr: Optional[str] = ExprOpt,
+@command(segments_app, "save")
+def segments_save(name: str, source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt,
                   note: str = typer.Option("", "--note"), catalog: Optional[Path] = CatalogOpt,
                   store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Save a new version of a segment (checked, cycles refused)."""
+    from grammar.errors import SegmentError
     from grammar.parser import parse
 
     if store is None:
         raise CliError("usage", "give --store FILE (or SEGMENT_STORE) to save segments")
-    text = _source(source, expr)
-    st = _store(store)
+    text = inputs.source(source, expr)
+    st = inputs.store(store)
     try:
-        version = st.save(name, parse(text), _catalog(catalog), note)
+        version = st.save(name, parse(text), inputs.catalog(catalog), note)
     except SegmentError as err:
         raise CliError("invalid_segment", f"cannot save {name!r}", err.diagnostics, text) from None
-    _emit_json(version.model_dump()) if as_json else console.print(f"saved {name} version {version.version}")
+    inputs.emit_json(version.model_dump()) if as_json else console.print(f"saved {name} version {version.version}")
 
 
-@segments_app.command("show")
+@command(segments_app, "show")
 def segments_show(name: str, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Every version of a segment."""
     try:
-        versions = _store(store).history(name)
+        versions = inputs.store(store).history(name)
     except KeyError:
         raise CliError("not_found", f"no segment named {name!r}") from None
     if as_json:
-        _emit_json({"name": name, "versions": [v.model_dump() for v in versions]})
+        inputs.emit_json({"name": name, "versions": [v.model_dump() for v in versions]})
         return
     for v in versions:
         console.print(f"[bold]v{v.version}[/] {v.saved_at} {v.note}")
-        _show_dsl(v.dsl, title=name)
+        terminal.show_dsl(console, v.dsl, title=name)
 
 
-@segments_app.command("diff")
+@command(segments_app, "diff")
 def segments_diff(name: str, old: int = typer.Argument(..., help="Older version number."),
                   new: int = typer.Argument(..., help="Newer version number."), db: Optional[str] = DbOpt,
                   as_of: Optional[str] = AsOfOpt, catalog: Optional[Path] = CatalogOpt,
                   store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """What changed between two versions: the definition, and who enters and who leaves."""
-    from assistant.data.preview import membership_diff
+    from assistant.data.preview import PreviewError, membership_diff
     from assistant.segments import definition_diff
 
-    st = _store(store)
+    st = inputs.store(store)
     try:
         before, after = st.version(name, old), st.version(name, new)
     except KeyError as err:
         raise CliError("not_found", str(err).strip("'\"")) from None
-    database = _database(db)
-    when = _as_of(as_of, database)
+    database = inputs.database(db)
+    when = inputs.as_of(as_of, database.target)
     try:
-        entered, left = membership_diff(database, _catalog(catalog), when, before.condition, after.condition,
+        entered, left = membership_diff(database, inputs.catalog(catalog), when, before.condition, after.condition,
                                         st.conditions())
     except PreviewError as err:
         raise CliError("preview_failed", str(err)) from None
     lines = definition_diff(before.condition, after.condition)
     if as_json:
-        _emit_json({"definition": lines, "entered": sorted(entered), "left": sorted(left)})
+        inputs.emit_json({"definition": lines, "entered": sorted(entered), "left": sorted(left)})
         return
     for line in lines:
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
         console.print(f"[{style}]{line}[/]", highlight=False)
-    console.print(f"[green]{len(entered):,} enter[/], [red]{len(left):,} leave[/] (as of {when})")
+    console.print(f"[green]{len(entered):,} enter[/], [red]{len(left):,} leave[/] "
+                  f"(as of {terminal.as_of_text(when.isoformat(sep=' '))})")
 
 
-@app.command()
+@command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
           db: Optional[str] = DbOpt, store: Optional[Path] = StoreOpt, catalog: Optional[Path] = CatalogOpt) -> None:
     """Serve the HTTP API (FastAPI; OpenAPI docs at /docs)."""
@@ -503,7 +369,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
     from api.app import create_app
 
-    database = _database(db)
+    database = inputs.database(db)
     console.print(f"serving on http://{host}:{port} (docs: /docs), database {database.target}")
     uvicorn.run(create_app(db=database.target, store=store, catalog=catalog), host=host, port=port, log_level="info")
 
@@ -512,7 +378,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 def _report(err: CliError, as_json: bool) -> None:
     if as_json:
-        _emit_json({"error": {"code": err.code, "message": err.message,
+        inputs.emit_json({"error": {"code": err.code, "message": err.message,
                               "diagnostics": [d.model_dump(exclude_none=True) for d in err.diagnostics]}})
         return
     err_console.print(f"[bold red]error:[/] {err.message}", highlight=False)
@@ -520,28 +386,34 @@ def _report(err: CliError, as_json: bool) -> None:
         err_console.print(d.render(err.source), highlight=False, markup=False)
 
 
-def main() -> None:
-    """Console-script entry point: expected errors become messages and exit 1, never tracebacks."""
-    as_json = "--json" in sys.argv
+def _run(command: Any, args: list[str], prog_name: str | None, extra: dict) -> int:
+    """Run the command line; expected errors become messages and exit 1, never tracebacks."""
+    as_json = "--json" in args
     try:
-        app(standalone_mode=False)
+        RootGroup.main(command, args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        return 0
     except CliError as err:
         _report(err, as_json)
-        sys.exit(1)
+        return 1
     except (typer.Exit, SystemExit) as done:
-        sys.exit(getattr(done, "exit_code", getattr(done, "code", 0)))
+        return getattr(done, "exit_code", getattr(done, "code", 0)) or 0
     except typer.Abort:
         err_console.print("aborted")
-        sys.exit(130)
+        return 130
     except KeyboardInterrupt:
         err_console.print("interrupted")
-        sys.exit(130)
+        return 130
     except TyperException as err:  # usage errors: an unknown option, a missing argument
         if as_json:
-            _emit_json({"error": {"code": "usage", "message": err.format_message(), "diagnostics": []}})
+            inputs.emit_json({"error": {"code": "usage", "message": err.format_message(), "diagnostics": []}})
         else:
             err.show()
-        sys.exit(err.exit_code)
+        return err.exit_code
     except Exception as err:  # anything unexpected: still a message, never a traceback
         _report(CliError("internal", f"internal error: {type(err).__name__}: {err} (please report this)"), as_json)
-        sys.exit(70)
+        return 70
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -100,6 +100,7 @@ def test_round_trip_and_same_members_as_shipped_catalog(introspected, demo_db, t
         assert 0 < len(ours) < 2000, text
 
 
+@pytest.mark.postgres
 def test_postgres_gives_the_same_catalog(introspected, pg_demo):
     duck = introspected[0]
     pg = introspect(pg_demo)

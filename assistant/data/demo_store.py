@@ -1,4 +1,7 @@
-"""Sensible defaults for a fresh machine: the embedded demo store and the as-of instant of a database."""
+"""Sensible defaults for a fresh machine: the embedded demo store and the as-of instant of a database.
+
+duckdb and the generator load on first use: the console script imports this module for its defaults, and
+`segment-assistant --help` should not pay for them."""
 
 from __future__ import annotations
 
@@ -6,9 +9,6 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-
-from assistant.data import demo_data
-from assistant.data.database import Database, DatabaseError
 
 DEMO_CONTACTS = 20_000
 DEMO_SEED = 7
@@ -22,15 +22,23 @@ def cache_dir() -> Path:
 def write_demo_store(path: str | Path, contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED,
                      progress: Callable[[int, int], None] | None = None) -> dict:
     """Generate the demo store and tag it with its as-of instant (a table comment: the schema stays fixed)."""
+    from assistant.data import demo_data
+    from assistant.data.database import Database
+
     summary = demo_data.generate(path, contacts=contacts, seed=seed, progress=progress)
     with Database(str(path), timeout=None, read_only=False).connect() as conn:
         conn.query(f"COMMENT ON TABLE events IS '{_AS_OF_TAG}{demo_data.AS_OF.isoformat()}'")
     return summary
 
 
+def default_db_path() -> Path:
+    """Where the default demo store lives (it may not exist yet)."""
+    return cache_dir() / f"demo-{DEMO_CONTACTS}-{DEMO_SEED}.duckdb"
+
+
 def demo_db_path(progress: Callable[[int, int], None] | None = None) -> Path:
     """The default demo store, generated once into the cache directory."""
-    path = cache_dir() / f"demo-{DEMO_CONTACTS}-{DEMO_SEED}.duckdb"
+    path = default_db_path()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".partial")
@@ -49,6 +57,8 @@ def parse_as_of(text: str) -> datetime:
 
 def database_as_of(target: str) -> datetime | None:
     """The as-of instant a demo store was generated for, if `target` is one."""
+    from assistant.data.database import Database, DatabaseError
+
     db = Database(target)
     if db.is_postgres or not Path(target).exists():
         return None
@@ -63,7 +73,23 @@ def database_as_of(target: str) -> datetime | None:
 
 
 def resolve_as_of(text: str | None, target: str | None) -> datetime:
-    """--as-of if given; else the demo store's own instant; else now (UTC, to the second)."""
+    """--as-of if given; else the demo store's own instant; else now (UTC, to the second).
+
+    The default demo store counts as attached before it is generated: it will carry the generator's
+    instant, so compiling without a preview gives the windows a preview would use."""
     if text:
         return parse_as_of(text)
+    if target and target == str(default_db_path()) and not Path(target).exists():
+        from assistant.data.demo_data import AS_OF
+
+        return AS_OF
     return (target and database_as_of(target)) or datetime.utcnow().replace(microsecond=0)
+
+
+def __getattr__(name: str):
+    """`demo_store.demo_data` still works (benchmarks read its AS_OF), loaded only when asked for."""
+    if name == "demo_data":
+        from assistant.data import demo_data
+
+        return demo_data
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,7 +54,8 @@ class LocalModelTranslator:
     provider = "local"
 
     def __init__(self, model_path: str | Path | None = None, *, max_tries: int = 3, n_ctx: int = 4096,
-                 threads: int | None = None, max_tokens: int = 64, timeout: float = 300.0, prompt: str = "v2"):
+                 threads: int | None = None, max_tokens: int = 64, timeout: float = 300.0, prompt: str = "v2",
+                 verbose: bool | None = None):
         try:
             import xllamacpp
         except ImportError:
@@ -65,6 +66,11 @@ class LocalModelTranslator:
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = n_ctx
+        # llama.cpp logs every load step and request timing to fd 2: keep a terminal and CI output clean
+        # unless asked (`verbose`, or SEGMENT_VERBOSE=1, which `segment-assistant --verbose` sets).
+        if verbose is None:
+            verbose = os.environ.get("SEGMENT_VERBOSE", "") not in ("", "0")
+        params.verbosity = 3 if verbose else -1
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or max(1, os.cpu_count() or 1)
         self._server = xllamacpp.Server(params)  # loads the model and listens on a loopback port
         config = ModelConfig(name=path.stem, base_url=f"{self._server.listening_address}/v1", api_key="local",
