@@ -216,7 +216,10 @@ def merge(points: list[OpenPoint], more: list[OpenPoint]) -> list[OpenPoint]:
 
 
 def question_for(points: list[OpenPoint]) -> str:
-    """One clarifying question about everything left open."""
+    """One clarifying question about everything left open; a reading with known alternatives asks between
+    them ("By 'this week', did you mean the calendar week (since Monday) or the last 7 days?")."""
+    if len(points) == 1 and points[0].reason.endswith("?"):
+        return f"By '{points[0].text}', did you mean {points[0].reason}"
     words = ", ".join(f"'{p.text}'" for p in points)
     return (f"I built the segment from the rest of your request, but I could not place {words}. "
             "What should that change about who is in the segment?")

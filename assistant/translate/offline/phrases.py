@@ -29,9 +29,8 @@ def _year_end(year: str) -> str:
 
 
 def _calendar_or_rolling(unit: str) -> str | None:
-    if unit in ("week", "month"):
-        return f"the calendar {unit} before this one, or the last {unit}'s worth of days?"
-    return None
+    days = {"week": 7, "month": 30}.get(unit)
+    return f"the calendar {unit} before this one, or the last {days} days?" if days else None
 
 
 AGO = "ago|back|earlier"
