@@ -14,10 +14,10 @@ from assistant.translate.contract import OpenPoint, Status, Translation, Transla
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import check
-from grammar.compile import compile_expression, to_sql
+from grammar.compile import compile_expression, to_sql, window_bounds
 from grammar.errors import ErrorInfo, SegmentError
 from grammar.explain import explain
-from grammar.format import format_segment
+from grammar.format import format_segment, window_text
 
 
 class DraftResult(BaseModel):
@@ -87,7 +87,26 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
         result.count, result.total, result.share = shown.count, shown.total, shown.share
         result.sample = shown.sample
         result.stats = [s.model_dump() for s in shown.stats]
+        result.warnings += empty_windows(condition, as_of, shown.latest_event)
     return result
+
+
+def empty_windows(node: A.Condition, as_of: datetime, latest: datetime | None) -> list[str]:
+    """A warning for each event window that starts after the newest event in the database: at this as-of it
+    selects nothing (a demo store's data ends at its own as-of; the clock may be past it)."""
+    if latest is None:
+        return []
+    out = []
+    for n in A.walk(node):
+        window = getattr(n, "window", None) if getattr(n, "event", None) is not None else None
+        if window is None:
+            continue
+        low, _, _, _ = window_bounds(window, as_of)
+        text = f"no events after {latest:%Y-%m-%d %H:%M} in this database: '{window_text(window)}' selects none " \
+               f"at as-of {as_of:%Y-%m-%d %H:%M}"
+        if low is not None and low > latest and text not in out:
+            out.append(text)
+    return out
 
 
 def draft(request: str, *, translator: Translator, catalog: Catalog, as_of: datetime, dialect: str = "duckdb",

@@ -5,6 +5,7 @@ real HTTP), down to `draft`'s status."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from tests.scripted_model import _scripted_server, scripted_model, text, tool_call  # noqa: F401 (pytest fixtures)
@@ -175,3 +176,20 @@ def test_filler_words_never_make_an_answer_partial():
 def test_a_negation_is_kept_in_scope_or_left_open():
     assert _offline("contacts not in Germany or France").dsl == 'country not in ["DE", "FR"]'
     assert _offline("customers who have not bought anything").dsl == "did not order_completed"
+
+
+# ---- one as-of, said aloud ------------------------------------------------------------------------------
+
+def test_a_window_after_the_newest_event_is_warned_about(demo_db):
+    from assistant.data.preview import Database
+    from assistant.translate.offline import OfflineTranslator
+
+    db = Database(demo_db)
+    late = draft("bought in the last 7 days", translator=OfflineTranslator(), catalog=CATALOG,
+                 as_of=datetime(2026, 12, 1), db=db)
+    assert late.count == 0 and late.as_of == "2026-12-01 00:00:00"
+    [warning] = late.warnings
+    assert re.fullmatch(r"no events after 2026-10-31 23:\d\d in this database: 'in last 7 days' selects none "
+                        r"at as-of 2026-12-01 00:00", warning), warning
+    on_time = draft("bought in the last 7 days", translator=OfflineTranslator(), catalog=CATALOG, as_of=AS_OF, db=db)
+    assert on_time.count > 0 and on_time.warnings == []

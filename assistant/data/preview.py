@@ -34,6 +34,7 @@ class Preview(BaseModel):
     share: float
     sample: list[dict[str, Any]]
     stats: list[Stat]
+    latest_event: datetime | None = None  # the newest event in the database (a window after it selects none)
 
 
 def member_ids(db: Database, sql: str) -> set[int]:
@@ -79,6 +80,8 @@ def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: dat
 
         count = scalar(count_sql)
         total = scalar(total_sql)
+        events = catalog.events_table
+        latest = scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(exp.to_table(events.table)))
         columns, rows = conn.query(sample_sql.sql(dialect))
         sample = []
         for row in rows:
@@ -97,7 +100,8 @@ def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: dat
                 value = float(total_value) / count if count else None
             stats.append(Stat(label=stat.label, value=None if value is None else round(value, 4),
                               kind="rate" if stat.ratio_to else "per_member"))
-    return Preview(count=count, total=total, share=round(count / total, 4) if total else 0.0, sample=sample, stats=stats)
+    return Preview(count=count, total=total, share=round(count / total, 4) if total else 0.0, sample=sample, stats=stats,
+                   latest_event=latest if isinstance(latest, datetime) else None)
 
 
 def membership_diff(db: Database, catalog: Catalog, as_of: datetime, old: A.Condition, new: A.Condition,
