@@ -193,3 +193,11 @@ def test_a_window_after_the_newest_event_is_warned_about(demo_db):
                         r"at as-of 2026-12-01 00:00", warning), warning
     on_time = draft("bought in the last 7 days", translator=OfflineTranslator(), catalog=CATALOG, as_of=AS_OF, db=db)
     assert on_time.count > 0 and on_time.warnings == []
+
+
+def test_a_trailing_negation_with_nothing_to_negate_is_open_not_turned_backwards():
+    request = "people in Germany who did not frobnicate"
+    result = _offline(request)
+    assert result.dsl == 'country = "DE"'  # never country != "DE"
+    assert [(p.text, p.reason) for p in result.open_points] == [("did not frobnicate", "a negation")]
+    assert _offline("people not in Germany").dsl == 'country != "DE"'

@@ -173,7 +173,10 @@ def read_clause(b: Builder, items: list[Item]) -> A.Condition | None:
         return None
     conds.sort(key=lambda c: c[0])
     result = conjoin(A.And, [c for _, c in conds])
-    leftover_neg = [it for it in items if it.kind == Kind.NEG and not it.used]
+    # A negation left over negates the clause's one condition only when something it could negate follows it
+    # ("not ... in Germany"); a trailing one ("in Germany who did not frobnicate") stays unplaced (partial).
+    leftover_neg = [it for i, it in enumerate(items) if it.kind == Kind.NEG and not it.used
+                    and any(x.used and x.kind in HEADS for x in items[i + 1:])]
     if leftover_neg and len(conds) == 1:
         for it in leftover_neg:
             b.use(it)
