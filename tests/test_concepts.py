@@ -164,3 +164,11 @@ def test_explain_names_concepts_only_when_given(catalog):
     assert explain(node, catalog) == "People whose plan is one of [pro, team], and whose country is DE"
     rank = parse("top 10% by total amount of order_completed")
     assert "by lifetime value (total amount" in explain(rank, catalog, catalog.concept_labels())
+
+
+def test_a_subject_elided_before_a_concept(catalog, as_of):
+    t = read(catalog, as_of, "email or text subscribers")
+    assert format_segment(t.condition) == "email_consent = true or sms_consent = true" and t.status == "complete"
+    # what follows the pair may be about both or the last only: asked, not guessed
+    t = read(catalog, as_of, "email or text subscribers in Spain")
+    assert t.status == "partial" and [p.text for p in t.open_points] == ["text subscribers"]
