@@ -11,7 +11,7 @@ from .text import Token
 
 QUANTITIES = {"couple": 2, "few": 3, "handful": 5}
 # Only after 'a': 'few orders' alone means a small number, and 'quite a few' means many.
-_ARTICLE = re.compile(r"(?<!quite )\ban\s*$|(?<!quite )\ba\s*$", re.I)
+_ARTICLE = re.compile(r"(?<!quite )\ban?\s+$", re.I)
 
 
 def read_quantities(tokens: list[Token], request: str) -> tuple[list[Token], dict[tuple[int, int], str]]:
