@@ -1,6 +1,7 @@
 """The catalog: what exists in the customer data (tables and their join, events, event properties, contact
-traits), each with a type, description, synonyms and sample values. Loaded from YAML; checks the AST,
-names the only identifiers the compiler may emit, and feeds the model's prompt."""
+traits), each with a type, description, synonyms and sample values, and the business concepts defined over
+them ("paying", "lifetime value"). Loaded from YAML; checks the AST, names the only identifiers the compiler
+may emit, and feeds the model's prompt."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from grammar import ast as A
 from grammar.ast import Measure, check_name
 from grammar.errors import SegmentError, read_yaml, validation_problems
-from grammar.parser import parse_measure
+from grammar.parser import parse, parse_measure
 
 ValueType = Literal["string", "number", "boolean", "timestamp", "date"]
 DEMO_CATALOG_PATH = Path(__file__).with_name("catalogs") / "demo.yaml"
@@ -110,6 +112,30 @@ class Stat(BaseModel):
         return self._ratio_node
 
 
+class Concept(BaseModel):
+    """A business concept: a named condition ("paying": plan in ["pro", "team"]) or measure ("lifetime_value":
+    total amount of order_completed) in the segment language, with the words people use for it."""
+
+    # Parsed and checked against the catalog when the catalog loads (Catalog._concepts): translators use the
+    # nodes. (A comment, not the docstring: the docstring is the JSON Schema's description.)
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    synonyms: list[str] = []
+    dsl: str | None = None      # a condition
+    measure: str | None = None  # or a per-contact measure
+    _node: A.Condition | Measure | None = PrivateAttr(default=None)
+
+    @property
+    def node(self) -> A.Condition | Measure:
+        return self._node  # type: ignore[return-value]
+
+    @property
+    def label(self) -> str:
+        """What a read-back calls it: its first synonym ("paying customers")."""
+        return self.synonyms[0] if self.synonyms else ""
+
+
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -121,8 +147,9 @@ class Catalog(BaseModel):
     events: dict[str, EventType] = {}
     properties: dict[str, Property] = {}
     stats: list[Stat] = []
+    concepts: dict[str, Concept] = {}
 
-    @field_validator("traits", "events", "properties")
+    @field_validator("traits", "events", "properties", "concepts")
     @classmethod
     def _names(cls, v: dict) -> dict:
         for name in v:
@@ -138,6 +165,29 @@ class Catalog(BaseModel):
         for prop, spec in self.properties.items():
             if spec.json_key and not self.events_table.json_column:
                 raise ValueError(f"property {prop!r} is a json key but event_source has no json column")
+        return self
+
+    @model_validator(mode="after")
+    def _concepts(self) -> "Catalog":
+        from grammar.check import check  # check reads catalogs: imported here, not at the top
+
+        for name, concept in self.concepts.items():
+            taken = next((kind for kind, names in (("event", self.events), ("trait", self.traits),
+                                                   ("property", self.properties)) if name in names), None)
+            if taken:
+                raise ValueError(f"concept {name!r} has the name of a {taken}: concepts need names of their own")
+            if (concept.dsl is None) == (concept.measure is None):
+                raise ValueError(f"concept {name!r} needs either dsl (a condition) or measure, not both")
+            try:
+                node = parse(concept.dsl) if concept.dsl is not None else parse_measure(concept.measure or "")
+            except SegmentError as err:
+                raise ValueError(f"concept {name!r}: {err.diagnostics[0].message}") from None
+            # a measure is checked as the measure of a rank: the same property, event and window checks
+            probe = node if concept.dsl is not None else A.Rank(direction="top", amount=1, percent=False, measure=node)
+            errors = [d for d in check(probe, self) if d.severity == "error"]
+            if errors:
+                raise ValueError(f"concept {name!r}: {errors[0].message}")
+            concept._node = node
         return self
 
     # -- lookups
@@ -158,6 +208,10 @@ class Catalog(BaseModel):
     def event_properties(self, event: str) -> list[str]:
         return self.events[event].properties if event in self.events else []
 
+    def concept_labels(self) -> dict[str, A.Condition | Measure]:
+        """What each concept is called in a read-back -> its definition (explain's `concepts`)."""
+        return {c.label or name.replace("_", " "): c.node for name, c in self.concepts.items()}
+
     def suggest(self, name: str, choices: list[str]) -> str | None:
         """The closest known name, also matching synonyms ("purchase" -> order_completed)."""
         lowered = name.lower()
@@ -173,8 +227,39 @@ class Catalog(BaseModel):
 
     # -- persistence
     def to_yaml(self) -> str:
+        """The catalog as YAML; with no concepts yet, a commented `concepts:` stub shows how to add them."""
         data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+        return text if self.concepts else text + _concepts_stub(self)
+
+
+def _concepts_stub(catalog: Catalog) -> str:
+    """Commented example concepts written with this catalog's own names, so uncommenting one loads."""
+    flag = next((n for n, t in catalog.traits.items() if t.type == "boolean"), None)
+    event = next((e for e, spec in catalog.events.items()
+                  if any(catalog.properties[p].type == "number" for p in spec.properties)), None)
+    amount = next((p for p in catalog.event_properties(event) if catalog.properties[p].type == "number"), None) \
+        if event else None
+    lines = ["# concepts: business words as named DSL fragments, checked against this catalog when it loads.",
+             "# Translators read their synonyms; read-backs name them. Names must differ from traits, events and",
+             "# properties. A concept has `dsl` (a condition) or `measure` (a per-contact number).",
+             "# concepts:"]
+    if flag:
+        lines += [f"#   {flag}_yes:",
+                  f"#     description: {flag.replace('_', ' ')} is true",
+                  f"#     dsl: '{flag} = true'",
+                  f"#     synonyms: [{flag.replace('_', ' ')} contacts]"]
+    if event:
+        lines += [f"#   {event}_customers:",
+                  f"#     description: did {event} at least once",
+                  f"#     dsl: 'did {event}'",
+                  "#     synonyms: [existing customers]"]
+    if event and amount:
+        lines += ["#   lifetime_value:",
+                  f"#     description: total {amount} of {event}",
+                  f"#     measure: 'total {amount} of {event}'",
+                  "#     synonyms: [lifetime value, ltv]"]
+    return "\n".join(lines) + "\n"
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

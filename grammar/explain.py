@@ -12,6 +12,7 @@ past participle, so no verb has to be turned back into its base form.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from grammar import ast as A
@@ -38,17 +39,20 @@ _BARE_VALUE = re.compile(r"^[A-Za-z0-9@/._+-]*[A-Za-z][A-Za-z0-9@/._+-]*$")
 _CONNECTIVES = {"and", "or", "not", "is", "of", "none", "either", "true", "false"}
 
 
-def explain(node: A.Condition, catalog: Catalog | None = None) -> str:
-    """The whole segment as one sentence: 'People who ...'."""
-    words = _Explainer(catalog)
+def explain(node: A.Condition, catalog: Catalog | None = None,
+            concepts: Mapping[str, A.Condition | A.Measure] | None = None) -> str:
+    """The whole segment as one sentence: 'People who ...'. `concepts` (what to call it -> its definition,
+    e.g. Catalog.concept_labels()) names each part that is a concept: 'who are paying customers (plan is ...)'."""
+    words = _Explainer(catalog, concepts)
     if isinstance(node, A.Not) and not words.negates_naturally(node.condition):
         return f"Everyone except people {words.clause(node.condition, nested=True)}"
     return f"People {words.clause(node)}"
 
 
 class _Explainer:
-    def __init__(self, catalog: Catalog | None):
+    def __init__(self, catalog: Catalog | None, concepts: Mapping[str, A.Condition | A.Measure] | None = None):
         self.catalog = catalog
+        self.concepts = concepts or {}
 
     # ---- structure -----------------------------------------------------------------------------------
 
@@ -57,7 +61,13 @@ class _Explainer:
         method = getattr(self, f"c_{getattr(node, 'kind', None)}", None)
         if method is None:
             raise TypeError(f"not a condition: {node!r}")
-        return method(node, nested)
+        text = method(node, nested)
+        label = self._concept(node)
+        return f"who are {label} ({_bare(text)})" if label else text
+
+    def _concept(self, node: A.Condition | A.Measure) -> str | None:
+        """What the concepts call `node`, when it is one's definition."""
+        return next((label for label, definition in self.concepts.items() if definition == node), None)
 
     def _group(self, node: A.And | A.Or, nested: bool) -> str:
         parts = [self.clause(c, nested=True) for c in node.conditions]
@@ -151,6 +161,10 @@ class _Explainer:
         return f"in the {node.direction} {size} by {self._measure(node.measure)}{zero}"
 
     def _measure(self, m: A.Measure) -> str:
+        label = self._concept(m)
+        return f"{label} ({self._measure_words(m)})" if label else self._measure_words(m)
+
+    def _measure_words(self, m: A.Measure) -> str:
         if m.func == "count":
             return f"number of times they {self._event(m.event)}{_tail(m.window)}"
         label = _label(m.property or "")
@@ -178,6 +192,11 @@ class _Explainer:
         label = _label(name)
         article = "an" if label[:1] in "aeiou" else "a"
         return f'had {article} "{label}" event'
+
+
+def _bare(clause: str) -> str:
+    """A clause without its relative pronoun, to follow a concept's name: 'whose plan is trial' -> 'plan is trial'."""
+    return re.sub(r"^(who|whose) ", "", clause)
 
 
 def _verb_phrase(text: str) -> str | None:

@@ -4,7 +4,8 @@ date, the current segment of a chat and the saved segments. Evals compare versio
 A template file has sections opened by HTML comments: `<!-- system -->`, `<!-- user -->`, optionally
 `<!-- shots -->` (few-shot `request => definition` lines, sent as chat turns) and one
 `<!-- protocol MODE -->` per answer mode (text, json, grammar, llguidance); `$names` are filled with
-string.Template: $as_of, $catalog (one line per entry) or $catalog_brief (one line per kind), $segments,
+string.Template: $as_of, $catalog (one line per entry, the catalog's concepts last) or $catalog_brief (one line
+per kind), $segments,
 $protocol; in the user section $current and $request. Large catalogs are cut to the entries relevant to the request, so the prompt stays
 small whatever the catalog's size.
 """
@@ -18,13 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from grammar.catalog import Catalog, EventType, FieldSpec
+from grammar.catalog import Catalog, Concept, EventType, FieldSpec
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 # Up to this many catalog entries (traits + events + properties) the whole catalog goes in the prompt.
 FULL_CATALOG_MAX = 40
 MAX_EVENTS = 12
 MAX_TRAITS = 12
+MAX_CONCEPTS = 12
 MAX_VALUES = 12  # sample values shown per field
 _SECTION = re.compile(r"^<!-- (system|user|shots|protocol [a-z]+) -->\n", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -70,7 +72,7 @@ _STOP = _words("a an the of in on at to for and or not with who that than by is 
                "did do does people customers contacts users them their our my last days day month months")
 
 
-def _score(request_words: set[str], name: str, spec: FieldSpec | EventType) -> int:
+def _score(request_words: set[str], name: str, spec: FieldSpec | EventType | Concept) -> int:
     """Word overlap of the request with an entry; a hit on the name or a synonym weighs more."""
     strong = _words(name).union(*(_words(s) for s in spec.synonyms))
     weak = _words(spec.description).union(*(_words(str(v)) for v in getattr(spec, "values", [])))
@@ -102,6 +104,13 @@ def relevant_names(request: str, catalog: Catalog, current: str | None = None) -
     return traits, events, properties
 
 
+def relevant_concepts(request: str, catalog: Catalog) -> list[str]:
+    """The concepts to show: all of a few; of many, the best word matches."""
+    if len(catalog.concepts) <= MAX_CONCEPTS:
+        return list(catalog.concepts)
+    return _pick(catalog.concepts, _words(request) - _STOP, set(), MAX_CONCEPTS)
+
+
 # ---- rendering -----------------------------------------------------------------------------------
 
 def _values(spec: FieldSpec) -> str:
@@ -116,7 +125,8 @@ def _synonyms(synonyms: list[str]) -> str:
     return f" (also said: {', '.join(synonyms)})" if synonyms else ""
 
 
-def render_catalog(catalog: Catalog, traits: list[str], events: list[str], properties: list[str]) -> str:
+def render_catalog(catalog: Catalog, traits: list[str], events: list[str], properties: list[str],
+                   concepts: list[str] = ()) -> str:
     lines = ["Contact traits (name, type, meaning):"]
     for name in traits:
         spec = catalog.traits[name]
@@ -131,10 +141,17 @@ def render_catalog(catalog: Catalog, traits: list[str], events: list[str], prope
         for name in properties:
             spec = catalog.properties[name]
             lines.append(f"- {name} ({spec.type}{_values(spec)}): {spec.description}{_synonyms(spec.synonyms)}")
+    if concepts:
+        lines.append("Concepts (business words: write their definition where the request says them):")
+        for name in concepts:
+            c = catalog.concepts[name]
+            kind = "condition" if c.dsl is not None else "measure"
+            lines.append(f"- {name} ({kind}: {c.dsl or c.measure}): {c.description}{_synonyms(c.synonyms)}")
     return "\n".join(lines) + "\n"
 
 
-def render_catalog_brief(catalog: Catalog, traits: list[str], events: list[str], properties: list[str]) -> str:
+def render_catalog_brief(catalog: Catalog, traits: list[str], events: list[str], properties: list[str],
+                         concepts: list[str] = ()) -> str:
     """One line per kind, for small models with short contexts."""
     def item(name: str, spec: FieldSpec) -> str:
         shown = ", ".join(str(v) for v in spec.values[:MAX_VALUES]) if spec.values else spec.type
@@ -145,6 +162,10 @@ def render_catalog_brief(catalog: Catalog, traits: list[str], events: list[str],
                                     for n in events)]
     if properties:
         lines.append("event properties: " + "; ".join(item(n, catalog.properties[n]) for n in properties))
+    if concepts:
+        lines.append("concepts: " + "; ".join(f"{catalog.concepts[n].label or n} = "
+                                              f"{catalog.concepts[n].dsl or catalog.concepts[n].measure}"
+                                              for n in concepts))
     return "\n".join(lines) + "\n"
 
 
@@ -164,10 +185,11 @@ def build_messages(request: str, catalog: Catalog, as_of: datetime, current: str
     if protocol is None:
         raise PromptError(f"prompt {version} has no answer protocol for mode {mode!r}")
     traits, events, properties = relevant_names(request, catalog, current)
+    concepts = relevant_concepts(request, catalog)
     system = Template(sections["system"]).substitute(
         as_of=as_of.strftime("%Y-%m-%d %H:%M:%S (%A)"),
-        catalog=render_catalog(catalog, traits, events, properties),
-        catalog_brief=render_catalog_brief(catalog, traits, events, properties),
+        catalog=render_catalog(catalog, traits, events, properties, concepts),
+        catalog_brief=render_catalog_brief(catalog, traits, events, properties, concepts),
         segments=_segments_text(segments),
         protocol=protocol.strip(),
     )

@@ -20,6 +20,7 @@ class Kind(str, Enum):
     CONSENT = "consent"          # trait, value: "opted in to email"
     SEGMENT = "segment"          # name of a saved segment
     TEMPLATE = "template"        # name of a shipped template
+    CONCEPT = "concept"          # name, measure (bool): a concept of the catalog ("paying", "lifetime value")
     # the fixed phrasing table
     WINDOW = "window"            # window (a window node, or None with calendar), note, bare
     SAME_WINDOW = "same_window"  # "in that time": the window said before
@@ -60,7 +61,7 @@ class Kind(str, Enum):
 
 # Kinds that are the subject of a clause (a condition is about one of them).
 HEADS = frozenset({Kind.EVENT, Kind.TRAIT, Kind.VALUE, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE,
-                   Kind.SEGMENT_NAME, Kind.RANK, Kind.AGG})
+                   Kind.SEGMENT_NAME, Kind.RANK, Kind.AGG, Kind.CONCEPT})
 NUMBERS = (Kind.CMP, Kind.NUM, Kind.RANGE)
 
 PEOPLE = {"people", "customers", "users", "contacts", "members", "accounts", "clients", "shoppers", "buyers"}

@@ -1,7 +1,7 @@
 """Lexing stage of the offline translator: tokens -> items (an event, a trait value, a window, a count, a
 connective ...). Two sources of phrases: a fixed table of English phrasings (windows, counts, comparisons,
 connectives; phrases.py) and phrases drawn from the catalog (event, trait and property names, synonyms and
-sample values, plus saved segment names; below). At each position the longest phrase wins."""
+sample values, concepts, plus saved segment names; below). At each position the longest phrase wins."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ class Lexicon:
         self._events()
         self._traits()
         self._properties()
+        self._concepts()
         for name in list(segments) + [t for t in templates if t not in segments]:
             kind = Kind.SEGMENT if name in segments else Kind.TEMPLATE
             for alias in [name, *(titles or {}).get(name, [])]:
@@ -177,6 +178,14 @@ class Lexicon:
                         for text in phrases:
                             self.add(_words(text), Kind.VALUE, {"field": name, "trait": False, "value": False},
                                      priority=2)
+
+    def _concepts(self) -> None:
+        """A concept's name and synonyms, as written ('paying' is no 'paid'): above any single event, trait or
+        value they contain ('paying users', 'sms subscribers'), below saved segments and templates."""
+        for name, concept in self.catalog.concepts.items():
+            for text in [name, *concept.synonyms]:
+                self.add(_words(text), Kind.CONCEPT, {"name": name, "measure": concept.measure is not None},
+                         exact=True, priority=4)
 
     def known(self, tok: Token) -> bool:
         return tok.kind != "word" or bool(tok.lemmas & self.vocab_lemmas)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from grammar import ast as A
+
 from .context import Builder
 from .items import NUMBERS, PEOPLE, Item, Kind
 from .lexicon import consent_subject
@@ -102,6 +104,24 @@ def share_consent(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def elided_concepts(items: list[Item], b: Builder) -> list[Item]:
+    """'email or SMS subscribers': a bare subject joined to a consent concept by and/or is that subject's
+    consent. What follows the pair may describe both or only the last, which the clauses cannot tell: a guess."""
+    subjects = {consent_subject(t): t for t, spec in b.catalog.traits.items()
+                if spec.type == "boolean" and consent_subject(t)}
+    for i in range(len(items) - 2):
+        bare, conj, concept = items[i:i + 3]
+        node = b.catalog.concepts[concept["name"]].node if concept.kind == Kind.CONCEPT else None
+        trait = subjects.get(bare.words.lower())
+        if (conj.kind != Kind.CONJ or conj["op"] not in ("and", "or") or trait is None
+                or not isinstance(node, A.TraitCondition) or node.trait not in subjects.values() or node.trait == trait):
+            continue
+        bare.become(Kind.CONSENT, {"trait": trait, "value": node.value})
+        if any(it.kind != Kind.STOP for it in items[i + 3:]):
+            b.guess(concept, f"does what follows apply to both '{bare.words}' and '{concept.words}'?")
+    return items
+
+
 def measured_properties(items: list[Item], b: Builder) -> list[Item]:
     """'average price', 'different features': after an aggregate word a word is the property measured
     (not a value that shares it). '3 or more product categories': a number before a plural text
@@ -161,6 +181,7 @@ RULES: tuple[Rule, ...] = (
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
+    elided_concepts,       # the same for 'email or SMS subscribers'
     measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
     absorb_nouns,          # last: needs the final kind of every word around a verb ('opened ... emails')
     drop_used,             # absorbed nouns and merged list values leave before the split into clauses

@@ -30,6 +30,7 @@ from .edit import (conjoin, drop_filters, drop_unknown_values, drop_values, name
                    replace_amounts, rewindow)
 from .items import Item, Kind
 from .lexicon import Lexicon, lex
+from .quantities import note_quantities, read_quantities
 from .text import STOP_WORDS, Source, Token, tokenize
 from .unplaced import is_english, open_points
 
@@ -354,8 +355,10 @@ class _Session:
 
     def lex(self, text: Source) -> list[Item]:
         assert isinstance(text, Source), "cut requests with Source slicing, so spans point into the request"
-        self.tokens = self._spellcheck(tokenize(text))
+        tokens, notes = read_quantities(tokenize(text), self.request)
+        self.tokens = self._spellcheck(tokens)
         self.items = lex(self.tokens, self.lexicon)
+        note_quantities(self.items, notes)
         return self.items
 
     def read(self, text: Source) -> A.Condition | None:

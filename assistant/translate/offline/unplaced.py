@@ -28,6 +28,7 @@ _REASONS = {
     Kind.NEG: "a negation", Kind.CONJ: "how the conditions combine", Kind.WHICH: "first or last",
     Kind.EVENT: "something people did", Kind.TRAIT: "a trait", Kind.VALUE: "a value", Kind.CONSENT: "a consent",
     Kind.PROP: "a property", Kind.RANK: "a ranking", Kind.AGG: "a measure", Kind.MOST: "a ranking",
+    Kind.CONCEPT: "a concept of the catalog",
 }
 
 

@@ -10,6 +10,7 @@ from grammar import ast as A
 from ..items import Item
 from .activity import regular, restarted, stopped
 from .aggregates import aggregate
+from .concepts import concept
 from .counts import did
 from .ranks import rank
 from .segments import segment
@@ -23,6 +24,7 @@ Recogniser = Callable[["Builder", list[Item]], list[tuple[int, A.Condition]]]
 
 RECOGNISERS: tuple[Recogniser, ...] = (
     segment,          # a name stands for a whole definition: most specific of all
+    concept,          # a catalog concept stands for its definition too
     rank,             # before aggregate: the aggregate word of 'top 10% by lifetime value' is the rank's measure
     regular,          # the activity patterns claim their event before did would read it as plain did
     stopped,

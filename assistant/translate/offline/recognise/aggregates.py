@@ -1,5 +1,5 @@
 """Aggregates: 'spent more than 500 in the last year', 'average order value above 80', '3+ distinct
-categories'."""
+categories', and measure concepts of the catalog: 'lifetime value over 500'."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from grammar import ast as A
 
 from ..items import NUMBERS, Item, Kind
+from .concepts import measure_concept
 from .events import filters, pick_event
 from .windows import window_of
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 def aggregate(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
     """An aggregate word with the nearest number: 'spent more than 500', 'average order value above 80',
     '3+ distinct categories'; a range makes two bounds."""
-    out = []
+    out = _concept_measures(b, items)
     for agg in b.free(items, Kind.AGG):
         idx = items.index(agg)
         cmps = [it for it in items if it.kind in NUMBERS and not it.used]
@@ -50,11 +51,28 @@ def aggregate(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         else:
             ref = filters(b, event, items, idx, before=False)
         window = window_of(b, next(iter(b.free(items, Kind.WINDOW)), None))
-        base = dict(func=agg["func"], property=prop, event=ref, window=window)
-        if cmp.kind == Kind.RANGE:
-            out += [(agg.pos, A.Aggregate(**base, op=">=", value=cmp["low"])),
-                    (agg.pos, A.Aggregate(**base, op="<=", value=cmp["high"]))]
-        else:
-            op = cmp.get("op", ">=")
-            out.append((agg.pos, A.Aggregate(**base, op=op, value=cmp["value"])))
+        out += _compared(agg.pos, dict(func=agg["func"], property=prop, event=ref, window=window), cmp)
     return out
+
+
+def _concept_measures(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """A measure concept with the nearest number: 'lifetime value over 500', 'ltv > 2k'."""
+    out = []
+    for it in b.free(items, Kind.CONCEPT):
+        cmps = [c for c in items if c.kind in NUMBERS and not c.used]
+        if not it["measure"] or not cmps:
+            continue
+        idx = items.index(it)
+        cmp = b.use(min(cmps, key=lambda c: abs(items.index(c) - idx)))
+        m = measure_concept(b, it)
+        window = m.window or window_of(b, next(iter(b.free(items, Kind.WINDOW)), None))
+        out += _compared(it.pos, dict(func=m.func, property=m.property, event=m.event, window=window), cmp)
+    return out
+
+
+def _compared(pos: int, base: dict, cmp: Item) -> list[tuple[int, A.Condition]]:
+    """The aggregate compared as the number phrase says; a range makes two bounds."""
+    if cmp.kind == Kind.RANGE:
+        return [(pos, A.Aggregate(**base, op=">=", value=cmp["low"])),
+                (pos, A.Aggregate(**base, op="<=", value=cmp["high"]))]
+    return [(pos, A.Aggregate(**base, op=cmp.get("op", ">="), value=cmp["value"]))]

@@ -9,6 +9,7 @@ from grammar import ast as A
 
 from ..context import NotUnderstood
 from ..items import Item, Kind
+from .concepts import measure_concept
 from .events import filters, pick_event
 from .windows import window_of
 
@@ -17,9 +18,12 @@ if TYPE_CHECKING:
 
 
 def measure_after(b: Builder, items: list[Item], start: int) -> A.Measure | None:
-    """A per-contact measure from the items after `start`: 'lifetime value', 'number of orders',
+    """A per-contact measure from the items after `start`: a measure concept, 'number of orders',
     'app opens in the last 30 days', 'distinct product categories'."""
     rest = [it for it in items[start:] if not it.used]
+    concept = next((it for it in rest[:3] if it.kind == Kind.CONCEPT and it["measure"]), None)
+    if concept is not None:
+        return measure_concept(b, concept)
     agg = next((it for it in rest[:3] if it.kind == Kind.AGG), None)
     event_item = next((it for it in rest[:4] if it.kind == Kind.EVENT), None)
     prop_item = next((it for it in rest[:4] if it.kind == Kind.PROP), None)
