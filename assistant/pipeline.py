@@ -73,7 +73,7 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
         result.status = "question"  # nothing usable came back
         return result
     result.condition = A.condition_to_json(condition)
-    result.explanation = explain(condition, catalog)
+    result.explanation = explain(condition, catalog, catalog.concept_labels())  # names the catalog's concepts
     result.warnings += [d.render() for d in diagnostics]
     expression = compile_expression(condition, catalog, as_of, segments)  # once: the SQL and the preview share it
     result.sql = to_sql(expression, dialect)

@@ -214,7 +214,7 @@ def test_draft_prints_the_answer_first(tagged_db):
     done = run("draft", "people on the trial plan", "--db", tagged_db)
     assert done.returncode == 0, done.stderr
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
-    assert lines[0] == "People whose plan is trial"
+    assert lines[0] == "People who are trialists (plan is trial)"  # the read-back names the catalog's concept
     assert re.fullmatch(r"complete · [\d,]+ of 300 contacts \(\d+\.\d%\) as of 2026-11-01", lines[1])
     assert 'plan = "trial"' in lines[3]  # the segment, in its panel
     assert "SQL" not in done.stdout and "segment stats" not in done.stdout
@@ -227,7 +227,7 @@ def test_preview_prints_the_count_the_sample_and_the_stats(tagged_db):
     done = run("preview", "-e", 'plan = "trial"', "--db", tagged_db)
     assert done.returncode == 0, done.stderr
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
-    assert lines[0] == "People whose plan is trial"
+    assert lines[0] == "People who are trialists (plan is trial)"
     assert re.fullmatch(r"[\d,]+ of 300 contacts \(\d+\.\d%\) as of 2026-11-01", lines[1])  # nothing to place
     assert "sample members" in done.stdout and "segment stats" in done.stdout and "SQL" not in done.stdout
     assert "SQL (duckdb)" in run("preview", "-e", 'plan = "trial"', "--db", tagged_db, "--sql").stdout
