@@ -49,7 +49,8 @@ class CliError(Exception):
 
 CatalogOpt = typer.Option(None, "--catalog", help="Catalog YAML (default: the demo catalog).")
 StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE",
-                        help="Saved-segments file (YAML). Templates are always available by name.")
+                        help="Saved-segments store (SQLite .db/.sqlite; default: segments.db in the cache folder). "
+                        "Templates are always available by name.")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for programs).")
 ExprOpt = typer.Option(None, "--expr", "-e", help="The DSL text itself, instead of SOURCE.")
 AsOfOpt = typer.Option(None, "--as-of", help="The instant windows count back from (default: the demo store's, else now).")
@@ -70,9 +71,12 @@ def _catalog(path: Optional[Path]) -> Catalog:
 
 def _store(path: Optional[Path]):
     from assistant.segments import SegmentStore
+    from assistant.store import StoreError
 
     try:
-        return SegmentStore(path)
+        return SegmentStore.from_setting(path)
+    except StoreError as err:
+        raise CliError("store", str(err)) from None
     except Exception as err:  # a broken store file is a user error, not a crash
         raise CliError("store", f"cannot read the segment store {path}: {err}") from None
 
@@ -438,8 +442,6 @@ def segments_save(name: str, source: Optional[str] = typer.Argument(None), expr:
     """Save a new version of a segment (checked, cycles refused)."""
     from grammar.parser import parse
 
-    if store is None:
-        raise CliError("usage", "give --store FILE (or SEGMENT_STORE) to save segments")
     text = _source(source, expr)
     st = _store(store)
     try:
@@ -506,6 +508,13 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     database = _database(db)
     console.print(f"serving on http://{host}:{port} (docs: /docs), database {database.target}")
     uvicorn.run(create_app(db=database.target, store=store, catalog=catalog), host=host, port=port, log_level="info")
+
+
+# ---- the SQLite store: import, rename, archive, snapshots, export (segment_assistant/store_cli.py) ---------
+
+from segment_assistant.store_cli import register as _register_store_commands  # noqa: E402
+
+_register_store_commands(segments_app)
 
 
 # ---- errors -------------------------------------------------------------------------------------------------

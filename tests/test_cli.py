@@ -107,7 +107,7 @@ def test_demo_data_then_preview_and_explain(tmp_path):
 
 
 def test_saved_segments_versions_and_diff(tmp_path, demo_db):
-    store = str(tmp_path / "segments.yaml")
+    store = str(tmp_path / "segments.db")
     assert run("segments", "save", "buyers", "-e", "did order_completed in last 30 days", "--store", store).returncode == 0
     assert run("segments", "save", "buyers", "-e", "did order_completed in last 60 days", "--store", store).returncode == 0
     diff = json.loads(run("segments", "diff", "buyers", "1", "2", "--store", store, "--db", demo_db, "--json").stdout)
