@@ -3,6 +3,7 @@ the segment and chat stores, the database and the translator (a local model load
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timezone
 from typing import Annotated
@@ -17,7 +18,37 @@ from assistant.data.preview import Database
 from assistant.segments import SegmentStore
 from assistant.translate.contract import Translator
 from assistant.translate.factory import make_translator
+from assistant.translate.model import ModelError
+from assistant.translate.offline import OfflineTranslator
 from grammar.catalog import Catalog, load_catalog
+
+log = logging.getLogger("segment_assistant.api")
+
+
+class _Guarded:
+    """A model translator whose unexpected failures (a reply the client library cannot read, e.g. truncated
+    JSON) become ModelError, so the API answers 502 model_error instead of a 500. The offline translator is
+    not wrapped: a bug there must stay a bug."""
+
+    def __init__(self, inner: Translator):
+        self.inner = inner
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def translate(self, *args, **kwargs):
+        try:
+            return self.inner.translate(*args, **kwargs)
+        except ModelError:
+            raise
+        except Exception as err:
+            log.warning("the model's reply could not be read", exc_info=True)
+            raise ModelError(f"the model's reply could not be read ({type(err).__name__})") from None
+
+
+def _made(provider: str | None) -> Translator:
+    made = make_translator(provider)
+    return made if isinstance(made, OfflineTranslator) else _Guarded(made)
 
 
 class AppState:
@@ -28,7 +59,7 @@ class AppState:
         self.chats = ChatStore(self.segments.db, settings.chat_ttl_s)
         self.database = Database(settings.db or str(demo_store.demo_db_path()))
         self._db_as_of = demo_store.database_as_of(self.database.target)  # read once: opening DuckDB costs ms
-        self._translators: dict[str | None, Translator] = {None: make_translator()}
+        self._translators: dict[str | None, Translator] = {None: _made(None)}
         self._lock = threading.Lock()  # guards the translator table only
 
     def translator(self, provider: str | None = None) -> Translator:
@@ -36,7 +67,7 @@ class AppState:
         found = self._translators.get(provider)
         if found is None:
             try:
-                made = make_translator(provider)
+                made = _made(provider)
             except ValueError as err:
                 raise ApiError(422, "invalid_request", str(err)) from None
             with self._lock:
