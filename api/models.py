@@ -15,7 +15,9 @@ from grammar import ast as A
 
 # grammar/compile.py DIALECTS, spelled out so the schema lists them (tests/test_api_v1.py keeps them equal)
 Dialect = Literal["duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql"]
-Provider = Literal["offline", "openai", "local"]
+# A request may ask for the offline translator; the server's own translator (offline, a model endpoint or a
+# local model) is chosen when it starts, so no request can make it load a model.
+Provider = Literal["offline"]
 Name = Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")
 
 

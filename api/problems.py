@@ -75,8 +75,16 @@ def problem(status: int, code: str, detail: str, diagnostics: list[ProblemDiagno
     return JSONResponse(body.model_dump(mode="json"), status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _problem_schema() -> dict:
+    """Problem's JSON Schema for the problem+json media type (its parts are components already: the
+    validate route's answer uses ProblemDiagnostic)."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
 # Responses every route may give, for the OpenAPI document.
-PROBLEM_RESPONSES = {status: {"model": Problem, "content": {PROBLEM: {}}, "description": HTTPStatus(status).phrase}
+PROBLEM_RESPONSES = {status: {"content": {PROBLEM: {"schema": _problem_schema()}}, "description": HTTPStatus(status).phrase}
                      for status in (401, 404, 413, 422, 500)}
 
 _CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",

@@ -63,7 +63,7 @@ class AppState:
         self._lock = threading.Lock()  # guards the translator table only
 
     def translator(self, provider: str | None = None) -> Translator:
-        """The configured translator, or one for the provider a request names (made once, then kept)."""
+        """The server's translator, or the offline one when a request asks for it (made once, then kept)."""
         found = self._translators.get(provider)
         if found is None:
             try:
