@@ -81,7 +81,8 @@ class AppState:
         return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain function dependency would cost every request a trip through the thread pool
     return request.app.state.assistant
 
 
