@@ -53,7 +53,7 @@ def start_server(db: str, store: Path, max_body: int, workers: int) -> tuple[sub
         env.pop(key, None)  # the offline translator, no key: measure the server, not a remote model
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-                             "--workers", str(workers)],
+                             "--workers", str(workers), "--timeout-keep-alive", "60"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # JSON log: discarded
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -85,7 +85,11 @@ async def _share(url: str, path: str, clients: int, requests: int, seconds: floa
             while issued < requests and time.monotonic() < stop_at:
                 issued += 1
                 t0 = time.perf_counter()
-                r = await client.post(path, json=body(1 + (issued * 7919 + os.getpid()) % 900))
+                try:
+                    r = await client.post(path, json=body(1 + (issued * 7919 + os.getpid()) % 900))
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 errors += r.status_code != 200
 

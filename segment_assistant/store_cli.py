@@ -4,6 +4,7 @@ cli.py imports this module while it loads)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -134,7 +135,11 @@ def register(segments_app: typer.Typer) -> None:
             raise cli.CliError("preview_failed", str(err)) from None
         lines = membership.export_lines(rows, fmt, membership.export_header(cat, hash_emails))
         if out is None:
-            sys.stdout.writelines(lines)
+            try:
+                sys.stdout.writelines(lines)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `| head`: the reader has enough; stop quietly (Python's documented recipe)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
         with out.open("w", encoding="utf-8", newline="") as handle:
             handle.writelines(lines)
