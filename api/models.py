@@ -4,7 +4,7 @@ text and as the builder AST (`grammar.ast.Condition`), so the schema documents e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,7 +18,6 @@ Dialect = Literal["duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "
 # A request may ask for the offline translator; the server's own translator (offline, a model endpoint or a
 # local model) is chosen when it starts, so no request can make it load a model.
 Provider = Literal["offline"]
-Name = Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")
 
 
 class SegmentInput(BaseModel):
@@ -59,7 +58,7 @@ class SaveRequest(SegmentInput):
 
 
 class RenameRequest(BaseModel):
-    new_name: str = Name
+    new_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")
 
 
 class SnapshotRequest(BaseModel):
@@ -207,7 +206,3 @@ class ChatOut(BaseModel):
     version: int                         # the current version (undo moves it; numbers never repeat)
     versions: list[ChatVersion]
     turns: list[TurnOut]
-
-
-def turn_out(data: dict[str, Any]) -> TurnOut:
-    return TurnOut.model_validate(data)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from assistant.segments import definition_diff, definition_lines
+from assistant.segments import definition_diff
 from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import Translation, Translator
 from grammar import ast as A

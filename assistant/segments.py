@@ -60,12 +60,6 @@ class Version(BaseModel):
         return self._condition
 
 
-class Diff(BaseModel):
-    definition: list[str]            # unified diff of the canonical definitions, one top-level condition a line
-    entered: list[int] | None = None  # contacts in the new version but not the old one
-    left: list[int] | None = None     # contacts in the old version but not the new one
-
-
 def definition_lines(node: A.Condition | None) -> list[str]:
     """Canonical DSL with one top-level condition per line, so a diff shows which condition changed."""
     if node is None:
