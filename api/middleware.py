@@ -68,7 +68,9 @@ class Guard:
                 return problem(401, "unauthorized", "give the API key in X-API-Key or Authorization: Bearer",
                                None, rid, {"WWW-Authenticate": "Bearer"})
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.settings.max_body):
+        if length is not None and not length.isdigit():
+            return problem(400, "bad_request", "Content-Length is not a number", None, rid, {"Connection": "close"})
+        if length is not None and int(length) > self.settings.max_body:
             return problem(413, "too_large", f"the request body is over the limit of {self.settings.max_body} bytes",
                            None, rid, {"Connection": "close"})
         return None
