@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from assistant.segments import definition_diff, definition_lines
+from assistant.segments import definition_diff
 from assistant.translate.accounting import confirm, referenced
 from assistant.translate.contract import Translation, Translator
 from grammar import ast as A
@@ -67,23 +67,36 @@ class Turn:
 
 class ChatSession:
     """Versions of one segment. `send` asks the translator with the current definition as context;
-    'undo' and 'start over' are handled here, so they work with any translator."""
+    'undo' and 'start over' are handled here, so they work with any translator.
+
+    Versions are append-only and numbers never repeat: each version remembers the one it was made from,
+    'undo' moves the current-version pointer back to it, and the next change gets a fresh number."""
 
     def __init__(self, translator: Translator, catalog: Catalog, as_of: datetime,
-                 segments: dict[str, A.Condition] | None = None):
+                 segments: dict[str, A.Condition] | None = None, versions: list[A.Condition | None] | None = None,
+                 parents: list[int] | None = None, head: int | None = None):
         self.translator = translator
         self.catalog = catalog
         self.as_of = as_of
         self.segments = dict(segments or {})
-        self.versions: list[A.Condition | None] = []  # versions[i] is version i + 1; None is an empty segment
+        self.versions: list[A.Condition | None] = list(versions or [])  # versions[i] is version i + 1; None: empty
+        self.parents: list[int] = list(parents or [])  # parents[i]: the version number version i + 1 came from
+        self.head = len(self.versions) if head is None else head  # the current version (0: none yet)
 
     @property
     def version(self) -> int:
-        return len(self.versions)
+        return self.head
 
     @property
     def current(self) -> A.Condition | None:
-        return self.versions[-1] if self.versions else None
+        return self.versions[self.head - 1] if self.head else None
+
+    def _append(self, node: A.Condition | None) -> int:
+        parent = self.head
+        self.versions.append(node)
+        self.parents.append(parent)
+        self.head = len(self.versions)
+        return parent
 
     def send(self, text: str) -> Turn:
         if _UNDO.match(text):
@@ -95,9 +108,10 @@ class ChatSession:
             text_rest = text[reset.end():]
             current = None
             if not text_rest.strip():
-                self.versions.append(None)
+                parent = self._append(None)
                 return self._turn(text, previous, Translation(
-                    question="Starting over: which people should the new segment contain?"), changed=True)
+                    question="Starting over: which people should the new segment contain?"), changed=True,
+                    from_version=parent)
             text = text_rest
         translation = self.translator.translate(text, catalog=self.catalog, as_of=self.as_of, current=current,
                                                 segments=self.segments)
@@ -105,20 +119,21 @@ class ChatSession:
         translation = confirm(text, translation, node, [*([current] if current else []),
                                                        *referenced(node, self.segments)])
         if node is not None:
-            self.versions.append(node)
-            return self._turn(text, previous, translation, changed=True)
+            parent = self._append(node)
+            return self._turn(text, previous, translation, changed=True, from_version=parent)
         return self._turn(text, previous, translation, changed=False)
 
     def undo(self, text: str = "undo") -> Turn:
-        if not self.versions:
+        if not self.head:
             return self._turn(text, None, Translation(question="There is nothing to undo yet."), changed=False)
-        previous = self.versions.pop()
-        return self._turn(text, previous, Translation(), changed=True, from_version=self.version + 1)
+        previous, left = self.current, self.head
+        self.head = self.parents[left - 1]
+        return self._turn(text, previous, Translation(), changed=True, from_version=left)
 
     def _turn(self, request: str, previous: A.Condition | None, t: Translation, changed: bool,
               from_version: int | None = None) -> Turn:
         node = self.current
-        start = self.version - 1 if from_version is None else from_version
+        start = self.version if from_version is None else from_version
         diff = "\n".join(definition_diff(previous, node, f"v{start}", f"v{self.version}")) if changed else ""
         old_c, new_c = _conditions(previous), _conditions(node)
         return Turn(request=request, version=self.version, condition=node, previous_condition=previous,

@@ -303,8 +303,6 @@ def segments_save(name: str, source: Optional[str] = SourceArg, expr: Optional[s
     from grammar.errors import SegmentError
     from grammar.parser import parse
 
-    if store is None:
-        raise CliError("usage", "give --store FILE (or SEGMENT_STORE) to save segments")
     text = inputs.source(source, expr)
     st = inputs.store(store)
     try:
@@ -372,6 +370,13 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     database = inputs.database(db)
     console.print(f"serving on http://{host}:{port} (docs: /docs), database {database.target}")
     uvicorn.run(create_app(db=database.target, store=store, catalog=catalog), host=host, port=port, log_level="info")
+
+
+# ---- the SQLite store: import, rename, archive, snapshots, export (segment_assistant/store_cli.py) ---------
+
+from segment_assistant.store_cli import register as _register_store_commands  # noqa: E402
+
+_register_store_commands(segments_app)
 
 
 # ---- errors -------------------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ class CliError(Exception):
 
 CatalogOpt = typer.Option(None, "--catalog", metavar="FILE", help="Catalog YAML (default: the demo catalog).")
 StoreOpt = typer.Option(None, "--store", envvar="SEGMENT_STORE", metavar="FILE",
-                        help="Saved-segments file (YAML). Templates are always available by name.")
+                        help="Saved-segments store (SQLite .db/.sqlite; default: segments.db in the cache folder). "
+                        "Templates are always available by name.")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for programs).")
 ExprOpt = typer.Option(None, "--expr", "-e", metavar="DSL", help="The DSL text itself, instead of SOURCE.")
 SourceArg = typer.Argument(None, metavar="SOURCE", help="DSL file, or - for standard input.")
@@ -68,9 +69,12 @@ def catalog(path: Optional[Path]) -> Catalog:
 
 def store(path: Optional[Path]):
     from assistant.segments import SegmentStore
+    from assistant.store import StoreError
 
     try:
-        return SegmentStore(path)
+        return SegmentStore.from_setting(path)
+    except StoreError as err:
+        raise CliError("store", str(err)) from None
     except Exception as err:  # a broken store file is a user error, not a crash
         raise CliError("store", f"cannot read the segment store {path}: {err}") from None
 

@@ -52,6 +52,16 @@ class Connection:
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         return self.query(sql, params)[1]
 
+    def cursor(self, sql: str) -> Any:
+        """A cursor on `sql` to read in batches (`fetchmany`), for results too large to hold: exports. The
+        engine's errors come back as DatabaseError; a PostgreSQL statement timeout still holds."""
+        try:
+            return self.raw.execute(sql)
+        except duckdb.Error as err:
+            raise DatabaseError(f"DuckDB error: {err}", str(err)) from None
+        except Exception as err:  # psycopg's errors (imported only for PostgreSQL targets)
+            raise DatabaseError(f"PostgreSQL error: {str(err).strip()}", str(err).strip()) from None
+
     def _stopped(self) -> DatabaseError:
         return DatabaseError(f"the query took longer than {self.timeout:g} s and was stopped")
 

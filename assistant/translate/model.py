@@ -263,6 +263,8 @@ class ModelTranslator:
                              f"{_message(err)}{hint}") from None
         except openai.APIResponseValidationError as err:
             return _Answer(problem=f"the endpoint's reply was not understood: {err.message}")
+        except json.JSONDecodeError:  # a body cut off mid-JSON: the client fails to decode it
+            return _Answer(problem=_NOT_API)
 
     def _ask_chat(self, conversation: "_Conversation", usage: Usage) -> _Answer:
         kwargs: dict = {"model": self.config.model, "messages": conversation.messages}
