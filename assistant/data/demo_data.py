@@ -1,5 +1,8 @@
 """Deterministic generator of the demo DuckDB store (DESIGN.md, "Demo dataset (DuckDB) — a fixed contract").
 
+One module on purpose, though long: the archetypes, the event streams they draw and the guarantees listed
+below are one contract with one seed; split apart, a change to one would silently break another's guarantee.
+
 People are drawn from behaviour archetypes in fixed shares (see ``ARCHETYPES``); every chunk of contacts gets
 its quota of each, so even 1,000 contacts hold every archetype. At the as-of instant the store then holds, by
 construction, members of each of these segments, and none of them is everyone:
