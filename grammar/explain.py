@@ -305,8 +305,9 @@ def calendar_words(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime | None =
     name = _MONTHS[calendar.MONTHS.index(w.name)] if month else _HOLIDAY_WORDS[w.name]
     prep = "in" if month or w.name == "holiday_season" else "on"
     if as_of is None:
+        season = " (Black Friday to 31 December)" if w.name == "holiday_season" else ""
         year = {None: " (the most recent one)", "this": " of this year", "last": " of last year"}.get(w.year, f" {w.year}")
-        return f"{prep} {name}{year}" + (" (Black Friday to 31 December)" if w.name == "holiday_season" else "")
+        return f"{prep} {name}{season}{year}"
     start, end = calendar.bounds(w, as_of)
     if month:
         return f"in {name} {start.year}" + ("" if isinstance(w.year, int) else
