@@ -260,6 +260,29 @@ def test_holiday_season_and_two_months_say_how_they_were_read(translator, catalo
     assert result.dsl == "did product_viewed between 2025-12-01 and 2026-01-31"
 
 
+@pytest.mark.parametrize("request_text,expected", [
+    ("viewed products between Mar 3 and Mar 9", "did product_viewed between 2026-03-03 and 2026-03-09"),
+    ("signed up since Aug 15th", "signup_at after 2026-08-15"),
+    ("opened emails on Nov 5", "did email_opened on 2025-11-05"),  # 5 November 2026 is after as-of
+    ("viewed products from Dec 28 to Jan 3", "did product_viewed between 2025-12-28 and 2026-01-03"),
+    ("viewed products December 1 to December 10 this year", "did product_viewed between 2026-12-01 and 2026-12-10"),
+    ("signed up before June 1 of this year", "signup_at before 2026-06-01"),
+])
+def test_days_without_a_year_are_the_most_recent_ones(translator, catalog, request_text, expected):
+    result = translate(translator, catalog, request_text)
+    assert result.dsl == format_segment(parse(expected)) and result.status == "complete"
+
+
+def test_a_leap_day_without_a_year_is_the_last_one_that_happened():
+    from datetime import date
+
+    from assistant.translate.offline.recognise.windows import with_years
+
+    assert with_years(("--02-29",), date(2026, 11, 1)) == ["2024-02-29"]
+    assert with_years(("--12-20", "--01-05"), date(2026, 11, 1)) == ["2025-12-20", "2026-01-05"]
+    assert with_years(("2026-01-01", "++12-31"), date(2026, 11, 1)) == ["2026-01-01", "2026-12-31"]
+
+
 def test_a_holiday_weekend_asks_how_long(translator, catalog):
     result = translate(translator, catalog, "opened the app over Thanksgiving weekend")
     assert result.dsl == "did app_opened on thanksgiving" and result.status == "partial"

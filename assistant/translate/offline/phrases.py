@@ -9,7 +9,7 @@ from typing import Any, Callable
 from grammar import ast as A
 
 from .items import Kind
-from .text import UNITS, Token
+from .text import THIS_YEAR, UNITS, YEARLESS, Token
 
 # ---- the fixed phrasing table ------------------------------------------------------------------------
 # A pattern is words separated by spaces: `a|b` alternatives, `?x` optional, and slots N (a whole
@@ -36,6 +36,15 @@ def _previous(unit: str) -> dict:
     """Bare 'last week' / 'last month' is the calendar period before this one ('in the last month' is
     rolling); other units stay a rolling window of one unit."""
     return _cal("previous", unit) if unit in ("week", "month") else _win(A.InLast(amount=1, unit=unit))
+
+
+def _dated(make: Callable[..., A.Node]) -> Callable[..., dict]:
+    """A window of dates; one with a day said without a year waits for the as-of to give it one."""
+    def read(*days: str) -> dict:
+        if any(d.startswith((YEARLESS, THIS_YEAR)) for d in days):
+            return _win(None, dates=(make, days))
+        return _win(make(*days))
+    return read
 
 
 def _terse_previous(unit: str, days: int) -> dict:
@@ -134,10 +143,11 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("less_than|under|within|< N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     ("between|from N and|to N UNIT " + AGO, Kind.WINDOW,
      lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
-    ("before|prior_to|until DATE", Kind.WINDOW, lambda d: _win(A.Before(at=d))),
-    ("on_or_after|since|from|after DATE", Kind.WINDOW, lambda d: _win(A.After(at=d))),
-    ("between|from DATE and|to|until DATE", Kind.WINDOW, lambda a, b: _win(A.BetweenDates(start=a, end=b))),
-    ("on DATE", Kind.WINDOW, lambda d: _win(A.OnDate(day=d))),
+    ("before|prior_to|until DATE", Kind.WINDOW, _dated(lambda d: A.Before(at=d))),
+    ("on_or_after|since|from|after DATE", Kind.WINDOW, _dated(lambda d: A.After(at=d))),
+    ("between|from DATE and|to|until DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
+    ("on DATE", Kind.WINDOW, _dated(lambda d: A.OnDate(day=d))),
+    ("DATE to|until|through DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
     ("in|during YEAR", Kind.WINDOW, lambda y: _win(A.BetweenDates(start=y, end=_year_end(y)))),
     ("within N UNIT", Kind.WITHIN, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("within UNIT", Kind.WITHIN, lambda u: {"duration": A.Duration(amount=1, unit=u)}),

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from datetime import timedelta
+from calendar import monthrange
+from datetime import date, timedelta
 
 from grammar import ast as A
 from grammar import calendar
 from grammar.format import window_text as format_window
 
 from ..items import HEADS, Item, Kind
+from ..text import THIS_YEAR, YEARLESS
 
 if TYPE_CHECKING:
     from ..context import Builder
@@ -43,12 +45,40 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
     if item.kind in (Kind.WITHIN, Kind.FOR):
         d = item["duration"]
         window = A.InLast(amount=d.amount, unit=d.unit)
+    elif item.get("dates"):
+        make, days = item["dates"]
+        window = make(*with_years(days, b.as_of.date()))
+        if any(d.startswith(YEARLESS) for d in days):
+            b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
     elif item.get("months"):
         window = months(b, *item["months"], item.words)
     else:
         window = item["window"]
     b.last_window = window
     return window
+
+
+def with_years(days: tuple[str, ...], today: date) -> list[str]:
+    """Days said without a year (--MM-DD) get the most recent year that puts them at or before `today`, and
+    an earlier day of a range the year that keeps it before the next one; ++MM-DD is this year's."""
+    out: list[str] = []
+    limit = today
+    for day in reversed(days):
+        if day.startswith(THIS_YEAR):
+            day = f"{today.year}-{day[2:]}"
+        elif day.startswith(YEARLESS):
+            month, dom = int(day[2:4]), int(day[5:7])
+            year = limit.year
+            while not _valid(year, month, dom) or date(year, month, dom) > limit:
+                year -= 1
+            day = f"{year:04d}-{day[2:]}"
+        out.insert(0, day)
+        limit = A.parse_when(day).date()
+    return out
+
+
+def _valid(year: int, month: int, dom: int) -> bool:
+    return dom <= monthrange(year, month)[1]
 
 
 def months(b: Builder, first: str, last: str, year: str | None, words: str) -> A.Node:
