@@ -56,7 +56,7 @@ def holiday_day(name: str, year: int) -> date:
 def period_bounds(which: str, period: str, as_of: datetime) -> tuple[datetime, datetime]:
     """[start, end) of the calendar day/week/weekend/month/quarter/year holding as_of ('this') or the one
     before it ('previous')."""
-    back = which == "previous"
+    back = 1 if which == "previous" else 0
     today = _midnight(as_of.date())
     if period == "day":
         start = today - timedelta(days=back)

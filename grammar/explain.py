@@ -268,20 +268,20 @@ _WINDOWS = {
     "after": lambda w: f"{'at' if 'T' in w.at else 'on'} or after {date_words(w.at)}",
     "between_dates": lambda w: f"between {date_words(w.start)} and {date_words(w.end)}",
     "on_date": lambda w: f"on {date_words(w.day)}",
+    "calendar": lambda w: calendar_words(w),
+    "named": lambda w: calendar_words(w),
 }
 
 
 def window_words(w: A.Window, as_of: datetime | None = None) -> str:
     """A window in words; calendar windows name their dates when `as_of` is given."""
-    if getattr(w, "kind", None) in ("calendar", "named"):
-        return calendar_words(w, as_of)
     words = _WINDOWS.get(getattr(w, "kind", None))
     if words is None:
         raise TypeError(f"not a window: {w!r}")
-    return words(w)
+    return calendar_words(w, as_of) if as_of and w.kind in ("calendar", "named") else words(w)
 
 
-_PERIOD_WORDS = {"day": "day", "week": "calendar week (Monday to Sunday)", "weekend": "weekend (Saturday and Sunday)",
+_PERIOD_WORDS = {"week": "calendar week (Monday to Sunday)", "weekend": "weekend (Saturday and Sunday)",
                  "month": "calendar month", "quarter": "calendar quarter", "year": "calendar year"}
 _HOLIDAY_WORDS = {"black_friday": "Black Friday", "cyber_monday": "Cyber Monday", "thanksgiving": "Thanksgiving",
                   "christmas": "Christmas", "valentines_day": "Valentine's Day", "labor_day": "Labor Day",
@@ -290,17 +290,23 @@ _HOLIDAY_WORDS = {"black_friday": "Black Friday", "cyber_monday": "Cyber Monday"
 
 def calendar_words(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime | None = None) -> str:
     """'in the previous calendar month'; at an as-of: 'in October 2026 (the previous month)'."""
-    if w.kind == "calendar" and w.period == "day":
+    return _period_words(w, as_of) if w.kind == "calendar" else _named_words(w, as_of)
+
+
+def _period_words(w: A.CalendarPeriod, as_of: datetime | None) -> str:
+    if w.period == "day":
         day = {"this": "today", "previous": "yesterday"}[w.which]
         return f"{day} ({date_words(calendar.bounds(w, as_of)[0].date().isoformat())})" if as_of else day
-    if w.kind == "calendar":
-        prep, which = ("on" if w.period == "weekend" else "in"), ("current" if w.which == "this" else "previous")
-        if as_of is None:
-            return f"{prep} the {which} {_PERIOD_WORDS[w.period]}"
-        start, end = calendar.bounds(w, as_of)
-        named = {"month": f"{_MONTHS[start.month - 1]} {start.year}", "year": str(start.year),
-                 "quarter": f"Q{(start.month - 1) // 3 + 1} {start.year}"}.get(w.period)
-        return f"{prep} {named or 'the ' + w.period + ' of ' + _span_words(start, end)} (the {which} {w.period})"
+    prep, which = ("on" if w.period == "weekend" else "in"), ("current" if w.which == "this" else "previous")
+    if as_of is None:
+        return f"{prep} the {which} {_PERIOD_WORDS[w.period]}"
+    start, end = calendar.bounds(w, as_of)
+    named = {"month": f"{_MONTHS[start.month - 1]} {start.year}", "year": str(start.year),
+             "quarter": f"Q{(start.month - 1) // 3 + 1} {start.year}"}.get(w.period)
+    return f"{prep} {named or f'the {w.period} of {_span_words(start, end)}'} (the {which} {w.period})"
+
+
+def _named_words(w: A.NamedPeriod, as_of: datetime | None) -> str:
     month = w.name in calendar.MONTHS
     name = _MONTHS[calendar.MONTHS.index(w.name)] if month else _HOLIDAY_WORDS[w.name]
     prep = "in" if month or w.name == "holiday_season" else "on"
@@ -309,10 +315,12 @@ def calendar_words(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime | None =
         year = {None: " (the most recent one)", "this": " of this year", "last": " of last year"}.get(w.year, f" {w.year}")
         return f"{prep} {name}{season}{year}"
     start, end = calendar.bounds(w, as_of)
-    if month:
-        return f"in {name} {start.year}" + ("" if isinstance(w.year, int) else
-                                             f" ({'the most recent ' + name if w.year is None else name + ' of ' + w.year + ' year'})")
-    return f"{prep} {name} {start.year} ({_span_words(start, end)})"
+    if not month:
+        return f"{prep} {name} {start.year} ({_span_words(start, end)})"
+    if isinstance(w.year, int):
+        return f"in {name} {start.year}"
+    said = f"the most recent {name}" if w.year is None else f"{name} of {w.year} year"
+    return f"in {name} {start.year} ({said})"
 
 
 def _span_words(start: datetime, end: datetime) -> str:

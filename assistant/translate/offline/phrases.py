@@ -57,15 +57,15 @@ def _named(name: str, year: str | int | None = None, note: str | None = None, gu
     return _win(A.NamedPeriod(name=name, year=year), note, guess=guess)
 
 
-# Named days: the words for each, and a year said after them ("black friday last year", "christmas 2025").
+# Named days and the words for each.
 _HOLIDAY_WORDS = {
     "black_friday": "black_friday", "cyber_monday": "cyber_monday", "thanksgiving": "thanksgiving|thanksgiving_day",
     "christmas": "christmas|christmas_day|xmas", "valentines_day": "valentines_day|valentine_day|valentines",
-    "labor_day": "labor_day|labour_day",
-    "holiday_season": "holiday_season|holiday_period|holidays_season",
+    "labor_day": "labor_day|labour_day", "holiday_season": "holiday_season|holiday_period",
 }
 _SEASON_NOTE = "'the holiday season' read as Black Friday to 31 December"
 _WEEKEND_GUESS = "that day alone, or the whole long weekend?"
+_YEARS = (("", None), (" last_year|previous_year", "last"), (" this_year", "this"))
 
 
 def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
@@ -75,15 +75,12 @@ def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
         # A name alone ("the Valentine's Day email", "Black Friday 2025") may be a campaign's: a day needs a
         # preposition before it, and a year "of" before it.
         head = f"on|during|over|around|for|in {words}"
-        out += [
-            (head, Kind.WINDOW, lambda name=name, note=note: _named(name, note=note)),
-            (f"{head} last_year|previous_year", Kind.WINDOW, lambda name=name, note=note: _named(name, "last", note)),
-            (f"{head} this_year", Kind.WINDOW, lambda name=name, note=note: _named(name, "this", note)),
-            (f"{head} of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)),
-        ]
-        if name != "holiday_season":  # "Labor Day weekend": the day, but maybe the long weekend meant
-            out.append((f"{head} weekend ?last_year|this_year", Kind.WINDOW,
-                        lambda name=name: _named(name, guess=_WEEKEND_GUESS)))
+        out.append((f"{head} of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
+        for tail, year in _YEARS:
+            out.append((head + tail, Kind.WINDOW, lambda name=name, year=year, note=note: _named(name, year, note)))
+            if name != "holiday_season":  # "Labor Day weekend": the day, but maybe the long weekend meant
+                out.append((f"{head} weekend{tail}", Kind.WINDOW,
+                            lambda name=name, year=year: _named(name, year, guess=_WEEKEND_GUESS)))
     return out
 
 
