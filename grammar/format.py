@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from grammar import ast as A
-from grammar import calendar as CALENDAR
+from grammar import calendar
 from grammar.units import plural
 
 _OP_WORDS = {"contains": "contains", "not_contains": "not contains", "starts_with": "starts with",
@@ -62,7 +62,7 @@ def _calendar_text(w: A.CalendarPeriod) -> str:
 
 
 def _named_text(w: A.NamedPeriod) -> str:
-    on = "in" if w.name in CALENDAR.MONTHS or w.name == "holiday_season" else "on"
+    on = "in" if w.name in calendar.MONTHS or w.name == "holiday_season" else "on"
     year = "" if w.year is None else f" of {w.year if isinstance(w.year, int) else w.year + ' year'}"
     return f"{on} {w.name.replace('_', ' ')}{year}"
 

@@ -125,6 +125,16 @@ def test_malformed_calendar_windows(text, message):
         parse(text)
 
 
+def test_names_that_start_with_calendar_words_stay_whole():
+    node = parse("did weekend_orders in previous month and todays_total > 1 and did may_promo on christmas")
+    assert [n.event.name for n in node.conditions if isinstance(n, A.Did)] == ["weekend_orders", "may_promo"]
+    assert node.conditions[1].trait == "todays_total"
+    from grammar.errors import SegmentError
+
+    with pytest.raises(SegmentError, match="unexpected 'Christmas_sales'"):
+        parse("did x on Christmas_sales")  # never `Christmas` + `_sales`
+
+
 def test_a_window_after_as_of_is_a_warning(catalog):
     future = parse("did order_completed in november of this year")
     warnings = [w for w in check(future, catalog, as_of=datetime(2026, 3, 1)) if w.code == "window"]
