@@ -137,7 +137,8 @@ class ChatSession:
         diff = "\n".join(definition_diff(previous, node, f"v{start}", f"v{self.version}")) if changed else ""
         old_c, new_c = _conditions(previous), _conditions(node)
         return Turn(request=request, version=self.version, condition=node, previous_condition=previous,
-                    explanation=explain(node, self.catalog, self.catalog.concept_labels()) if changed and node is not None else None,
+                    explanation=explain(node, self.catalog, self.catalog.concept_labels(), as_of=self.as_of)
+                    if changed and node is not None else None,
                     assumptions=t.assumptions, warnings=t.warnings, question=t.question, refusal=t.refusal,
                     status=t.status if (t.dsl or t.question or t.refusal) else "complete",
                     open_points=[p.model_dump() for p in t.open_points],

@@ -65,7 +65,7 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
                               open_points=result.open_points)
     if condition is None:
         return result
-    diagnostics = check(condition, catalog, segments)
+    diagnostics = check(condition, catalog, segments, as_of=as_of)
     errors = [d for d in diagnostics if d.severity == "error"]
     result.dsl = format_segment(condition)
     if errors:
@@ -73,7 +73,7 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
         result.status = "question"  # nothing usable came back
         return result
     result.condition = A.condition_to_json(condition)
-    result.explanation = explain(condition, catalog, catalog.concept_labels())  # names the catalog's concepts
+    result.explanation = explain(condition, catalog, catalog.concept_labels(), as_of=as_of)  # concepts, dates
     result.warnings += [d.render() for d in diagnostics]
     expression = compile_expression(condition, catalog, as_of, segments)  # once: the SQL and the preview share it
     result.sql = to_sql(expression, dialect)

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from grammar.calendar import MONTHS
+
 Unit = Literal["minute", "hour", "day", "week", "month", "year"]
 Cmp = Literal["=", "!=", ">", ">=", "<", "<="]
 ValueOp = Literal[
@@ -38,6 +40,9 @@ KEYWORDS = frozenset({
     "after", "on", "segment", "stopped", "restarted", "for", "count", "distinct", "total", "average", "min", "max",
     "true", "false", "contains", "starts", "ends", "with", "anniversary", "share", "minute", "minutes", "hour",
     "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
+    # calendar windows
+    "today", "yesterday", "this", "previous", "quarter", "weekend", *MONTHS, "black", "friday", "cyber", "monday",
+    "christmas", "thanksgiving", "valentines", "labor", "holiday", "season",
 })
 
 
@@ -184,8 +189,36 @@ class OnDate(Node):
         return _check_date(v)
 
 
+class CalendarPeriod(Node):
+    """A calendar period of the as-of date (ISO weeks, Monday first): today / yesterday (day), in this /
+    previous week, month, quarter or year, on this / previous weekend (its Saturday and Sunday)."""
+
+    kind: Literal["calendar"] = "calendar"
+    which: Literal["this", "previous"]
+    period: Literal["day", "week", "weekend", "month", "quarter", "year"]
+
+
+NamedName = Literal[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+    "black_friday", "cyber_monday", "thanksgiving", "christmas", "valentines_day", "labor_day", "holiday_season",
+]
+# Years a named period may give: the range the US holiday rules are known for.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
+class NamedPeriod(Node):
+    """in november, on black friday, in holiday season [of this year | of last year | of 2025]: without a
+    year, the most recent one that began before as_of."""
+
+    kind: Literal["named"] = "named"
+    name: NamedName
+    year: Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)] | Literal["this", "last"] | None = None
+
+
 Window = Annotated[
-    Union[InLast, InNext, MoreThanAgo, BetweenAgo, Before, After, BetweenDates, OnDate],
+    Union[InLast, InNext, MoreThanAgo, BetweenAgo, Before, After, BetweenDates, OnDate, CalendarPeriod,
+          NamedPeriod],
     Field(discriminator="kind"),
 ]
 

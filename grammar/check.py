@@ -4,11 +4,13 @@ windows, cheap contradictions, unknown or cyclic segment references. Nothing rea
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from grammar import ast as A
+from grammar import calendar
 from grammar.catalog import Catalog
 from grammar.errors import Diagnostic, SegmentError
-from grammar.format import format_condition, value_text
+from grammar.format import format_condition, value_text, window_text
 from grammar.parser import parse
 
 _TYPE_WORDS = {"string": "text", "number": "a number", "boolean": "true or false", "timestamp": "a date-time",
@@ -21,8 +23,9 @@ def _is_number(v: object) -> bool:
 
 
 class _Checker:
-    def __init__(self, catalog: Catalog, segments: Mapping[str, A.Condition] | None):
+    def __init__(self, catalog: Catalog, segments: Mapping[str, A.Condition] | None, as_of: datetime | None = None):
         self.catalog = catalog
+        self.as_of = as_of
         self.segments = segments or {}
         self.out: list[Diagnostic] = []
 
@@ -87,6 +90,17 @@ class _Checker:
             self.error(w, "window", f"between {w.start} and {w.end} is empty: the start is after the end")
         elif isinstance(w, (A.InLast, A.InNext, A.MoreThanAgo)) and w.amount == 0 and not isinstance(w, A.MoreThanAgo):
             self.warn(w, "window", "a window of 0 length matches nothing")
+        elif isinstance(w, (A.CalendarPeriod, A.NamedPeriod)):
+            self.calendar_window(w, future_ok)
+
+    def calendar_window(self, w: A.CalendarPeriod | A.NamedPeriod, future_ok: bool) -> None:
+        """A calendar window that starts after the as-of instant holds no events yet."""
+        if self.as_of is None or future_ok:
+            return
+        start, _ = calendar.bounds(w, self.as_of)
+        if start > self.as_of:
+            self.warn(w, "window", f"'{window_text(w)}' starts on {start.date().isoformat()}, after the as-of "
+                      f"instant: no events have happened in it yet")
 
     # -- events
     def event(self, e: A.EventRef) -> bool:
@@ -252,9 +266,10 @@ def _cycles(segments: Mapping[str, A.Condition], start: str) -> list[str] | None
 
 
 def check(node: A.Condition, catalog: Catalog, segments: Mapping[str, A.Condition] | None = None,
-          name: str | None = None) -> list[Diagnostic]:
-    """Every problem with `node` (errors and warnings). `name` is the segment's own name, for cycle checks."""
-    checker = _Checker(catalog, segments)
+          name: str | None = None, as_of: datetime | None = None) -> list[Diagnostic]:
+    """Every problem with `node` (errors and warnings). `name` is the segment's own name, for cycle checks;
+    `as_of`, when given, also flags calendar windows that lie after it."""
+    checker = _Checker(catalog, segments, as_of)
     checker.condition(node)
     segments = dict(segments or {})
     if name is not None:

@@ -13,7 +13,8 @@ only from the catalog. The shape:
 Sequences and restarts need event-to-event comparisons, so they are (uncorrelated) IN subqueries.
 `as_of` is a parameter: every window boundary is computed here and emitted as a timestamp literal, so the
 same definition selects the same people whenever it runs, and no dialect's interval arithmetic is needed
-except `t + INTERVAL 'n' SECOND` inside sequences and restarts. Units: a month is 30 days, a year 365.
+except `t + INTERVAL 'n' SECOND` inside sequences and restarts. Units: a month is 30 days, a year 365;
+calendar windows (`in previous month`, `on black friday`) take their bounds from grammar/calendar.py.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlglot import exp
 
 from grammar import ast as A
+from grammar import calendar
 from grammar.catalog import Catalog
 from grammar.errors import Diagnostic, SegmentError
 from grammar.units import duration
@@ -68,6 +70,11 @@ def _between_dates(w: A.BetweenDates, as_of: datetime):
     return A.parse_when(w.start), True, end + timedelta(days=1), False
 
 
+def _calendar(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime):
+    start, end = calendar.bounds(w, as_of)
+    return start, True, end, False
+
+
 # One bounds rule per window kind: (low, low inclusive, high, high inclusive) at `as_of`.
 _BOUNDS = {
     "in_last": lambda w, as_of: (as_of - duration(w.amount, w.unit), True, as_of, True),
@@ -78,6 +85,8 @@ _BOUNDS = {
     "after": lambda w, as_of: (A.parse_when(w.at), True, None, False),
     "between_dates": _between_dates,
     "on_date": lambda w, as_of: (A.parse_when(w.day), True, A.parse_when(w.day) + timedelta(days=1), False),
+    "calendar": _calendar,
+    "named": _calendar,
 }
 
 

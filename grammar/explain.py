@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from grammar import ast as A
+from grammar import calendar
 from grammar.catalog import Catalog
 from grammar.format import count_text, value_text
 from grammar.units import plural
@@ -40,19 +41,22 @@ _CONNECTIVES = {"and", "or", "not", "is", "of", "none", "either", "true", "false
 
 
 def explain(node: A.Condition, catalog: Catalog | None = None,
-            concepts: Mapping[str, A.Condition | A.Measure] | None = None) -> str:
+            concepts: Mapping[str, A.Condition | A.Measure] | None = None, *, as_of: datetime | None = None) -> str:
     """The whole segment as one sentence: 'People who ...'. `concepts` (what to call it -> its definition,
-    e.g. Catalog.concept_labels()) names each part that is a concept: 'who are paying customers (plan is ...)'."""
-    words = _Explainer(catalog, concepts)
+    e.g. Catalog.concept_labels()) names each part that is a concept: 'who are paying customers (plan is ...)'.
+    With `as_of`, calendar windows also read as their dates ('in October 2026 (the previous month)')."""
+    words = _Explainer(catalog, concepts, as_of)
     if isinstance(node, A.Not) and not words.negates_naturally(node.condition):
         return f"Everyone except people {words.clause(node.condition, nested=True)}"
     return f"People {words.clause(node)}"
 
 
 class _Explainer:
-    def __init__(self, catalog: Catalog | None, concepts: Mapping[str, A.Condition | A.Measure] | None = None):
+    def __init__(self, catalog: Catalog | None, concepts: Mapping[str, A.Condition | A.Measure] | None = None,
+                 as_of: datetime | None = None):
         self.catalog = catalog
         self.concepts = concepts or {}
+        self.as_of = as_of
 
     # ---- structure -----------------------------------------------------------------------------------
 
@@ -98,7 +102,7 @@ class _Explainer:
         return f"whose {_trait_label(node.trait)} {_value_condition(node)}"
 
     def c_trait_time(self, node: A.TraitTime, nested: bool) -> str:
-        return f"whose {_trait_label(node.trait)} is {window_words(node.window)}"
+        return f"whose {_trait_label(node.trait)} is {window_words(node.window, self.as_of)}"
 
     def c_anniversary(self, node: A.Anniversary, nested: bool) -> str:
         label = _trait_label(node.trait)
@@ -111,7 +115,7 @@ class _Explainer:
         return self._did(node, negated=False)
 
     def c_sequence(self, node: A.Sequence, nested: bool) -> str:
-        text = f"who {self._event(node.event)}{_tail(node.window)}"
+        text = f"who {self._event(node.event)}{_tail(node.window, self.as_of)}"
         for step in node.steps:
             within = f" within {plural(step.within.amount, step.within.unit)}" if step.within else ""
             then = "and then never" if step.negated else "then"
@@ -125,10 +129,10 @@ class _Explainer:
     def c_share(self, node: A.Share, nested: bool) -> str:
         whole = A.EventRef(name=node.event.name)
         return (f"whose share of times they {self._event(node.event)}, among all the times they "
-                f"{self._event(whole)}{_tail(node.window)}, {_CMP_WORDS[node.op]} {value_text(node.value)}%")
+                f"{self._event(whole)}{_tail(node.window, self.as_of)}, {_CMP_WORDS[node.op]} {value_text(node.value)}%")
 
     def c_occurrence(self, node: A.Occurrence, nested: bool) -> str:
-        return f"who {node.which} {self._event(node.event)} {window_words(node.window)}"
+        return f"who {node.which} {self._event(node.event)} {window_words(node.window, self.as_of)}"
 
     def c_regular(self, node: A.Regular, nested: bool) -> str:
         return (f"who {self._event(node.event)} in at least {node.min_periods} of the last "
@@ -139,7 +143,7 @@ class _Explainer:
                 f"{plural(node.duration.amount, node.duration.unit)}")
 
     def c_restarted(self, node: A.Restarted, nested: bool) -> str:
-        return (f"who {self._event(node.event)} again{_tail(node.window)} after a gap of at least "
+        return (f"who {self._event(node.event)} again{_tail(node.window, self.as_of)} after a gap of at least "
                 f"{plural(node.gap.amount, node.gap.unit)}")
 
     def c_rank(self, node: A.Rank, nested: bool) -> str:
@@ -151,9 +155,9 @@ class _Explainer:
     def _did(self, node: A.Did, negated: bool) -> str:
         count = f" {count_text(node.count)}" if node.count else ""
         if not negated:
-            return f"who {self._event(node.event)}{count}{_tail(node.window)}"
+            return f"who {self._event(node.event)}{count}{_tail(node.window, self.as_of)}"
         never = "never" if node.count is None and node.window is None else "not"
-        return f"who have {never} {self._event(node.event, participle=True)}{count}{_tail(node.window)}"
+        return f"who have {never} {self._event(node.event, participle=True)}{count}{_tail(node.window, self.as_of)}"
 
     def _rank(self, node: A.Rank) -> str:
         size = f"{node.amount}% of contacts" if node.percent else f"{node.amount} contacts"
@@ -166,11 +170,11 @@ class _Explainer:
 
     def _measure_words(self, m: A.Measure) -> str:
         if m.func == "count":
-            return f"number of times they {self._event(m.event)}{_tail(m.window)}"
+            return f"number of times they {self._event(m.event)}{_tail(m.window, self.as_of)}"
         label = _label(m.property or "")
         what = (f"number of different {label} values" if m.func == "count_distinct"
                 else f"{_AGG_WORDS[m.func]} {label}")
-        return f"{what} across the times they {self._event(m.event)}{_tail(m.window)}"
+        return f"{what} across the times they {self._event(m.event)}{_tail(m.window, self.as_of)}"
 
     # ---- events --------------------------------------------------------------------------------------
 
@@ -270,8 +274,8 @@ def _filter(f: A.Filter, nested: bool = False) -> str:
     return _FILTERS[f.kind](f, nested)
 
 
-def _tail(window: A.Window | None) -> str:
-    return f" {window_words(window)}" if window else ""
+def _tail(window: A.Window | None, as_of: datetime | None = None) -> str:
+    return f" {window_words(window, as_of)}" if window else ""
 
 
 # One reading per window kind.
@@ -284,14 +288,70 @@ _WINDOWS = {
     "after": lambda w: f"{'at' if 'T' in w.at else 'on'} or after {date_words(w.at)}",
     "between_dates": lambda w: f"between {date_words(w.start)} and {date_words(w.end)}",
     "on_date": lambda w: f"on {date_words(w.day)}",
+    "calendar": lambda w: calendar_words(w),
+    "named": lambda w: calendar_words(w),
 }
 
 
-def window_words(w: A.Window) -> str:
+def window_words(w: A.Window, as_of: datetime | None = None) -> str:
+    """A window in words; calendar windows name their dates when `as_of` is given."""
     words = _WINDOWS.get(getattr(w, "kind", None))
     if words is None:
         raise TypeError(f"not a window: {w!r}")
-    return words(w)
+    return calendar_words(w, as_of) if as_of and w.kind in ("calendar", "named") else words(w)
+
+
+_PERIOD_WORDS = {"week": "calendar week (Monday to Sunday)", "weekend": "weekend (Saturday and Sunday)",
+                 "month": "calendar month", "quarter": "calendar quarter", "year": "calendar year"}
+_HOLIDAY_WORDS = {"black_friday": "Black Friday", "cyber_monday": "Cyber Monday", "thanksgiving": "Thanksgiving",
+                  "christmas": "Christmas", "valentines_day": "Valentine's Day", "labor_day": "Labor Day",
+                  "holiday_season": "the holiday season"}
+
+
+def calendar_words(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime | None = None) -> str:
+    """'in the previous calendar month'; at an as-of: 'in October 2026 (the previous month)'."""
+    return _period_words(w, as_of) if w.kind == "calendar" else _named_words(w, as_of)
+
+
+def _period_words(w: A.CalendarPeriod, as_of: datetime | None) -> str:
+    if w.period == "day":
+        day = {"this": "today", "previous": "yesterday"}[w.which]
+        return f"{day} ({date_words(calendar.bounds(w, as_of)[0].date().isoformat())})" if as_of else day
+    prep, which = ("on" if w.period == "weekend" else "in"), ("current" if w.which == "this" else "previous")
+    if as_of is None:
+        return f"{prep} the {which} {_PERIOD_WORDS[w.period]}"
+    start, end = calendar.bounds(w, as_of)
+    named = {"month": f"{_MONTHS[start.month - 1]} {start.year}", "year": str(start.year),
+             "quarter": f"Q{(start.month - 1) // 3 + 1} {start.year}"}.get(w.period)
+    return f"{prep} {named or f'the {w.period} of {_span_words(start, end)}'} (the {which} {w.period})"
+
+
+def _named_words(w: A.NamedPeriod, as_of: datetime | None) -> str:
+    month = w.name in calendar.MONTHS
+    name = _MONTHS[calendar.MONTHS.index(w.name)] if month else _HOLIDAY_WORDS[w.name]
+    prep = "in" if month or w.name == "holiday_season" else "on"
+    if as_of is None:
+        season = " (Black Friday to 31 December)" if w.name == "holiday_season" else ""
+        year = {None: " (the most recent one)", "this": " of this year", "last": " of last year"}.get(w.year, f" {w.year}")
+        return f"{prep} {name}{season}{year}"
+    start, end = calendar.bounds(w, as_of)
+    if not month:
+        return f"{prep} {name} {start.year} ({_span_words(start, end)})"
+    if isinstance(w.year, int):
+        return f"in {name} {start.year}"
+    said = f"the most recent {name}" if w.year is None else f"{name} of {w.year} year"
+    return f"in {name} {start.year} ({said})"
+
+
+def _span_words(start: datetime, end: datetime) -> str:
+    """[start, end) of whole days in words: '28 November 2025', '1 to 31 October 2026'."""
+    last = (end - timedelta(days=1)).date()
+    if last == start.date():
+        return date_words(last.isoformat())
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start.day} to {date_words(last.isoformat())}"
+    head = f"{start.day} {_MONTHS[start.month - 1]}" + (f" {start.year}" if start.year != last.year else "")
+    return f"{head} to {date_words(last.isoformat())}"
 
 
 def date_words(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from grammar import ast as A
+from grammar import calendar
 from grammar.units import plural
 
 _OP_WORDS = {"contains": "contains", "not_contains": "not contains", "starts_with": "starts with",
@@ -47,7 +48,23 @@ _WINDOWS = {
     "after": lambda w: f"after {w.at}",
     "between_dates": lambda w: f"between {w.start} and {w.end}",
     "on_date": lambda w: f"on {w.day}",
+    "calendar": lambda w: _calendar_text(w),
+    "named": lambda w: _named_text(w),
 }
+
+_DAYS = {"this": "today", "previous": "yesterday"}
+
+
+def _calendar_text(w: A.CalendarPeriod) -> str:
+    if w.period == "day":
+        return _DAYS[w.which]
+    return f"{'on' if w.period == 'weekend' else 'in'} {w.which} {w.period}"
+
+
+def _named_text(w: A.NamedPeriod) -> str:
+    on = "in" if w.name in calendar.MONTHS or w.name == "holiday_season" else "on"
+    year = "" if w.year is None else f" of {w.year if isinstance(w.year, int) else w.year + ' year'}"
+    return f"{on} {w.name.replace('_', ' ')}{year}"
 
 
 def window_text(w: A.Window) -> str:

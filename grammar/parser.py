@@ -114,7 +114,7 @@ class _ToAst(Transformer):
     def _keyword(self, meta, c):
         return str(c[0]).lower()  # keywords are read in any case
 
-    cmp = agg = first_last = rank_dir = direction = times = percent = _keyword
+    cmp = agg = first_last = rank_dir = direction = times = percent = which = period = month = _keyword
 
     def unit(self, meta, c):
         return UNIT_WORDS[str(c[0]).lower()]
@@ -189,6 +189,36 @@ class _ToAst(Transformer):
 
     def on_date(self, meta, c):
         return A.OnDate(day=str(c[0]), span=_span(meta))
+
+    def today(self, meta, c):
+        return A.CalendarPeriod(which="this", period="day", span=_span(meta))
+
+    def yesterday(self, meta, c):
+        return A.CalendarPeriod(which="previous", period="day", span=_span(meta))
+
+    def calendar_period(self, meta, c):
+        return A.CalendarPeriod(which=c[0], period=c[1], span=_span(meta))
+
+    def weekend(self, meta, c):
+        return A.CalendarPeriod(which=c[0], period="weekend", span=_span(meta))
+
+    def named(self, meta, c):
+        return A.NamedPeriod(name=c[0], year=c[1] if len(c) > 1 else None, span=_span(meta))
+
+    def holiday_season(self, meta, c):
+        return self.named(meta, ["holiday_season", *c])
+
+    def holiday(self, meta, c):
+        return "_".join(str(t).lower() for t in c)  # black friday -> black_friday
+
+    def this_year(self, meta, c):
+        return "this"
+
+    def last_year(self, meta, c):
+        return "last"
+
+    def year_number(self, meta, c):
+        return int(c[0])
 
     def within(self, meta, c):
         return A.Duration(amount=int(c[0]), unit=c[1], span=_span(meta))

@@ -65,6 +65,10 @@ windows = st.one_of(
     st.builds(A.After, at=dates),
     st.builds(A.BetweenDates, start=dates, end=dates),
     st.builds(A.OnDate, day=days),
+    st.builds(A.CalendarPeriod, which=st.sampled_from(["this", "previous"]),
+              period=st.sampled_from(get_args(A.CalendarPeriod.model_fields["period"].annotation))),
+    st.builds(A.NamedPeriod, name=st.sampled_from(get_args(A.NamedName)),
+              year=st.none() | st.sampled_from(["this", "last"]) | st.integers(A.MIN_YEAR, A.MAX_YEAR)),
 )
 durations = st.builds(A.Duration, amount=small_n, unit=st.sampled_from(UNITS))
 optional_windows = st.none() | windows

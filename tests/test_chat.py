@@ -31,11 +31,11 @@ def test_refinement_sequence(session):
          'did order_completed where (product_category = "shoes") in last 60 days and country = "DE"'),
         ("exclude people who bought yesterday",
          'did order_completed where (product_category = "shoes") in last 60 days and country = "DE" '
-         'and did not order_completed in last 1 day'),
+         'and did not order_completed yesterday'),
         ("remove the country condition",
-         'did order_completed where (product_category = "shoes") in last 60 days and did not order_completed in last 1 day'),
+         'did order_completed where (product_category = "shoes") in last 60 days and did not order_completed yesterday'),
         ("also include VIPs",
-         '(did order_completed where (product_category = "shoes") in last 60 days and did not order_completed in last 1 day)'
+         '(did order_completed where (product_category = "shoes") in last 60 days and did not order_completed yesterday)'
          ' or in segment "vips"'),
     ]
     for number, (text, expected) in enumerate(steps, start=1):

@@ -1,6 +1,8 @@
 """The compiler across dialects and engines: PostgreSQL selects the same members as DuckDB; every dialect's
 SQL parses back with sqlglot; hostile strings stay data; boolean algebra holds on real data (hypothesis)."""
 
+from typing import get_args
+
 import duckdb
 import psycopg
 import pytest
@@ -73,6 +75,10 @@ windows = st.one_of(
     st.builds(A.MoreThanAgo, amount=st.integers(1, 400), unit=UNITS),
     st.integers(0, 200).flatmap(lambda lo: st.builds(A.BetweenAgo, low=st.just(lo), high=st.integers(lo, lo + 200), unit=UNITS)),
     st.dates().filter(lambda d: 2024 <= d.year <= 2027).map(lambda d: A.Before(at=d.isoformat())),
+    st.builds(A.CalendarPeriod, which=st.sampled_from(["this", "previous"]),
+              period=st.sampled_from(["day", "week", "weekend", "month", "quarter", "year"])),
+    st.builds(A.NamedPeriod, name=st.sampled_from(get_args(A.NamedName)),
+              year=st.sampled_from([None, "this", "last", 2024, 2025])),
 )
 texts = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12))
 categories = st.sampled_from(["shoes", "apparel", "home", "beauty", "flowers"])

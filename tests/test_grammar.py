@@ -44,7 +44,7 @@ def test_json_schema_names_every_node_kind():
     text = json.dumps(schema)
     kinds = ["and", "or", "not", "trait", "trait_time", "anniversary", "did", "sequence", "aggregate",
              "occurrence", "regular", "stopped", "restarted", "rank", "segment", "in_last", "in_next",
-             "more_than_ago", "between_ago", "before", "after", "between_dates", "on_date", "property",
+             "more_than_ago", "between_ago", "before", "after", "between_dates", "on_date", "calendar", "named", "property",
              "filter_and", "filter_or", "filter_not"]
     for kind in kinds:
         assert f'"const": "{kind}"' in text or f'"enum": ["{kind}"]' in text, kind

@@ -39,12 +39,12 @@ CASES = [
     ('everyone who is not on the free plan', 'plan != "free"'),
     ('contacts in neither France nor Germany', 'country not in ["FR", "DE"]'),
     ('signed up in the last 7 days', 'signup_at in last 7 days'),
-    ('joined yesterday', 'signup_at in last 1 day'),
+    ('joined yesterday', 'signup_at yesterday'),
     ('signed up before 2026-01-01', 'signup_at before 2026-01-01'),
     ('signed up between 2026-01-01 and 2026-02-01', 'signup_at between 2026-01-01 and 2026-02-01'),
     ('signed up more than 30 days ago', 'signup_at more than 30 days ago'),
     ('signed up on 2026-10-30', 'signup_at on 2026-10-30'),
-    ('registered this year', 'signup_at after 2026-01-01'),
+    ('registered this year', 'signup_at in this year'),
     ('birthday in the next 7 days', 'birthday anniversary in next 7 days'),
     ('contacts born before 1980', 'birthday before 1980-01-01'),
     ('signed up between 30 and 90 days ago', 'signup_at between 30 and 90 days ago'),
@@ -133,7 +133,9 @@ CASES = [
     ('customers with 3 to 6 orders', 'did order_completed between 3 and 6 times'),
     ('joined < 14 days ago', 'signup_at in last 14 days'),
     # calendar periods: last year, a whole month, a half year, a range sharing one year
-    ('people who ordered last year', 'did order_completed between 2025-01-01 and 2025-12-31'),
+    ('people who ordered last year', 'did order_completed in previous year'),
+    ('customers who ordered on Black Friday', 'did order_completed on black friday'),
+    ('joined on or after 2026-03-01', 'signup_at after 2026-03-01'),
     ('signed up in March 2026', 'signup_at between 2026-03-01 and 2026-03-31'),
     ('bought in the second half of 2025', 'did order_completed between 2025-07-01 and 2025-12-31'),
     ('registered between February 2 and April 30 2026', 'signup_at between 2026-02-02 and 2026-04-30'),
@@ -161,7 +163,7 @@ CASES = [
     ('contacts who are not North American', 'country not in ["US", "CA"]'),
     # "the N people who ... the most": a top-N rank
     ('the 25 users who opened the app most often this month',
-     'top 25 by count of app_opened after 2026-11-01'),
+     'top 25 by count of app_opened in this month'),
     ('the 10 shoppers who added to cart the most', 'top 10 by count of cart_added'),
 ]
 
@@ -214,15 +216,76 @@ def test_translates_exactly(translator, catalog, request_text, expected):
 
 
 @pytest.mark.parametrize("request_text,expected", [
-    ("signed up this week", "signup_at in last 7 days"),
-    ("added to cart this week and didn't buy", "did cart_added in last 7 days then did not order_completed"),
-    ("anyone who opened a push notification this week", "did push_opened in last 7 days"),
+    ("signed up this week", "signup_at in this week"),
+    ("added to cart this week and didn't buy", "did cart_added in this week then did not order_completed"),
+    ("anyone who opened a push notification this week", "did push_opened in this week"),
+    ("viewed a product last week", "did product_viewed in previous week"),
+    ("clicked an sms last month", "did sms_clicked in previous month"),
+    ("clicked an sms in the last month", "did sms_clicked in last 1 month"),  # 'in the last month' rolls
+    ("downloaded content this month", "did content_downloaded in this month"),
+    ("started a trial in the previous quarter", "did trial_started in previous quarter"),
+    ("signed up so far this quarter", "signup_at in this quarter"),
+    ("opened the app since the beginning of the year", "did app_opened in this year"),
+    ("submitted a form year to date", "did form_submitted in this year"),
+    ("submitted a form the previous year", "did form_submitted in previous year"),
+    ("viewed pricing today", 'did page_viewed where (url = "/pricing") today'),
+    ("opened an email this past weekend", "did email_opened on previous weekend"),
+    ("added to cart over the weekend", "did cart_added on previous weekend"),
+    ("used a feature during the weekend", "did feature_used"),  # 'the weekend' alone: not a calendar reading
+    ("placed orders during March", "did order_completed in march"),
+    ("placed orders in August this year", "did order_completed in august of this year"),
+    ("placed orders in July last year", "did order_completed in july of last year"),
+    ("viewed products on Thanksgiving Day", "did product_viewed on thanksgiving"),
+    ("viewed products around Xmas last year", "did product_viewed on christmas of last year"),
+    ("opened emails on Valentine's this year", "did email_opened on valentines day of this year"),
+    ("added to cart on Labour Day", "did cart_added on labor day"),
+    ("bought on Cyber Monday of 2024", "did order_completed on cyber monday of 2024"),
+    ("viewed products on christmas day this year", "did product_viewed on christmas of this year"),
 ])
-def test_this_week_is_read_as_7_days_and_left_open(translator, catalog, request_text, expected):
-    """'this week' is the calendar week or the last 7 days: the segment uses 7 days and asks which."""
+def test_calendar_periods_are_read_without_asking(translator, catalog, request_text, expected):
+    """Calendar words are calendar windows that roll with as-of: no guess, no open point."""
     result = translate(translator, catalog, request_text)
     assert result.dsl == format_segment(parse(expected))
-    assert result.status == "partial" and [p.text for p in result.open_points] == ["this week"]
+    if "weekend" not in request_text or "past" in request_text or "over" in request_text:
+        assert result.status == "complete" and result.open_points == []
+
+
+def test_holiday_season_and_two_months_say_how_they_were_read(translator, catalog):
+    result = translate(translator, catalog, "viewed products during the holiday season")
+    assert result.dsl == "did product_viewed in holiday season"
+    assert "'the holiday season' read as Black Friday to 31 December" in result.assumptions
+    result = translate(translator, catalog, "viewed products in September or October this year")
+    assert result.dsl == "did product_viewed between 2026-09-01 and 2026-10-31"
+    result = translate(translator, catalog, "viewed products in December to January")
+    assert result.dsl == "did product_viewed between 2025-12-01 and 2026-01-31"
+
+
+@pytest.mark.parametrize("request_text,expected", [
+    ("viewed products between Mar 3 and Mar 9", "did product_viewed between 2026-03-03 and 2026-03-09"),
+    ("signed up since Aug 15th", "signup_at after 2026-08-15"),
+    ("opened emails on Nov 5", "did email_opened on 2025-11-05"),  # 5 November 2026 is after as-of
+    ("viewed products from Dec 28 to Jan 3", "did product_viewed between 2025-12-28 and 2026-01-03"),
+    ("viewed products December 1 to December 10 this year", "did product_viewed between 2026-12-01 and 2026-12-10"),
+    ("signed up before June 1 of this year", "signup_at before 2026-06-01"),
+])
+def test_days_without_a_year_are_the_most_recent_ones(translator, catalog, request_text, expected):
+    result = translate(translator, catalog, request_text)
+    assert result.dsl == format_segment(parse(expected)) and result.status == "complete"
+
+
+def test_a_leap_day_without_a_year_is_the_last_one_that_happened():
+    from datetime import date
+
+    from assistant.translate.offline.recognise.windows import with_years
+
+    assert with_years(("--02-29",), date(2026, 11, 1)) == ["2024-02-29"]
+    assert with_years(("--12-20", "--01-05"), date(2026, 11, 1)) == ["2025-12-20", "2026-01-05"]
+    assert with_years(("2026-01-01", "++12-31"), date(2026, 11, 1)) == ["2026-01-01", "2026-12-31"]
+
+
+def test_a_holiday_weekend_asks_how_long(translator, catalog):
+    result = translate(translator, catalog, "opened the app over Thanksgiving weekend")
+    assert result.dsl == "did app_opened on thanksgiving" and result.status == "partial"
 
 
 def test_since_then_with_nothing_before_it_is_left_open(translator, catalog):
@@ -357,7 +420,7 @@ def test_start_over_alone_asks(translator, catalog):
     ('did order_completed in last 90 days', 'only those in Germany', 'did order_completed in last 90 days and country = "DE"'),
     ('did order_completed in last 90 days', 'make it 60 days', 'did order_completed in last 60 days'),
     ('did order_completed in last 90 days', 'exclude people who bought yesterday',
-     'did order_completed in last 90 days and did not order_completed in last 1 day'),
+     'did order_completed in last 90 days and did not order_completed yesterday'),
     ('country = "DE"', 'also include people on the trial plan', 'country = "DE" or plan = "trial"'),
     ('country = "DE" and plan = "trial"', 'remove the country condition', 'plan = "trial"'),
     ('plan = "trial" and country = "DE"', 'and France too', 'plan = "trial" and country in ["DE", "FR"]'),
@@ -427,7 +490,7 @@ SUPPORT = Catalog.model_validate({
     ("customers in emea on the gold tier", 'region = "emea" and tier = "gold"'),
     ("filed a ticket with high severity in the last 7 days",
      'did ticket_opened where (severity = "high") in last 7 days'),
-    ("opened at least 3 tickets this week", "did ticket_opened at least 3 times in last 7 days"),
+    ("opened at least 3 tickets this week", "did ticket_opened at least 3 times in this week"),
     ("raised a ticket then did not close a ticket within 2 days",
      "did ticket_opened then did not ticket_closed within 2 days"),
     ("never paid an invoice", "did not invoice_paid"),
@@ -453,7 +516,7 @@ def test_saved_segment_names_are_not_verbs(catalog):
      "'recent buyers' read as the name of the segment being defined, not a condition"),
     ("For the spring newsletter we need people in Italy", 'country = "IT"',
      "'For the spring newsletter' read as the purpose of the list, not a condition"),
-    ("The app team wants a list of users who opened the app this week", "did app_opened in last 7 days",
+    ("The app team wants a list of users who opened the app this week", "did app_opened in this week",
      "'The app team' read as the purpose of the list, not a condition"),
 ])
 def test_lead_in_naming_the_list_is_not_a_condition(translator, catalog, request_text, expected, said):

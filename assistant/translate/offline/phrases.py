@@ -9,12 +9,12 @@ from typing import Any, Callable
 from grammar import ast as A
 
 from .items import Kind
-from .text import UNITS, Token
+from .text import THIS_YEAR, UNITS, YEARLESS, Token
 
 # ---- the fixed phrasing table ------------------------------------------------------------------------
 # A pattern is words separated by spaces: `a|b` alternatives, `?x` optional, and slots N (a whole
-# number), X (any number, money too), UNIT, DATE (a date or a year), STR (quoted text or one word), QSTR
-# (quoted text only).
+# number), X (any number, money too), UNIT, DATE (a date or a year), MONTH (a month's name), STR (quoted text or
+# one word), QSTR (quoted text only).
 
 def _win(w: A.Node, note: str | None = None, **extra: Any) -> dict:
     return {"window": w, "note": note, **extra}
@@ -28,9 +28,63 @@ def _year_end(year: str) -> str:
     return f"{year[:4]}-12-31"
 
 
-def _calendar_or_rolling(unit: str) -> str | None:
-    days = {"week": 7, "month": 30}.get(unit)
-    return f"the calendar {unit} before this one, or the last {days} days?" if days else None
+def _cal(which: str, period: str) -> dict:
+    return _win(A.CalendarPeriod(which=which, period=period))
+
+
+def _previous(unit: str) -> dict:
+    """Bare 'last week' / 'last month' is the calendar period before this one ('in the last month' is
+    rolling); other units stay a rolling window of one unit."""
+    return _cal("previous", unit) if unit in ("week", "month") else _win(A.InLast(amount=1, unit=unit))
+
+
+def _dated(make: Callable[..., A.Node]) -> Callable[..., dict]:
+    """A window of dates; one with a day said without a year waits for the as-of to give it one."""
+    def read(*days: str) -> dict:
+        if any(d.startswith((YEARLESS, THIS_YEAR)) for d in days):
+            return _win(None, dates=(make, days))
+        return _win(make(*days))
+    return read
+
+
+def _terse_previous(unit: str, days: int) -> dict:
+    return _win(A.InLast(amount=1, unit=unit), guess=f"the calendar {unit} before this one, or the last {days} days?")
+
+
+def _named(name: str, year: str | int | None = None, note: str | None = None, guess: str | None = None) -> dict:
+    if isinstance(year, str) and year[:1].isdigit():
+        year = int(year[:4])  # a YEAR slot: "2025-01-01"
+    return _win(A.NamedPeriod(name=name, year=year), note, guess=guess)
+
+
+# Named days and the words for each.
+_HOLIDAY_WORDS = {
+    "black_friday": "black_friday", "cyber_monday": "cyber_monday", "thanksgiving": "thanksgiving|thanksgiving_day",
+    "christmas": "christmas|christmas_day|xmas", "valentines_day": "valentines_day|valentine_day|valentines",
+    "labor_day": "labor_day|labour_day", "holiday_season": "holiday_season|holiday_period",
+}
+_SEASON_NOTE = "'the holiday season' read as Black Friday to 31 December"
+_WEEKEND_GUESS = "that day alone, or the whole long weekend?"
+_YEARS = (("", None), (" last_year|previous_year", "last"), (" this_year", "this"))
+
+
+def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
+    out: list[tuple[str, Kind, Callable[..., dict]]] = []
+    for name, words in _HOLIDAY_WORDS.items():
+        note = _SEASON_NOTE if name == "holiday_season" else None
+        # A name alone ("the Valentine's Day email", "Black Friday 2025") may be a campaign's: a day needs a
+        # preposition before it, and a year "of" before it.
+        head = f"on|during|over|around|for|in {words}"
+        out.append((f"{head} of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
+        for tail, year in _YEARS:
+            out.append((head + tail, Kind.WINDOW, lambda name=name, year=year, note=note: _named(name, year, note)))
+            if name != "holiday_season":  # "Labor Day weekend": the day, but maybe the long weekend meant
+                out.append((f"{head} weekend{tail}", Kind.WINDOW,
+                            lambda name=name, year=year: _named(name, year, guess=_WEEKEND_GUESS)))
+    return out
+
+
+_MONTH_NAMES = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 
 AGO = "ago|back|earlier"
@@ -39,11 +93,14 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # relative windows
     ("in|within|during|over|for|from last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     # bare "last year" is the calendar year before (listed before "last UNIT", which it ties with)
-    ("last_year|previous_year", Kind.WINDOW, lambda: _win(None, calendar="last_year")),
+    ("last_year|previous_year", Kind.WINDOW, lambda: _cal("previous", "year")),
     ("last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     ("in|within|during|over|for last|past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
-    # bare "last month" / "last week" may be the calendar period or the last 30 / 7 days: an open point
-    ("last UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u), guess=_calendar_or_rolling(u))),
+    # bare "last month" / "last week" is the calendar period before this one; in a terse note ("last wk") it
+    # may be the last 7 / 30 days: an open point
+    ("last wk|wks", Kind.WINDOW, lambda: _terse_previous("week", 7)),
+    ("last mo|mos", Kind.WINDOW, lambda: _terse_previous("month", 30)),
+    ("last|previous UNIT", Kind.WINDOW, _previous),
     ("past UNIT", Kind.WINDOW, lambda u: _win(A.InLast(amount=1, unit=u))),
     ("?coming_up in|within|during|over next|coming N UNIT", Kind.WINDOW, lambda n, u: _win(A.InNext(amount=n, unit=u))),
     ("next|coming N UNIT", Kind.WINDOW, lambda n, u: _win(A.InNext(amount=n, unit=u))),
@@ -53,12 +110,26 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("coming_up|upcoming this_week|next_week", Kind.WINDOW, lambda: _win(A.InNext(amount=7, unit="day"))),
     ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
     ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {}),
-    ("this week", Kind.WINDOW, lambda: _win(A.InLast(amount=7, unit="day"), "'this week' read as the last 7 days",
-                                            guess="the calendar week (since Monday) or the last 7 days?")),
-    ("this month", Kind.WINDOW, lambda: _win(None, calendar="this_month")),
-    ("this_year|so_far_this_year|year_to_date|ytd", Kind.WINDOW, lambda: _win(None, calendar="this_year")),
-    ("today", Kind.WINDOW, lambda: _win(A.InLast(amount=1, unit="day"), "'today' read as the last 1 day")),
-    ("yesterday", Kind.WINDOW, lambda: _win(A.InLast(amount=1, unit="day"), "'yesterday' read as the last 1 day")),
+    # calendar periods of the as-of date
+    ("?so_far this|current week", Kind.WINDOW, lambda: _cal("this", "week")),
+    ("?so_far this|current month", Kind.WINDOW, lambda: _cal("this", "month")),
+    ("?so_far this|current quarter", Kind.WINDOW, lambda: _cal("this", "quarter")),
+    ("last|previous quarter", Kind.WINDOW, lambda: _cal("previous", "quarter")),
+    ("this_year|so_far_this_year|year_to_date|ytd|since_start_of_year|since_start_of_this_year"
+     "|since_beginning_of_year|since_beginning_of_this_year", Kind.WINDOW, lambda: _cal("this", "year")),
+    ("today", Kind.WINDOW, lambda: _cal("this", "day")),
+    ("yesterday", Kind.WINDOW, lambda: _cal("previous", "day")),
+    ("?on|over|during last|previous|past weekend", Kind.WINDOW, lambda: _cal("previous", "weekend")),
+    ("this_past_weekend|over_weekend", Kind.WINDOW, lambda: _cal("previous", "weekend")),
+    ("in|during|over|throughout MONTH", Kind.WINDOW, lambda m: _named(m)),
+    ("in|during|over|throughout MONTH last_year|previous_year", Kind.WINDOW, lambda m: _named(m, "last")),
+    ("in|during|over|throughout MONTH this_year", Kind.WINDOW, lambda m: _named(m, "this")),
+    ("in|during|over|throughout MONTH or|and|to|through MONTH", Kind.WINDOW, lambda a, b: _win(None, months=(a, b, None))),
+    ("in|during|over|throughout MONTH or|and|to|through MONTH last_year|previous_year", Kind.WINDOW,
+     lambda a, b: _win(None, months=(a, b, "last"))),
+    ("in|during|over|throughout MONTH or|and|to|through MONTH this_year", Kind.WINDOW,
+     lambda a, b: _win(None, months=(a, b, "this"))),
+    *_holiday_phrases(),
     ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
@@ -69,10 +140,11 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("less_than|under|within|< N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     ("between|from N and|to N UNIT " + AGO, Kind.WINDOW,
      lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
-    ("before|prior_to|until DATE", Kind.WINDOW, lambda d: _win(A.Before(at=d))),
-    ("on_or_after|since|from|after DATE", Kind.WINDOW, lambda d: _win(A.After(at=d))),
-    ("between|from DATE and|to|until DATE", Kind.WINDOW, lambda a, b: _win(A.BetweenDates(start=a, end=b))),
-    ("on DATE", Kind.WINDOW, lambda d: _win(A.OnDate(day=d))),
+    ("before|prior_to|until DATE", Kind.WINDOW, _dated(lambda d: A.Before(at=d))),
+    ("on_or_after|since|from|after DATE", Kind.WINDOW, _dated(lambda d: A.After(at=d))),
+    ("between|from DATE and|to|until DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
+    ("on DATE", Kind.WINDOW, _dated(lambda d: A.OnDate(day=d))),
+    ("DATE to|until|through DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
     ("in|during YEAR", Kind.WINDOW, lambda y: _win(A.BetweenDates(start=y, end=_year_end(y)))),
     ("within N UNIT", Kind.WITHIN, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("within UNIT", Kind.WITHIN, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
@@ -178,7 +250,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in_segment|segment_named|segment_called STR", Kind.SEGMENT_NAME, lambda s: {"name": s}),
 ]
 
-_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "STR", "QSTR"}
+_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "MONTH", "STR", "QSTR"}
 
 
 def _compile(pattern: str) -> list[tuple[bool, str | list[tuple[str, ...]]]]:
@@ -214,6 +286,8 @@ def _slot(slot: str, tok: Token) -> tuple[bool, Any]:
     if slot == "YEAR":
         ok = tok.kind == "num" and tok.text.isdigit() and len(tok.text) == 4 and 1900 <= int(tok.text) <= 2100
         return ok, f"{tok.text}-01-01" if ok else None
+    if slot == "MONTH":
+        return tok.kind == "word" and tok.text in _MONTH_NAMES.split("|"), tok.text
     if slot == "QSTR":
         return tok.kind == "str", tok.orig
     if slot == "STR":

@@ -180,9 +180,16 @@ _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"], start=1)}
 
+# Month abbreviations, read only before a day number ("Sept 7", "Feb 1st").
+_SHORT_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+                 "oct": 10, "nov": 11, "dec": 12}
+# A day said without a year: --MM-DD (ISO 8601's recurring date; the most recent one at or before as-of),
+# or ++MM-DD when "this year" follows. The translator resolves them against its as-of.
+YEARLESS, THIS_YEAR = "--", "++"
+
 _TOKEN = re.compile(r"""
     (?P<str>"[^"]*"|(?<![\w])'[^']+'(?![\w]))
-  | (?P<date>\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?)
+  | (?P<date>\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?|(?:--|\+\+)\d{2}-\d{2}(?![\w-]))
   | (?P<num>[$€£]?\d+(?:\.\d+)?k?)
   | (?P<sym>[<>!]=|[<>=%+,])
   | (?P<word>[a-z@/_][a-z0-9_@./']*)
@@ -225,7 +232,32 @@ def _expand_dates(text: Source) -> Source:
     text = text.sub(rf"\b({month})\s+{day},?\s+(\d{{4}})\b", md, flags=re.I)
     text = text.sub(rf"\b{day}\s+({month}),?\s+(\d{{4}})\b", dm, flags=re.I)
     text = text.sub(rf"\b({month}),?\s+(\d{{4}})\b", whole_month, flags=re.I)  # "October 2026"
-    return text.sub(r"\b(first|second) half of (\d{4})\b", half, flags=re.I)
+    text = text.sub(r"\b(first|second) half of (\d{4})\b", half, flags=re.I)
+    return _yearless(text, day)
+
+
+def _yearless(text: Source, day: str) -> Source:
+    """'Feb 1 to Feb 14', 'since Sept 7', 'March 1 to March 15 this year': days without a year, marked
+    --MM-DD (or ++MM-DD before 'this year', which they then stand for)."""
+    names = {**_MONTHS, **_SHORT_MONTHS}
+    month = "|".join(sorted(names, key=len, reverse=True))
+    one = rf"\b(?:{month})\.?\s+{day}\b(?!\s*,?\s*\d|\s+times?\b)"
+
+    def mark(prefix: str):
+        def sub(m: re.Match) -> str:
+            found = re.match(rf"({month})\.?\s+(\d{{1,2}})", m.group(0), flags=re.I)
+            number, dom = names[found.group(1).lower()], int(found.group(2))
+            if found.group(1) == "may" or dom > calendar.monthrange(2000, number)[1]:
+                return m.group(0)  # the verb ("may 5 ..."), or no such day
+            return f"{prefix}{number:02d}-{dom:02d}"
+        return sub
+
+    def this_year(m: re.Match) -> str:
+        return re.sub(one, mark(THIS_YEAR), m.group(1), flags=re.I)
+
+    text = text.sub(rf"({one}(?:\s+(?:and|to|until|through|-)\s+{one})?)\s+(?:of\s+)?this\s+year\b", this_year,
+                    flags=re.I)
+    return text.sub(one, mark(YEARLESS), flags=re.I)
 
 
 def _day(year: int, month: int, day: int) -> str:
@@ -239,7 +271,7 @@ def normalise(text: Source) -> Source:
         text = text.sub(pattern, repl, flags=re.I)
     text = _expand_dates(text)
     text = text.sub(r"(\d),(\d{3})\b", r"\1\2")                    # 1,000 -> 1000
-    text = text.sub(r"(?<![\d-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2")  # 2-5 -> 2 to 5
+    text = text.sub(r"(?<![\d+-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2")  # 2-5 -> 2 to 5
     text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time
     text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times

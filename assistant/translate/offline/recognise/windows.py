@@ -1,14 +1,19 @@
-"""Windows: which window phrase belongs to a subject, and reading one into a window node (calendar periods
-of the as-of date, durations as windows, 'in that time' as the window said before)."""
+"""Windows: which window phrase belongs to a subject, and reading one into a window node (two months said
+together as one span of days, durations as windows, 'in that time' as the window said before)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from calendar import monthrange
+from datetime import date, timedelta
+
 from grammar import ast as A
+from grammar import calendar
 from grammar.format import window_text as format_window
 
 from ..items import HEADS, Item, Kind
+from ..text import THIS_YEAR, YEARLESS
 
 if TYPE_CHECKING:
     from ..context import Builder
@@ -40,22 +45,49 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
     if item.kind in (Kind.WITHIN, Kind.FOR):
         d = item["duration"]
         window = A.InLast(amount=d.amount, unit=d.unit)
-    elif item.get("calendar"):
-        window = calendar(b, item["calendar"], item.words)
+    elif item.get("dates"):
+        make, days = item["dates"]
+        window = make(*with_years(days, b.as_of.date()))
+        if any(d.startswith(YEARLESS) for d in days):
+            b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
+    elif item.get("months"):
+        window = months(b, *item["months"], item.words)
     else:
         window = item["window"]
     b.last_window = window
     return window
 
 
-def calendar(b: Builder, which: str, words: str) -> A.Node:
-    """'this year' / 'this month' / 'last year' as calendar periods of the as-of date."""
-    year, month = b.as_of.year, b.as_of.month
-    if which == "this_year":
-        window: A.Node = A.After(at=f"{year}-01-01")
-    elif which == "this_month":
-        window = A.After(at=f"{year}-{month:02d}-01")
-    else:
-        window = A.BetweenDates(start=f"{year - 1}-01-01", end=f"{year - 1}-12-31")
+def with_years(days: tuple[str, ...], today: date) -> list[str]:
+    """Days said without a year (--MM-DD) get the most recent year that puts them at or before `today`, and
+    an earlier day of a range the year that keeps it before the next one; ++MM-DD is this year's."""
+    out: list[str] = []
+    limit = today
+    for day in reversed(days):
+        if day.startswith(THIS_YEAR):
+            day = f"{today.year}-{day[2:]}"
+        elif day.startswith(YEARLESS):
+            month, dom = int(day[2:4]), int(day[5:7])
+            year = limit.year
+            while not _valid(year, month, dom) or date(year, month, dom) > limit:
+                year -= 1
+            day = f"{year:04d}-{day[2:]}"
+        out.insert(0, day)
+        limit = A.parse_when(day).date()
+    return out
+
+
+def _valid(year: int, month: int, dom: int) -> bool:
+    return dom <= monthrange(year, month)[1]
+
+
+def months(b: Builder, first: str, last: str, year: str | None, words: str) -> A.Node:
+    """'November or December last year': the days from the first month's start to the last month's end
+    (the year as said, else the most recent first month that began before as-of)."""
+    start = calendar.bounds(A.NamedPeriod(name=first, year=year), b.as_of)[0]
+    index = calendar.MONTHS.index
+    end_year = start.year + (index(last) < index(first))  # "December to January" runs into the next year
+    end = calendar.named_bounds(last, end_year)[1] - timedelta(days=1)
+    window = A.BetweenDates(start=start.date().isoformat(), end=end.date().isoformat())
     b.assume(f"'{words}' read as {format_window(window)}")
     return window
