@@ -202,3 +202,22 @@ def test_a_trailing_negation_with_nothing_to_negate_is_open_not_turned_backwards
     assert result.dsl == 'country = "DE"'  # never country != "DE"
     assert [(p.text, p.reason) for p in result.open_points] == [("did not frobnicate", "a negation")]
     assert _offline("people not in Germany").dsl == 'country != "DE"'
+
+
+def test_a_short_title_before_a_colon_names_the_segment():
+    result = _offline("Drifting fans: opened the app in the last 90 days but not in the last 14 days")
+    assert result.dsl == "did app_opened in last 90 days and did not app_opened in last 14 days"
+    assert result.status == "complete"
+    assert "'Drifting fans' read as the name of the segment being defined, not a condition" in result.assumptions
+
+
+def test_a_negation_before_an_or_of_verbs_covers_both_and_not_what_comes_before():
+    result = _offline("people on the pro plan who haven't opened or clicked an email in 45 days")
+    assert result.dsl == ('plan = "pro" and not (did email_opened in last 45 days '
+                          'or did email_clicked in last 45 days)')
+
+
+def test_a_bare_trait_word_read_as_is_set_is_open():
+    result = _offline("people in France we have been emailing")
+    assert result.dsl == 'country = "FR" and email is set' and [p.text for p in result.open_points] == ["emailing"]
+    assert _offline("contacts in Spain without a birthday").status == "complete"

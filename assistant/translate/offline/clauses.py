@@ -114,13 +114,26 @@ def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[I
                     if not any(x.kind == Kind.WINDOW for x in c):
                         c.append(windows[-1].copy())
             first = run[0]
-            if first and first[0].kind == Kind.NEG and not any(x.kind == Kind.NEG for c in run[1:] for x in c):
-                first[0].used = True
+            neg = next((k for k, x in enumerate(first) if x.kind == Kind.NEG), None)
+            if neg is not None and not any(x.kind == Kind.NEG for c in run[1:] for x in c) and \
+                    (neg == 0 or _only_events(first[neg + 1:]) and all(_only_events(c) for c in run[1:])):
+                # "(SMS subscribers who) haven't opened or clicked an email": not (A or B), said by the
+                # negation before the first verb; what comes before it stays outside ("SMS subscribers")
+                first[neg].used = True
+                if neg > 0:
+                    out[i:i + 1] = [(out[i][0], first[:neg], False), ("and", first[neg:], True)]
+                    i, j = i + 1, j + 1
                 out[i] = (out[i][0], out[i][1], True)
                 for k in range(i + 1, j + 1):
                     out[k] = (out[k][0], out[k][1], True)
         i = j + 1
     return out
+
+
+def _only_events(clause: list[Item]) -> bool:
+    """A clause that names what people did and nothing about who they are (no trait, value or segment)."""
+    return any(x.kind == Kind.EVENT for x in clause) and not any(
+        x.kind in HEADS and x.kind != Kind.EVENT for x in clause)
 
 
 def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | None:

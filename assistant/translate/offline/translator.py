@@ -73,8 +73,10 @@ _CHANGE = re.compile(r"^\s*(actually\s*,|(actually\s+)?(make (it|that)|change (i
 # A lead-in before the audience: "For our win-back campaign I need ...", "VIPs: the top 10% ...",
 # "Our promo should go to people who ...". The lead-in is dropped (and said) when it names the segment
 # being defined or the purpose of the list; otherwise it is read like the rest.
-_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
+_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
                       r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
+# A title's separator: a colon or a spaced dash.
+_TITLED = re.compile(r"\s*(:|[-–]\s)")
 # What follows a known segment name and a colon when it narrows that segment rather than defines a new one.
 _REFINES = re.compile(r"(only|just|but|and|who|whose|that|which|with|without|in|from|on|outside|not|except|"
                       r"excluding|living|based|located)\b", re.I)
@@ -377,6 +379,11 @@ class _Session:
             self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
         elif {t.text for t in tokenize(m.group())} & _PURPOSE:
             self.builder.assume(f"'{lead}' read as the purpose of the list, not a condition")
+        elif _TITLED.match(str(text)[m.end("lead"):m.end()]) and len(lead.split()) <= 6 and \
+                not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items):
+            # "Slipping away: opened the app ...": a short title before a colon or dash names the segment; one
+            # that states a trait ("Germans: ...") is read as a condition instead
+            self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
         else:
             return text
         return text[m.end():]

@@ -18,7 +18,8 @@ FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks
           "and", ",", ".", "!", "?", ";", ":", "-", "but", "yes", "now", "pull", "send", "build", "create", "make",
           "us", "up", "out", "look", "looking", "who", "also", "too", "ppl", "stuff", "gimme", "you", "know",
           "like", "kinda", "sorta", "literally", "actually", "must", "meaning", "i.e", "e.g", "got", "get",
-          "gotten", "whatever", "somehow", "anyway", "anyways", "here", "grab", "pulling"}
+          "gotten", "whatever", "somehow", "anyway", "anyways", "here", "grab", "pulling", "peeps", "thru", "lol",
+          "u", "w/", "itself", "can", "falls", "fall"}
 # "one" unused after a verb is a pronoun ("have not opened one"), not a count.
 PRONOUNS = {"one", "ones"}
 
@@ -34,7 +35,12 @@ _REASONS = {
 
 def _in_segment(it: Item, nodes: list[A.Node]) -> bool:
     """An unused item that only says again what the segment already holds (the same window, event, trait or
-    value, read once elsewhere, or inside a saved segment it refers to) leaves nothing open."""
+    value, read once elsewhere, or inside a saved segment it refers to) leaves nothing open. "At least once"
+    and "at least one" say what every did-condition already means."""
+    once = (it.kind == Kind.COUNT and it.get("count") is None) or (
+        it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 1 and it.get("op", ">=") == ">=")
+    if once:
+        return any(isinstance(n, A.Did) and n.count is None for n in nodes)
     if it.kind == Kind.WINDOW and it.get("window") is not None:
         return any(n == it["window"] for n in nodes)
     if it.kind == Kind.EVENT:

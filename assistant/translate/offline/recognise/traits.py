@@ -92,7 +92,11 @@ def _trait(b: Builder, it: Item, items: list[Item], idx: int) -> A.Condition | N
         # "the right plan" names no value: ask which rather than read it as "plan is set"
         known = f" ({', '.join(map(str, spec.values))})" if spec.values else ""
         raise NotUnderstood(f"Which {name} is the '{before.words}' one{known}?")
+    # a bare trait word ('emailing', 'subscription') may be no condition at all: read as "is set" and asked
+    # about, unless a negation says presence ('without an email address')
     b.assume(f"'{it.words}' read as {name} is set")
+    if b.neg_before(items, idx) is None:
+        b.guess(it, f"a condition on {name} (is set), or part of something else")
     return A.TraitCondition(trait=name, op="is_set")
 
 
