@@ -60,7 +60,7 @@ def _col(alias: str, name: str) -> exp.Column:
 
 def _and(parts: list[exp.Expression]) -> exp.Expression:
     parts = [p for p in parts if p is not None]
-    return exp.and_(*parts) if parts else exp.true()
+    return exp.and_(*parts, copy=False) if parts else exp.true()  # parts are fresh: no copies (hot path)
 
 
 def _between_dates(w: A.BetweenDates, as_of: datetime):
@@ -191,20 +191,20 @@ class _Compiler:
         return _null_safe(_value_predicate(col, f.op, value), negated)
 
     def f_filter_not(self, f: A.FilterNot, alias: str, negated: bool) -> exp.Expression:
-        return exp.not_(self.filter_predicate(f.condition, alias, not negated))
+        return exp.not_(self.filter_predicate(f.condition, alias, not negated), copy=False)
 
     def f_filter_and(self, f: A.FilterAnd, alias: str, negated: bool) -> exp.Expression:
-        return exp.and_(*[self.filter_predicate(c, alias, negated) for c in f.conditions])
+        return exp.and_(*[self.filter_predicate(c, alias, negated) for c in f.conditions], copy=False)
 
     def f_filter_or(self, f: A.FilterOr, alias: str, negated: bool) -> exp.Expression:
-        return exp.or_(*[self.filter_predicate(c, alias, negated) for c in f.conditions])
+        return exp.or_(*[self.filter_predicate(c, alias, negated) for c in f.conditions], copy=False)
 
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
         self.events_used.add(e.name)
         name_col = self.catalog.events_table.name
         pred = exp.EQ(this=_col(alias, name_col), expression=exp.Literal.string(self.catalog.event_value(e.name)))
         if e.where is not None:
-            return exp.and_(pred, self.filter_predicate(e.where, alias))
+            return exp.and_(pred, self.filter_predicate(e.where, alias), copy=False)
         return pred
 
     def feature(self, agg: exp.Expression) -> exp.Column:
@@ -235,13 +235,13 @@ class _Compiler:
         return getattr(self, f"c_{node.kind}")(node, negated)
 
     def c_and(self, node: A.And, negated: bool) -> exp.Expression:
-        return exp.and_(*[self.cond(c, negated) for c in node.conditions])
+        return exp.and_(*[self.cond(c, negated) for c in node.conditions], copy=False)
 
     def c_or(self, node: A.Or, negated: bool) -> exp.Expression:
-        return exp.or_(*[self.cond(c, negated) for c in node.conditions])
+        return exp.or_(*[self.cond(c, negated) for c in node.conditions], copy=False)
 
     def c_not(self, node: A.Not, negated: bool) -> exp.Expression:
-        return exp.not_(self.cond(node.condition, not negated))
+        return exp.not_(self.cond(node.condition, not negated), copy=False)
 
     def c_trait(self, node: A.TraitCondition, negated: bool) -> exp.Expression:
         col = _col(C, self.catalog.trait_column(node.trait))
@@ -309,11 +309,13 @@ class _Compiler:
     def as_of_cap(self, alias: str) -> exp.Expression:
         return exp.LTE(this=_col(alias, self.ev_time), expression=_ts(self.as_of))
 
+    # The query builders below run with copy=False: every part is built fresh for its one place, and
+    # sqlglot's default (a deep copy of the whole query at each call) was most of the compile time.
     def c_sequence(self, node: A.Sequence, negated: bool) -> exp.Expression:
         cid, t = self.catalog.events_table.contact_id, self.ev_time
-        query = exp.select(_col("s0", cid)).from_(self.events_table("s0")).where(
+        query = exp.select(_col("s0", cid)).from_(self.events_table("s0"), copy=False).where(
             _and([self.event_match(node.event, "s0"), self.as_of_cap("s0"),
-                  window_predicate(node.window, _col("s0", t), self.as_of)]))
+                  window_predicate(node.window, _col("s0", t), self.as_of)]), copy=False)
         prev = "s0"
         for i, step in enumerate(node.steps, start=1):
             alias = f"s{i}"
@@ -326,10 +328,10 @@ class _Compiler:
                     unit=exp.var("SECOND")))
                 link.append(exp.LTE(this=_col(alias, t), expression=limit))
             if step.negated:
-                later = exp.select("1").from_(self.events_table(alias)).where(_and(link))
-                query = query.where(exp.Not(this=exp.Exists(this=later)))
+                later = exp.select(exp.Literal.number(1)).from_(self.events_table(alias), copy=False).where(_and(link), copy=False)
+                query = query.where(exp.Not(this=exp.Exists(this=later)), copy=False)
             else:
-                query = query.join(self.events_table(alias), on=_and(link))
+                query = query.join(self.events_table(alias), on=_and(link), copy=False)
             prev = alias
         return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
 
@@ -337,15 +339,15 @@ class _Compiler:
         cid, t = self.catalog.events_table.contact_id, self.ev_time
         prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[_col(E, t)]),
                           partition_by=[_col(E, cid)], order=exp.Order(expressions=[exp.Ordered(this=_col(E, t))]))
-        inner = exp.select(_col(E, cid), _col(E, t), exp.alias_(prev, "prev_at")).from_(self.events_table(E)).where(
-            _and([self.event_match(node.event, E), self.as_of_cap(E)]))
+        inner = exp.select(_col(E, cid), _col(E, t), exp.alias_(prev, "prev_at")).from_(self.events_table(E), copy=False).where(
+            _and([self.event_match(node.event, E), self.as_of_cap(E)]), copy=False)
         gap = exp.Add(this=_col("r", "prev_at"), expression=exp.Interval(
             this=exp.Literal.string(str(int(duration(node.gap.amount, node.gap.unit).total_seconds()))),
             unit=exp.var("SECOND")))
-        query = exp.select(_col("r", cid)).from_(inner.subquery("r")).where(_and([
+        query = exp.select(_col("r", cid)).from_(inner.subquery("r"), copy=False).where(_and([
             exp.Not(this=exp.Is(this=_col("r", "prev_at"), expression=exp.Null())),
             exp.GTE(this=_col("r", t), expression=gap),
-            window_predicate(node.window, _col("r", t), self.as_of)]))
+            window_predicate(node.window, _col("r", t), self.as_of)]), copy=False)
         return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
 
     def c_rank(self, node: A.Rank, negated: bool) -> exp.Expression:
@@ -360,22 +362,22 @@ class _Compiler:
             _col(C, cid),
             exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "position"),
             exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "ranked"),
-        ).from_(self.contacts_from()).where(_and([self.universe(),
-                                                   None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]))
+        ).from_(self.contacts_from(), copy=False).where(_and([self.universe(),
+                                                   None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]), copy=False)
         self.ctes.append((name, ranked))
         if node.percent:
             limit = exp.Ceil(this=exp.Div(this=exp.Mul(this=_col(name, "ranked"), expression=exp.Literal.number(node.amount)),
                                           expression=exp.Literal.number(100.0)))
         else:
             limit = exp.Literal.number(node.amount)
-        pick = exp.select(_col(name, cid)).from_(name).where(exp.LTE(this=_col(name, "position"), expression=limit))
+        pick = exp.select(_col(name, cid)).from_(name, copy=False).where(exp.LTE(this=_col(name, "position"), expression=limit), copy=False)
         return exp.In(this=_col(C, cid), query=pick.subquery())
 
     def c_segment(self, node: A.SegmentRef, negated: bool) -> exp.Expression:
         if node.name not in self.segments:
             raise SegmentError([Diagnostic.at(node.span, "unknown", f"unknown segment {node.name!r}")])
         if node.name in self.expanding:
-            path = " -> ".join(self.expanding + [node.name])
+            path = " -> ".join(self.expanding + [node.name], copy=False)
             raise SegmentError([Diagnostic.at(node.span, "cycle", f"segment references form a cycle: {path}")])
         self.expanding.append(node.name)
         try:
@@ -393,35 +395,35 @@ class _Compiler:
 
     def events_scan(self) -> exp.Select:
         src = self.catalog.events_table
-        return exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E)).where(_and([
+        return exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E), copy=False).where(_and([
             self.as_of_cap(E),
             exp.In(this=_col(E, src.name), expressions=[exp.Literal.string(self.catalog.event_value(n))
                                                         for n in sorted(self.events_used)]),
-        ])).group_by(_col(E, src.contact_id))
+        ]), copy=False).group_by(_col(E, src.contact_id), copy=False)
 
     def build_measure(self, measure: A.Measure) -> exp.Select:
         """contact_id and one measure per contact that has events (missing contacts have none: 0 or NULL)."""
         col, _ = self.measure(measure.func, measure.property, measure.event, measure.window)
         return exp.select(_col(EV, self.catalog.events_table.contact_id), exp.alias_(col, "value")).from_(
-            self.events_scan().subquery(EV))
+            self.events_scan().subquery(EV), copy=False)
 
     def build(self, node: A.Condition | None) -> exp.Select:
         where = self.cond(node) if node is not None else None
         cid = self.catalog.contacts.id
-        query = exp.select(_col(C, cid)).from_(self.contacts_from())
+        query = exp.select(_col(C, cid)).from_(self.contacts_from(), copy=False)
         ctes = list(self.ctes)
         if self.features:
             src = self.catalog.events_table
             ctes.insert(0, (EV, self.events_scan()))
             query = query.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
-                               on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)))
+                               on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
             # the rankings read the shared scan too
             for _, ranked in self.ctes:
                 ranked.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
                             on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
-        query = query.where(_and([self.universe(), where]))
+        query = query.where(_and([self.universe(), where]), copy=False)
         for name, cte in ctes:
-            query = query.with_(name, as_=cte)
+            query = query.with_(name, as_=cte, copy=False)
         return query
 
 
@@ -451,7 +453,7 @@ def check_dialect(name: str) -> str:
     """`name` if the compiler emits that dialect; else UnknownDialect saying which ones it does. The one
     dialect check: the CLI, the API and the evals call it rather than testing DIALECTS themselves."""
     if name not in DIALECTS:
-        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS)}")
+        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS, copy=False)}")
     return name
 
 
