@@ -377,7 +377,7 @@ class _Compiler:
         if node.name not in self.segments:
             raise SegmentError([Diagnostic.at(node.span, "unknown", f"unknown segment {node.name!r}")])
         if node.name in self.expanding:
-            path = " -> ".join(self.expanding + [node.name], copy=False)
+            path = " -> ".join(self.expanding + [node.name])
             raise SegmentError([Diagnostic.at(node.span, "cycle", f"segment references form a cycle: {path}")])
         self.expanding.append(node.name)
         try:
@@ -453,7 +453,7 @@ def check_dialect(name: str) -> str:
     """`name` if the compiler emits that dialect; else UnknownDialect saying which ones it does. The one
     dialect check: the CLI, the API and the evals call it rather than testing DIALECTS themselves."""
     if name not in DIALECTS:
-        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS, copy=False)}")
+        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS)}")
     return name
 
 
