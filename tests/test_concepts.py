@@ -150,9 +150,12 @@ def test_quantity_members(catalog, as_of, demo_db):
 # ---- prompt and read-back --------------------------------------------------------------------------------
 
 def test_prompt_lists_the_concepts(catalog, as_of):
-    for version in ("v1", "v2"):
-        system = build_messages("paid users in Italy", catalog, as_of, version=version)[0]["content"]
-        assert 'plan in ["pro", "team"]' in system and "total amount of order_completed" in system
+    full = build_messages("paid users in Italy", catalog, as_of, version="v1")[0]["content"]
+    assert 'plan in ["pro", "team"]' in full and "total amount of order_completed" in full  # every concept
+    brief = build_messages("paid users in Italy", catalog, as_of, version="v2")[0]["content"]
+    assert 'plan in ["pro", "team"]' in brief and "total amount of order_completed" not in brief  # the ones said
+    quiet = build_messages("haven't opened an email in 90 days", catalog, as_of, version="v2")[0]["content"]
+    assert "concepts:" not in quiet
     full = build_messages("paid users in Italy", catalog, as_of, version="v1")[0]["content"]
     assert "- paying (condition: plan in [\"pro\", \"team\"])" in full and "paid users" in full
 

@@ -111,6 +111,16 @@ def relevant_concepts(request: str, catalog: Catalog) -> list[str]:
     return _pick(catalog.concepts, _words(request) - _STOP, set(), MAX_CONCEPTS)
 
 
+def mentioned_concepts(request: str, catalog: Catalog, names: list[str]) -> list[str]:
+    """Of `names`, the concepts the request says by name or synonym: the brief prompt (small models) lists
+    only these, since every extra line there pulls a small model off the request (a 135M model read
+    "haven't opened an email" as email_unsubscribed once all concepts were listed)."""
+    text = f" {' '.join(re.findall(r'[a-z0-9]+', request.lower()))} "
+    return [n for n in names if any(f" {' '.join(re.findall(r'[a-z0-9]+', s.lower()))} " in text
+                                    for s in [catalog.concepts[n].label or n.replace("_", " "),
+                                              *catalog.concepts[n].synonyms])]
+
+
 # ---- rendering -----------------------------------------------------------------------------------
 
 def _values(spec: FieldSpec) -> str:
@@ -189,7 +199,8 @@ def build_messages(request: str, catalog: Catalog, as_of: datetime, current: str
     system = Template(sections["system"]).substitute(
         as_of=as_of.strftime("%Y-%m-%d %H:%M:%S (%A)"),
         catalog=render_catalog(catalog, traits, events, properties, concepts),
-        catalog_brief=render_catalog_brief(catalog, traits, events, properties, concepts),
+        catalog_brief=render_catalog_brief(catalog, traits, events, properties,
+                                           mentioned_concepts(request, catalog, concepts)),
         segments=_segments_text(segments),
         protocol=protocol.strip(),
     )
