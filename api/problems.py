@@ -117,21 +117,15 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{d.field}: {d.message}" for d in found[:5]) or "the request is not valid"
         return problem(422, "invalid_request", detail, found, _rid(request))
 
-    @app.exception_handler(ModelError)
-    async def _model(request: Request, err: ModelError) -> JSONResponse:
-        return problem(502, "model_error", str(err), None, _rid(request))
+    def answer(status: int, code: str):
+        async def handler(request: Request, err: Exception) -> JSONResponse:
+            return problem(status, code, str(err), None, _rid(request))
+        return handler
 
-    @app.exception_handler(PreviewError)
-    async def _preview(request: Request, err: PreviewError) -> JSONResponse:
-        return problem(503, "preview_failed", str(err), None, _rid(request))
-
-    @app.exception_handler(InUse)
-    async def _in_use(request: Request, err: InUse) -> JSONResponse:
-        return problem(409, "conflict", str(err), None, _rid(request))
-
-    @app.exception_handler(ChatConflict)
-    async def _chat_conflict(request: Request, err: ChatConflict) -> JSONResponse:
-        return problem(409, "conflict", str(err), None, _rid(request))
+    # Failures whose message is meant for the caller: one status and code each.
+    for exc, status, code in ((ModelError, 502, "model_error"), (PreviewError, 503, "preview_failed"),
+                              (InUse, 409, "conflict"), (ChatConflict, 409, "conflict")):
+        app.add_exception_handler(exc, answer(status, code))
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, err: StoreError) -> JSONResponse:
