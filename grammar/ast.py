@@ -216,9 +216,19 @@ class NamedPeriod(Node):
     year: Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)] | Literal["this", "last"] | None = None
 
 
+class Anchored(Node):
+    """within N units after ANCHOR: anchor <= t <= anchor + N, where ANCHOR is a date/time trait (signup_at) or
+    an event (the person's first one at or before as_of). People without the anchor match nothing."""
+
+    kind: Literal["anchored"] = "anchored"
+    amount: Annotated[int, Field(ge=0, lt=10**9)]
+    unit: Unit
+    anchor: Name
+
+
 Window = Annotated[
     Union[InLast, InNext, MoreThanAgo, BetweenAgo, Before, After, BetweenDates, OnDate, CalendarPeriod,
-          NamedPeriod],
+          NamedPeriod, Anchored],
     Field(discriminator="kind"),
 ]
 

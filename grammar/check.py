@@ -92,6 +92,32 @@ class _Checker:
             self.warn(w, "window", "a window of 0 length matches nothing")
         elif isinstance(w, (A.CalendarPeriod, A.NamedPeriod)):
             self.calendar_window(w, future_ok)
+        elif isinstance(w, A.Anchored):
+            self.anchored_window(w)
+
+    def anchored_window(self, w: A.Anchored) -> None:
+        """within N units after ANCHOR: N of at least 1, ANCHOR a date/time trait or a known event."""
+        if w.amount < 1:
+            self.error(w, "window", f"'within {w.amount} {w.unit}s after {w.anchor}' is empty: use at least 1")
+        if w.anchor in self.catalog.events:
+            return
+        if w.anchor in self.catalog.traits:
+            kind = self.catalog.traits[w.anchor].type
+            if kind not in ("timestamp", "date"):
+                self.error(w, "type", f"{w.anchor} is {_TYPE_WORDS[kind]}, not a date: 'within ... after' needs a "
+                           "date trait or an event")
+            return
+        guess = self.catalog.suggest(w.anchor, [*self.catalog.events, *(n for n, t in self.catalog.traits.items()
+                                                                         if t.type in ("timestamp", "date"))])
+        self.error(w, "unknown", f"unknown date trait or event {w.anchor!r}", guess)
+
+    def unanchored(self, node: A.Node, w: A.Window | None, what: str) -> bool:
+        """Sequences and restarts compare events with each other: no anchored window there."""
+        if isinstance(w, A.Anchored):
+            self.error(w, "window", f"'{window_text(w)}' works with did, counts, first / last, aggregates and "
+                       f"date traits, not with {what}")
+            return False
+        return True
 
     def calendar_window(self, w: A.CalendarPeriod | A.NamedPeriod, future_ok: bool) -> None:
         """A calendar window that starts after the as-of instant holds no events yet."""
@@ -180,7 +206,8 @@ class _Checker:
 
     def c_sequence(self, node: A.Sequence) -> None:
         self.event(node.event)
-        self.window(node.window)
+        if self.unanchored(node, node.window, "sequences"):
+            self.window(node.window)
         for i, step in enumerate(node.steps):
             self.event(step.event)
             if step.negated and i != len(node.steps) - 1:
@@ -216,7 +243,8 @@ class _Checker:
 
     def c_restarted(self, node: A.Restarted) -> None:
         self.event(node.event)
-        self.window(node.window)
+        if self.unanchored(node, node.window, "restarts"):
+            self.window(node.window)
         if node.gap.amount < 1:
             self.error(node, "window", "'restarted ... after' needs a gap of at least 1")
 

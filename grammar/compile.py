@@ -87,20 +87,37 @@ _BOUNDS = {
     "on_date": lambda w, as_of: (A.parse_when(w.day), True, A.parse_when(w.day) + timedelta(days=1), False),
     "calendar": _calendar,
     "named": _calendar,
+    # each person's own bounds (see window_predicate); what is fixed is that events never pass as_of
+    "anchored": lambda w, as_of: (None, False, as_of, True),
 }
 
 
+def _plus(t: exp.Expression, amount: int, unit: str) -> exp.Expression:
+    """t + INTERVAL 'n' SECOND: the one piece of interval arithmetic every dialect reads alike."""
+    return exp.Add(this=t, expression=exp.Interval(
+        this=exp.Literal.string(str(int(duration(amount, unit).total_seconds()))), unit=exp.var("SECOND")))
+
+
 def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, datetime | None, bool]:
-    """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded."""
+    """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded. An anchored window
+    (`within 7 days after signup_at`) has no fixed bounds: each person's own (events never pass as_of)."""
     bounds = _BOUNDS.get(getattr(w, "kind", None))
     if bounds is None:
         raise TypeError(f"not a window: {w!r}")
     return bounds(w, as_of)
 
 
-def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime) -> exp.Expression | None:
+def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime,
+                     anchor: exp.Expression | None = None) -> exp.Expression | None:
+    """`t` in the window; an anchored window needs its `anchor` expression: anchor <= t <= anchor + N (NULL,
+    so never true, for people without the anchor)."""
     if w is None:
         return None
+    if w.kind == "anchored":
+        if anchor is None:
+            raise TypeError(f"an anchored window needs its anchor: {w!r}")
+        return _and([exp.GTE(this=t.copy(), expression=anchor.copy()),
+                     exp.LTE(this=t.copy(), expression=_plus(anchor.copy(), w.amount, w.unit))])
     low, low_inc, high, high_inc = window_bounds(w, as_of)
     parts = []
     if low is not None:
@@ -159,6 +176,44 @@ class _Compiler:
     ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
     events_used: set[str] = field(default_factory=set)
     expanding: list[str] = field(default_factory=list)
+    anchors: dict[str, str] = field(default_factory=dict)
+
+    # -- anchored windows: a person's own date trait or first event
+    def anchor_in_scan(self, name: str) -> exp.Column:
+        """The anchor as a column of the events scan (a join on the contact; see `events_scan`)."""
+        alias = self.anchors.setdefault(name, f"a{len(self.anchors) + 1}")
+        if name in self.catalog.traits:
+            return _col(alias, self.catalog.trait_column(name))
+        return _col(alias, "anchor_at")
+
+    def anchor_outer(self, name: str) -> exp.Expression:
+        """The anchor in the outer query: the contact's trait column, or the first such event from the scan."""
+        if name in self.catalog.traits:
+            return _col(C, self.catalog.trait_column(name))
+        return self.feature(exp.Min(this=self.case(A.EventRef(name=name), None, _col(E, self.ev_time))))
+
+    def anchor_join(self, name: str, alias: str) -> tuple[exp.Expression, exp.Expression]:
+        cid = self.catalog.events_table.contact_id
+        if name in self.catalog.traits:
+            source = exp.alias_(exp.to_table(self.catalog.contacts.table), alias, table=True)
+            return source, exp.EQ(this=_col(alias, self.catalog.contacts.id), expression=_col(E, cid))
+        first = exp.select(_col("x", cid), exp.alias_(exp.Min(this=_col("x", self.ev_time)), "anchor_at")).from_(
+            self.events_table("x"), copy=False).where(_and([self.event_match(A.EventRef(name=name), "x"),
+                                                             self.as_of_cap("x")]), copy=False).group_by(_col("x", cid), copy=False)
+        return first.subquery(alias), exp.EQ(this=_col(alias, cid), expression=_col(E, cid))
+
+    def windowed(self, window: A.Window | None, t: exp.Expression, outer: bool) -> exp.Expression | None:
+        anchor = None
+        if isinstance(window, A.Anchored):
+            anchor = self.anchor_outer(window.anchor) if outer else self.anchor_in_scan(window.anchor)
+        return window_predicate(window, t, self.as_of, anchor)
+
+    def anchor_present(self, window: A.Window | None, pred: exp.Expression) -> exp.Expression:
+        """People without the anchor match nothing: `pred` only where the anchor is set."""
+        if not isinstance(window, A.Anchored):
+            return pred
+        return exp.and_(exp.Not(this=exp.Is(this=self.anchor_outer(window.anchor), expression=exp.Null())), pred,
+                        copy=False)
 
     # -- catalog-backed columns
     @property
@@ -217,7 +272,7 @@ class _Compiler:
         return _col(EV, self.feature_keys[key])
 
     def case(self, e: A.EventRef, window: A.Window | None, then: exp.Expression) -> exp.Expression:
-        cond = _and([self.event_match(e, E), window_predicate(window, _col(E, self.ev_time), self.as_of)])
+        cond = _and([self.event_match(e, E), self.windowed(window, _col(E, self.ev_time), outer=False)])
         return exp.Case(ifs=[exp.If(this=cond, true=then)])
 
     def measure(self, func: str, prop: str | None, e: A.EventRef, window: A.Window | None) -> tuple[exp.Expression, bool]:
@@ -249,7 +304,7 @@ class _Compiler:
 
     def c_trait_time(self, node: A.TraitTime, negated: bool) -> exp.Expression:
         col = _col(C, self.catalog.trait_column(node.trait))
-        return _null_safe(window_predicate(node.window, col, self.as_of), negated)
+        return _null_safe(self.windowed(node.window, col, outer=True), negated)
 
     def c_anniversary(self, node: A.Anniversary, negated: bool) -> exp.Expression:
         col = _col(C, self.catalog.trait_column(node.trait))
@@ -263,18 +318,21 @@ class _Compiler:
         n = exp.func("COALESCE", self.measure("count", None, node.event, node.window)[0], exp.Literal.number(0))
         c = node.count or A.Count(op="at_least", n=1)
         if c.op == "at_least":
-            return exp.GTE(this=n, expression=exp.Literal.number(c.n))
-        if c.op == "at_most":
-            return exp.LTE(this=n, expression=exp.Literal.number(c.n))
-        if c.op == "exactly":
-            return exp.EQ(this=n, expression=exp.Literal.number(c.n))
-        return exp.Between(this=n, low=exp.Literal.number(c.n), high=exp.Literal.number(c.m))
+            pred = exp.GTE(this=n, expression=exp.Literal.number(c.n))
+        elif c.op == "at_most":
+            pred = exp.LTE(this=n, expression=exp.Literal.number(c.n))
+        elif c.op == "exactly":
+            pred = exp.EQ(this=n, expression=exp.Literal.number(c.n))
+        else:
+            pred = exp.Between(this=n, low=exp.Literal.number(c.n), high=exp.Literal.number(c.m))
+        return self.anchor_present(node.window, pred)
 
     def c_aggregate(self, node: A.Aggregate, negated: bool) -> exp.Expression:
         col, zero_default = self.measure(node.func, node.property, node.event, node.window)
         if zero_default:
             col = exp.func("COALESCE", col, exp.Literal.number(0))
-        return _null_safe(COMPARE[node.op](this=col, expression=_lit(node.value)), negated and not zero_default)
+        return self.anchor_present(node.window, _null_safe(COMPARE[node.op](this=col, expression=_lit(node.value)),
+                                                           negated and not zero_default))
 
     def c_share(self, node: A.Share, negated: bool) -> exp.Expression:
         part = self.measure("count", None, node.event, node.window)[0]
@@ -287,7 +345,7 @@ class _Compiler:
     def c_occurrence(self, node: A.Occurrence, negated: bool) -> exp.Expression:
         agg = exp.Min if node.which == "first" else exp.Max
         col = self.feature(agg(this=self.case(node.event, None, _col(E, self.ev_time))))
-        return _null_safe(window_predicate(node.window, col, self.as_of), negated)
+        return _null_safe(self.windowed(node.window, col, outer=True), negated)
 
     def c_stopped(self, node: A.Stopped, negated: bool) -> exp.Expression:
         col = self.feature(exp.Max(this=self.case(node.event, None, _col(E, self.ev_time))))
@@ -395,7 +453,11 @@ class _Compiler:
 
     def events_scan(self) -> exp.Select:
         src = self.catalog.events_table
-        return exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E), copy=False).where(_and([
+        query = exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E), copy=False)
+        for name, alias in list(self.anchors.items()):
+            source, on = self.anchor_join(name, alias)
+            query = query.join(source, join_type="left", on=on, copy=False)
+        return query.where(_and([
             self.as_of_cap(E),
             exp.In(this=_col(E, src.name), expressions=[exp.Literal.string(self.catalog.event_value(n))
                                                         for n in sorted(self.events_used)]),

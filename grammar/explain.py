@@ -290,7 +290,15 @@ _WINDOWS = {
     "on_date": lambda w: f"on {date_words(w.day)}",
     "calendar": lambda w: calendar_words(w),
     "named": lambda w: calendar_words(w),
+    "anchored": lambda w: f"within {plural(w.amount, w.unit)} of {_anchor_words(w.anchor)}",
 }
+
+
+def _anchor_words(name: str) -> str:
+    """signup_at -> 'their signup date'; an event -> 'their first trial started' (words only: no catalog here)."""
+    if name.endswith(("_at", "_date", "_on")) or name in ("birthday", "date"):
+        return f"their {_trait_label(name)}"
+    return f"their first {_label(name)}"
 
 
 def window_words(w: A.Window, as_of: datetime | None = None) -> str:

@@ -50,6 +50,7 @@ _WINDOWS = {
     "on_date": lambda w: f"on {w.day}",
     "calendar": lambda w: _calendar_text(w),
     "named": lambda w: _named_text(w),
+    "anchored": lambda w: f"within {plural(w.amount, w.unit)} after {w.anchor}",
 }
 
 _DAYS = {"this": "today", "previous": "yesterday"}

@@ -220,6 +220,12 @@ class _ToAst(Transformer):
     def year_number(self, meta, c):
         return int(c[0])
 
+    def anchor(self, meta, c):
+        return str(c[0])
+
+    def anchored(self, meta, c):
+        return A.Anchored(amount=int(c[0]), unit=c[1], anchor=str(c[2]), span=_span(meta))
+
     def within(self, meta, c):
         return A.Duration(amount=int(c[0]), unit=c[1], span=_span(meta))
 

@@ -1,6 +1,6 @@
 """The project grammar specialised to one catalog: wherever a name goes, only the catalog's names of the
 right kind can go (event names after `did`, property names inside `where (...)` and in measures, trait
-names in trait conditions). Sent to grammar-constrained models, it makes an invented name impossible
+names in trait conditions, date traits and events as the anchor of `within N units after ...`). Sent to grammar-constrained models, it makes an invented name impossible
 to generate instead of an error to repair.
 
 The specialisation rewrites grammar/segment.lark by rule: every `field` in a trait rule becomes
@@ -67,6 +67,8 @@ def specialise_grammar(catalog: Catalog, segments: Iterable[str] | None = None) 
         if rule == "field":
             seen_field = True
             continue  # replaced by trait_name / property_name below
+        if rule == "anchor":
+            continue  # replaced by anchor_name below
         if rule in _TRAIT_RULES:
             block = re.sub(r"\bfield\b", "trait_name", block)
         elif rule in _PROPERTY_RULES:
@@ -93,6 +95,9 @@ def specialise_grammar(catalog: Catalog, segments: Iterable[str] | None = None) 
     text += _name_rule("trait_name", catalog.traits)
     text += _name_rule("event_name", catalog.events)
     text += _name_rule("property_name", catalog.properties)
+    # `within 7 days after signup_at`: a date/time trait or an event
+    dates = [n for n, t in catalog.traits.items() if t.type in ("timestamp", "date")]
+    text += _name_rule("anchor", [*dates, *catalog.events])
     if segments:
         text += f"segment_name: {_alternatives(json.dumps(s) for s in segments)}\n"
     return text

@@ -121,20 +121,23 @@ def segment_trees(event_names=names, property_names=names, trait_names=names, ma
         return A.Measure(func=func, property=None if func == "count" else draw(property_names),
                          event=draw(events), window=draw(optional_windows))
 
+    # windows anchored on a person's own date trait or first event: where did / first / last / aggregates go
+    anchored = st.builds(A.Anchored, amount=small_n, unit=st.sampled_from(UNITS),
+                         anchor=st.one_of(event_names, trait_names))
     units = st.sampled_from(UNITS)
     leaves = st.one_of(
         trait_conditions(),
         st.builds(A.TraitTime, trait=trait_names, window=windows),
         st.builds(A.Anniversary, trait=trait_names, direction=st.sampled_from(["last", "next"]), amount=small_n,
                   unit=units),
-        st.builds(A.Did, event=events, count=st.none() | count_specs(), window=optional_windows),
+        st.builds(A.Did, event=events, count=st.none() | count_specs(), window=optional_windows | anchored),
         st.builds(A.Sequence, event=events, window=optional_windows, steps=st.lists(
             st.builds(A.SequenceStep, negated=st.booleans(), event=events, within=st.none() | durations),
             min_size=1, max_size=3)),
         st.builds(A.Aggregate, func=st.sampled_from(get_args(A.AggFunc)), property=property_names, event=events,
                   window=optional_windows, op=st.sampled_from(CMPS), value=numbers),
         st.builds(A.Share, event=events, window=optional_windows, op=st.sampled_from(CMPS), value=numbers),
-        st.builds(A.Occurrence, which=st.sampled_from(["first", "last"]), event=events, window=windows),
+        st.builds(A.Occurrence, which=st.sampled_from(["first", "last"]), event=events, window=windows | anchored),
         st.builds(A.Regular, event=events, min_periods=small_n, periods=small_n, unit=units),
         st.builds(A.Stopped, event=events, duration=durations),
         st.builds(A.Restarted, event=events, gap=durations, window=optional_windows),

@@ -144,7 +144,7 @@ def test_an_unplaced_date_is_open():
 
 
 def test_an_unplaced_quantifier_is_open():
-    assert "first" in _open("customers whose first purchase came within 10 days of signing up")
+    assert "first" in _open("people who opened an email within 2 days of their first order")
 
 
 def test_an_unplaced_event_phrase_is_open():

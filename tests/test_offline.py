@@ -83,6 +83,13 @@ CASES = [
     ('spent between 100 and 500 in the last 6 months', 'total amount of order_completed in last 6 months >= 100 and total amount of order_completed in last 6 months <= 500'),
     ('last order more than 60 days ago', 'last order_completed more than 60 days ago'),
     ('first purchase in the last 30 days', 'first order_completed in last 30 days'),
+    # windows anchored on a person's own dates
+    ('people who bought within 5 days of signing up', 'did order_completed within 5 days after signup_at'),
+    ('first purchase within 2 weeks after registering', 'first order_completed within 2 weeks after signup_at'),
+    ('clicked an email at least twice within 10 days after their trial started',
+     'did email_clicked at least 2 times within 10 days after trial_started'),
+    ('spent more than 200 within 60 days of joining', 'total amount of order_completed within 60 days after signup_at > 200'),
+    ('no app opens within 3 days of sign up', 'not did app_opened within 3 days after signup_at'),
     ('last ordered between 60 and 120 days ago', 'last order_completed between 60 and 120 days ago'),
     ('customers whose last order was before 2026-06-01', 'last order_completed before 2026-06-01'),
     ("added to cart then didn't order within a day", 'did cart_added then did not order_completed within 1 day'),

@@ -45,7 +45,15 @@ CHECKED = [
     "bottom 20% by count of app_opened in last 30 days",
     'did feature_used where (feature in ["reports", "exports"] and not channel = "web") in last 14 days',
     'not (sms_consent = false or (city is set and did email_clicked where (url starts with "/demo")))',
+    "did order_completed within 7 days after signup_at or first order_completed within 30 days after trial_started",
 ]
+
+
+def test_anchors_are_date_traits_and_events():
+    PARSER.parse("did order_completed within 7 days after birthday")
+    for text in ("did order_completed within 7 days after country", "did order_completed within 7 days after signup"):
+        with pytest.raises(UnexpectedInput):
+            PARSER.parse(text)
 
 
 def test_lark_lalr_and_llguidance_accept_it():
@@ -107,6 +115,8 @@ def _rename(node: A.Condition, draw) -> A.Condition:
             n.property = draw(st.sampled_from(sorted(CATALOG.properties)))
         elif isinstance(n, A.SegmentRef):
             n.name = draw(st.sampled_from(SEGMENTS))
+        elif isinstance(n, A.Anchored):
+            n.anchor = draw(st.sampled_from(["signup_at", "birthday", *sorted(CATALOG.events)]))
     return node
 
 

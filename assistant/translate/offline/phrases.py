@@ -57,6 +57,11 @@ def _named(name: str, year: str | int | None = None, note: str | None = None, gu
     return _win(A.NamedPeriod(name=name, year=year), note, guess=guess)
 
 
+# A person's sign-up, as an anchor ('within a week of signing up'): the catalog's contact creation time.
+SIGNUP = ("signing_up|signup|sign_up|signed_up|they_signed_up|their_signup|joining|they_joined|registering|"
+          "registration|their_registration|they_registered|account_creation|creating_their_account|"
+          "creating_an_account")
+
 # Named days and the words for each.
 _HOLIDAY_WORDS = {
     "black_friday": "black_friday", "cyber_monday": "cyber_monday", "thanksgiving": "thanksgiving|thanksgiving_day",
@@ -146,6 +151,13 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("on DATE", Kind.WINDOW, _dated(lambda d: A.OnDate(day=d))),
     ("DATE to|until|through DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
     ("in|during YEAR", Kind.WINDOW, lambda y: _win(A.BetweenDates(start=y, end=_year_end(y)))),
+    # windows anchored on a person's own dates: 'within 7 days of signing up'; 'within 30 days after their trial
+    # started' is a within that the rule anchored_events joins to the event after it ('of', or 'after their': not 'after that')
+    ("within|in N UNIT of|after|from " + SIGNUP, Kind.WINDOW, lambda n, u: _win(None, anchor=("signup", n, u))),
+    ("within|in UNIT of|after|from " + SIGNUP, Kind.WINDOW, lambda u: _win(None, anchor=("signup", 1, u))),
+    *((f"within {n}UNIT {tail}", Kind.WITHIN, lambda *a: {"duration": A.Duration(amount=a[0] if len(a) > 1 else 1,
+                                                                                    unit=a[-1]), "anchor_next": True})
+      for n in ("N ", "") for tail in ("of ?their", "after|from their")),
     ("within N UNIT", Kind.WITHIN, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("within UNIT", Kind.WITHIN, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
     ("for N UNIT", Kind.FOR, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),

@@ -167,6 +167,24 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def anchored_events(items: list[Item], b: Builder) -> list[Item]:
+    """'within 30 days after their trial started': a within said before one event becomes a window anchored on
+    that event (the person's first one); a bare verb naming several events stays open."""
+    for i, it in enumerate(items[:-1]):
+        nxt = items[i + 1]
+        if it.kind != Kind.WITHIN or not it.get("anchor_next") or nxt.kind != Kind.EVENT or nxt.used:
+            continue
+        if len(nxt["events"]) != 1:
+            b.guess(it, f"within {it['duration'].amount} {it['duration'].unit}s of which '{nxt.words}'?")
+            continue
+        d = it["duration"]
+        it.become(Kind.WINDOW, {"window": A.Anchored(amount=d.amount, unit=d.unit, anchor=nxt["events"][0])})
+        it.words = f"{it.words} {nxt.words}"
+        it.end = max(it.end, nxt.end)
+        nxt.used = True
+    return items
+
+
 def _noun_events(it: Item) -> list[str]:
     if it.kind == Kind.EVENT and it.get("noun"):
         return it["events"]
@@ -179,6 +197,7 @@ RULES: tuple[Rule, ...] = (
     resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
     elided_concepts,       # the same for 'email or SMS subscribers'

@@ -52,10 +52,28 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
             b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
     elif item.get("months"):
         window = months(b, *item["months"], item.words)
+    elif item.get("anchor"):
+        window = anchored(b, item)
+        if window is None:
+            return None
     else:
         window = item["window"]
     b.last_window = window
     return window
+
+
+def anchored(b: Builder, item: Item) -> A.Node | None:
+    """'within 7 days of signing up': anchored on the catalog's sign-up time (a date trait); a catalog without
+    one leaves the words an open point."""
+    what, amount, unit = item["anchor"]
+    if what == "signup":
+        trait = b.catalog.contacts.created_at
+        spec = b.catalog.traits.get(trait) if trait else None
+        if spec is None or spec.type not in ("timestamp", "date"):
+            b.guess(item, "this catalog has no sign-up date trait: within that time of what?")
+            return None
+        what = trait
+    return A.Anchored(amount=amount, unit=unit, anchor=what)
 
 
 def with_years(days: tuple[str, ...], today: date) -> list[str]:
