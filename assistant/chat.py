@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.segments import definition_diff
-from assistant.translate.accounting import confirm, referenced
+from assistant.translate.accounting import confirm
 from assistant.translate.contract import Translation, Translator
 from grammar import ast as A
 from grammar.catalog import Catalog
@@ -115,9 +115,8 @@ class ChatSession:
             text = text_rest
         translation = self.translator.translate(text, catalog=self.catalog, as_of=self.as_of, current=current,
                                                 segments=self.segments)
+        translation = confirm(text, translation, current, self.segments)
         node = translation.condition
-        translation = confirm(text, translation, node, [*([current] if current else []),
-                                                       *referenced(node, self.segments)])
         if node is not None:
             parent = self._append(node)
             return self._turn(text, previous, translation, changed=True, from_version=parent)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.data.preview import Database, Preview, PreviewError, preview
-from assistant.translate.accounting import confirm, referenced
+from assistant.translate.accounting import confirm
 from assistant.translate.contract import OpenPoint, Status, Translation, Translator, status_of
 from grammar import ast as A
 from grammar.catalog import Catalog
@@ -120,7 +120,6 @@ def draft(request: str, *, translator: Translator, catalog: Catalog, as_of: date
     except ModelError as err:  # the endpoint failed for good (after its retries): say so, never a traceback
         return DraftResult(request=request, dialect=dialect, as_of=as_of.isoformat(sep=" "),
                            error=ErrorInfo(code="model_error", message=str(err)))
-    node = translation.condition
-    translation = confirm(request, translation, node, [*([current] if current else []), *referenced(node, segments)])
+    translation = confirm(request, translation, current, segments)
     return build_result(request, translation, catalog=catalog, as_of=as_of, dialect=dialect, db=db,
                         segments=segments, sample_size=sample_size, show_pii=show_pii)

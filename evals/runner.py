@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from assistant.data.preview import Database
-from assistant.translate.accounting import confirm, referenced
+from assistant.translate.accounting import confirm
 from assistant.translate.contract import Translation, Translator, Usage
 from assistant.translate.prompt import build_messages, list_prompt_versions
 from evals.scoring import CaseResult, Prices, Scorer
@@ -294,9 +294,8 @@ class Runner:
             for text in [*case.turns, case.request]:
                 translation, seconds = timed_translate(self.translator, text, catalog=self.catalog, as_of=self.as_of,
                                                        current=current, segments=segment_asts or None)
+                translation = confirm(text, translation, current, segment_asts)
                 node = translation.condition
-                translation = confirm(text, translation, node,
-                                      [*([current] if current is not None else []), *referenced(node, segment_asts)])
                 latency += seconds
                 tries += translation.tries
                 prompt_tokens += translation.usage.prompt_tokens

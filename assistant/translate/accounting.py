@@ -227,13 +227,16 @@ def question_for(points: list[OpenPoint]) -> str:
             "What should that change about who is in the segment?")
 
 
-def confirm(request: str, translation: Translation, node: A.Condition | None,
-            context: list[A.Node] = ()) -> Translation:
-    """The checker's word on any translator's answer: quantities of the request the segment `node` does not
-    hold become open points (a `partial` answer with one question). `context` holds what the request may
-    refer to without restating it: the chat's current segment ("change 30 to 60") and referenced segments."""
+def confirm(request: str, translation: Translation, current: A.Condition | None = None,
+            segments: dict[str, A.Condition] | None = None) -> Translation:
+    """The checker's word on any translator's answer: quantities of the request its segment does not hold
+    become open points (a `partial` answer with one question). What the request may refer to without
+    restating it counts as held: the chat's `current` segment ("change 30 to 60") and the saved `segments`
+    the answer references."""
+    node = translation.condition
     if node is None or translation.refusal:
         return translation
+    context = [*([current] if current is not None else []), *referenced(node, segments or {})]
     points = unplaced_quantities(request, [node, *context])
     merged = merge(translation.open_points, points)
     if len(merged) == len(translation.open_points):
