@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
+from api.builder import routes as builder
 from api.middleware import Guard, access_log
 from api.routers import chats, draft, language, members, meta, preview, segments
 from api.routers.meta import ASSETS
@@ -42,7 +43,7 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
                               "Errors are application/problem+json (RFC 9457).",
                   responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
-    for router in (meta.router, language.router, preview.router, draft.router, segments.router, members.router,
+    for router in (builder.router, meta.router, language.router, preview.router, draft.router, segments.router, members.router,
                    chats.router):
         app.include_router(router)
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from api.models import Health
 
@@ -18,11 +18,6 @@ ASSETS = "/static/swagger"
 async def health() -> Health:
     """Liveness: answers from the event loop, so it stays fast while slow work runs in the thread pool."""
     return Health()
-
-
-@router.get("/", include_in_schema=False)
-async def index() -> RedirectResponse:
-    return RedirectResponse("/docs")
 
 
 @router.get("/docs", include_in_schema=False)
