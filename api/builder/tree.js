@@ -33,7 +33,11 @@ const PRESENCE_OPS = ["is_set", "is_not_set"];
 export function createTreeEditor(root, { schema, catalog, segmentNames, onChange }) {
   const defs = schema.$defs;
   const refName = (s) => s && s.$ref ? s.$ref.split("/").pop() : null;
-  const conditionKinds = Object.keys(schema.discriminator.mapping);
+  // every kind the schema has, the common ones first
+  const ORDER = ["did", "trait", "trait_time", "anniversary", "sequence", "aggregate", "share", "occurrence", "regular",
+    "stopped", "restarted", "rank", "segment", "and", "or", "not"];
+  const conditionKinds = Object.keys(schema.discriminator.mapping).sort((a, b) => order(a) - order(b));
+  function order(k) { return ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length; }
   const events = Object.keys(catalog.events);
   const traits = Object.keys(catalog.traits);
   const timeTraits = traits.filter((t) => ["date", "timestamp"].includes(catalog.traits[t].type));
@@ -152,6 +156,7 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
   const ptr = (path) => "/" + path.join("/");
   const idOf = (path) => "t" + ptr(path).replace(/[^A-Za-z0-9_]/g, "-");
   const label = (key) => FIELD_LABELS[key] || key.replace(/_/g, " ");
+  const fieldLabel = (key, def) => (def === "EventRef" && key === "name" ? "event" : def === "SegmentRef" ? "segment" : label(key));
   const humanKind = (k) => KIND_LABELS[k] || k.replace(/_/g, " ");
   const button = (text, title, onclick, extra = {}) =>
     el("button", { type: "button", class: "small", title, "aria-label": title, onclick, ...extra }, text);
@@ -164,8 +169,8 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
     s.addEventListener("change", () => onPick(s.value));
     return s;
   }
-  function field(key, path, control) {
-    return el("span", { class: "field" }, el("label", { for: control.id || idOf(path) }, label(key)), control);
+  function field(text, path, control) {
+    return el("span", { class: "field" }, el("label", { for: control.id || idOf(path) }, label(text)), control);
   }
   function numberInput(path, value, integer, aria) {
     const i = el("input", { type: "number", id: idOf(path), "data-path": ptr(path), value: value ?? "", step: integer ? "1" : "any",
@@ -293,11 +298,11 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
       return box;
     }
     if (refName(one)) {  // a nested object: event, count, duration, measure
-      const box = el("div", { class: `sub ${key}`, "data-node": ptr(path) }, el("span", { class: "sub-label" }, label(key)),
+      const box = el("div", { class: `sub sub-${key}`, "data-node": ptr(path) }, key === "event" ? null : el("span", { class: "sub-label" }, label(key)),
         fieldsOf(refName(one), path, filterEvent), removable);
       return box;
     }
-    return field(key, path, scalar(obj, key, one, path, def, filterEvent));
+    return field(fieldLabel(key, def), path, scalar(obj, key, one, path, def, filterEvent));
   }
   function fieldsOf(def, path, filterEvent) {
     const props = defs[def].properties;
@@ -310,7 +315,8 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
   }
   function scalar(obj, key, s, path, def, filterEvent) {
     const value = obj[key];
-    const pick = (v) => { set(path, v); changed(); };
+    const renames = (def === "TraitCondition" && key === "trait") || (def === "PropertyCondition" && key === "property");
+    const pick = (v) => { set(path, v); if (renames) retypeValue(get(path.slice(0, -1))); changed(); };
     const names = nameOptions(obj, key, def, filterEvent);
     if (names) return select(path, names, value, pick, label(key));
     if (s.enum) return select(path, s.enum, value, pick, label(key));
@@ -322,6 +328,10 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
       return c;
     }
     return textInput(path, value, label(key));
+  }
+  function retypeValue(n) {  // a new trait or property: a value of its type
+    const v = firstValue(n.kind === "trait" ? catalog.traits[n.trait] : catalog.properties[n.property]);
+    if (!PRESENCE_OPS.includes(n.op)) n.value = LIST_OPS.includes(n.op) ? [v] : TEXT_OPS.includes(n.op) ? "" : v;
   }
   function nameOptions(obj, key, def, filterEvent) {
     if (key === "name" && def === "EventRef") return events;
