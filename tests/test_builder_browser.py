@@ -135,10 +135,10 @@ def test_ask_edit_save_reload_diff_export(page, server, demo_db, catalog, as_of)
     expect(page.locator("#history li")).to_have_count(1)
 
     # change a number in the tree: the count follows
-    page.fill(at("/count/n"), "5")
-    five = "did order_completed at least 5 times in last 90 days"
-    assert len(members(demo_db, catalog, as_of, five)) != len(members(demo_db, catalog, as_of, first))
-    wait_for(page, five, len(members(demo_db, catalog, as_of, five)))
+    page.fill(at("/count/n"), "2")
+    two = "did order_completed at least 2 times in last 90 days"
+    assert len(members(demo_db, catalog, as_of, two)) != len(members(demo_db, catalog, as_of, first))
+    wait_for(page, two, len(members(demo_db, catalog, as_of, two)))
 
     # add a condition next to it, then nest an `or` inside
     page.select_option('[data-new="/root"]', "trait")
@@ -146,7 +146,7 @@ def test_ask_edit_save_reload_diff_export(page, server, demo_db, catalog, as_of)
     page.fill(at("/conditions/1/value"), "DE")
     tool(page, "/conditions/1", "nest in or (add an alternative)")
     page.select_option(at("/conditions/1/conditions/1/event/name"), "email_opened")
-    nested = 'did order_completed at least 5 times in last 90 days and (country = "DE" or did email_opened in last 30 days)'
+    nested = 'did order_completed at least 2 times in last 90 days and (country = "DE" or did email_opened in last 30 days)'
     wait_for(page, nested, len(members(demo_db, catalog, as_of, nested)))
 
     # save two versions
@@ -154,8 +154,8 @@ def test_ask_edit_save_reload_diff_export(page, server, demo_db, catalog, as_of)
     page.fill("#note", "first cut")
     page.click("#save")
     expect(page.locator("#save-status")).to_have_text("saved loyal v1")
-    page.fill(at("/conditions/0/count/n"), "4")
-    second = nested.replace("at least 5", "at least 4")
+    page.fill(at("/conditions/0/window/amount"), "120")
+    second = nested.replace("in last 90 days", "in last 120 days")
     wait_for(page, second, len(members(demo_db, catalog, as_of, second)))
     page.click("#save")
     expect(page.locator("#save-status")).to_have_text("saved loyal v2")
@@ -172,8 +172,9 @@ def test_ask_edit_save_reload_diff_export(page, server, demo_db, catalog, as_of)
     old, new = members(demo_db, catalog, as_of, nested), members(demo_db, catalog, as_of, second)
     assert new - old and not old - new
     expect(page.locator("#diff .diff-members")).to_contain_text(f"{len(new - old)} enter, {len(old - new)} leave")
-    expect(page.locator("#diff .minus")).to_contain_text(["at least 5"])
-    expect(page.locator("#diff .plus")).to_contain_text(["at least 4"])
+    expect(page.locator("#diff .minus")).to_contain_text(["in last 90 days"])
+    expect(page.locator("#diff .plus")).to_contain_text(["in last 120 days"])
+    expect(page.locator("#status")).to_have_text("loyal v1")
 
     # export the saved segment (its newest version)
     with page.expect_download() as download:

@@ -8,6 +8,7 @@ const HISTORY_KEY = "segment-builder.history";
 let editor, catalog;
 let seq = 0;                 // the newest refresh; older answers are dropped
 let lastDraft = null;        // the answer to the last request, while the tree is still what it returned
+let shown = null;            // {dsl, label}: the version or template on screen, until the next edit
 let dslTimer = null, treeTimer = null;
 
 // ---- the API ------------------------------------------------------------------------------------------
@@ -123,8 +124,11 @@ function showChecked(checked, fromTree) {
   }));
   if (checked.valid) {
     const fromDraft = lastDraft && lastDraft.dsl === checked.dsl;
-    if (!fromDraft) { lastDraft = null; showAnswer({ status: "complete", explanation: checked.explanation }); text($("status"), "Edited"); }
-    else text($("explanation"), checked.explanation);
+    if (!fromDraft) {
+      lastDraft = null;
+      showAnswer({ status: "complete", explanation: checked.explanation });
+      text($("status"), shown && shown.dsl === checked.dsl ? shown.label : "Edited");
+    } else text($("explanation"), checked.explanation);
   } else if (editor.get() || $("dsl").value.trim()) {
     $("status").className = "status error";
     text($("status"), "Not valid yet");
@@ -223,14 +227,16 @@ async function openSegment(name) {
   $("name").value = detail.template ? "" : name;
   if (!detail.template) location.hash = "segment=" + encodeURIComponent(name);
   const latest = detail.versions[detail.versions.length - 1];
+  $("open-name").value = name;
   loadVersion(name, latest, detail.template);
   drawVersions(name, detail);
 }
 function loadVersion(name, v, template = false) {
   lastDraft = null;
+  shown = { dsl: v.dsl, label: template ? `Template ${name}` : `${name} v${v.version}` };
   editor.set(v.condition);
   showAnswer({ status: "complete", explanation: "" });
-  text($("status"), template ? `Template ${name}` : `${name} v${v.version}`);
+  text($("status"), shown.label);
   refresh();
 }
 async function showVersions(name) { drawVersions(name, await api("GET", `/v1/segments/${encodeURIComponent(name)}`)); }
