@@ -362,13 +362,13 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
 @command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
           db: Optional[str] = DbOpt, store: Optional[Path] = StoreOpt, catalog: Optional[Path] = CatalogOpt) -> None:
-    """Serve the HTTP API (FastAPI; OpenAPI docs at /docs)."""
+    """Serve the web builder at / and the HTTP API under /v1 (FastAPI; OpenAPI docs at /docs)."""
     import uvicorn
 
     from api.app import create_app
 
     database = inputs.database(db)
-    console.print(f"serving on http://{host}:{port} (docs: /docs), database {database.target}")
+    console.print(f"serving the builder on http://{host}:{port}/ (API docs: /docs), database {database.target}")
     uvicorn.run(create_app(db=database.target, store=store, catalog=catalog), host=host, port=port, log_level="info")
 
 

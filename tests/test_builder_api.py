@@ -3,12 +3,18 @@ policy), and POST /v1/builder/check, which places every diagnostic on its node o
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+from pathlib import Path
+
 import httpx
 import pytest
 
 from api.app import create_app
 from api.builder.routes import json_path
 from api.settings import Settings
+from assistant.data.local_postgres import free_port
 from grammar import ast as A
 from grammar.parser import parse
 from tests.live_server import live_server
@@ -115,3 +121,33 @@ def test_the_page_needs_no_key_but_the_check_does(demo_db, tmp_path):
         assert httpx.post(f"{url}/v1/builder/check", json={"dsl": "did order_completed"}).status_code == 401
         assert httpx.post(f"{url}/v1/builder/check", json={"dsl": "did order_completed"},
                           headers={"X-API-Key": "s3cret"}).json()["valid"]
+
+
+@pytest.mark.slow  # generates the 20,000-contact demo store (a few seconds)
+def test_serve_starts_the_builder_on_the_embedded_default(tmp_path):
+    """`segment-assistant serve` with no --db: the demo store is made in the cache, the page and the API answer
+    on it at the store's own as-of."""
+    port = free_port()
+    env = {**os.environ, "SEGMENT_CACHE": str(tmp_path / "cache"), "SEGMENT_STORE": str(tmp_path / "s.db"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(["segment-assistant", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        assert "Segment builder" in httpx.get(f"{url}/").text
+        out = httpx.post(f"{url}/v1/preview", json={"dsl": "did order_completed at least 3 times in last 90 days"},
+                         timeout=60).json()
+        assert (out["total"], out["as_of"]) == (20_000, "2026-11-01 00:00:00")
+    finally:
+        proc.terminate()
+        printed = proc.communicate(timeout=30)[0]
+    assert f"serving the builder on http://127.0.0.1:{port}/" in printed
