@@ -191,9 +191,8 @@ def test_partial_answer_is_unfinished_with_its_question(page):
     from playwright.sync_api import expect
 
     page.fill("#request", "spent over 700 in total but have bought nothing in the last 5 months")
-    page.keyboard.press("Tab")  # keyboard only: back to the box, Ctrl+Enter asks
     page.focus("#request")
-    page.keyboard.press("Control+Enter")
+    page.keyboard.press("Control+Enter")  # asks from the keyboard
     expect(page.locator("#status")).to_contain_text("Unfinished")
     expect(page.locator("#open-points .open-point")).to_contain_text(["'nothing'"])
     expect(page.locator("#open-points .question")).not_to_be_empty()
@@ -329,3 +328,28 @@ def test_every_node_kind_through_the_page(page, server, demo_db, catalog, as_of,
         exported = api.get(f"/v1/segments/{name}/export", params={"format": "csv"}).text
     assert saved["dsl"] == canonical(dsl)
     assert {int(r["contact_id"]) for r in csv.DictReader(io.StringIO(exported))} == want
+
+
+def test_keyboard_edits_keep_focus_and_refine_asks_about_the_current_segment(page, demo_db, catalog, as_of):
+    from playwright.sync_api import expect
+
+    page.fill("#request", "placed an order in the last 30 days")
+    page.click("#ask-button")
+    start = "did order_completed in last 30 days"
+    wait_for(page, start, len(members(demo_db, catalog, as_of, start)))
+    # arrow keys on a focused control: the tree is redrawn, the focus stays on the same control
+    page.focus(at("/window/amount"))
+    page.keyboard.press("ArrowUp")
+    longer = "did order_completed in last 31 days"
+    wait_for(page, longer, len(members(demo_db, catalog, as_of, longer)))
+    page.focus(at("/window/unit"))
+    page.keyboard.press("ArrowDown")  # day -> week
+    weeks = "did order_completed in last 31 weeks"
+    wait_for(page, weeks, len(members(demo_db, catalog, as_of, weeks)))
+    assert page.evaluate("document.activeElement.dataset.path") == "/window/unit"
+    # a follow-up request refines what is on screen, edits included
+    page.fill("#request", "only those in Germany")
+    page.click("#ask-button")
+    refined = 'did order_completed in last 31 weeks and country = "DE"'
+    wait_for(page, refined, len(members(demo_db, catalog, as_of, refined)))
+    expect(page.locator("#history li")).to_have_count(2)
