@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.settings import Settings
 from assistant.data.demo_store import write_demo_store
 from assistant.data.preview import Database, member_ids
 from assistant.segments import templates
@@ -68,10 +70,10 @@ def server(demo_db, tmp_path_factory):
         yield url
 
 
-@pytest.fixture()
-def page(browser, server):
-    """A page that may only talk to `server`: anything else is aborted and fails the test, as do script
-    errors on the page."""
+@contextmanager
+def opened(browser, server: str, console_errors: bool = True):
+    """A page of `server` that may talk to nothing else: any other request is aborted and fails the test, as
+    do script errors (and console errors, unless the test expects some)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     outside, errors = [], []
     home = urlsplit(server).netloc
@@ -87,14 +89,21 @@ def page(browser, server):
     context.route("**/*", gate)
     p = context.new_page()
     p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 4" not in m.text else None)
+    if console_errors:
+        p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     p.set_default_timeout(TIMEOUT)
     p.goto(server + "/")
-    p.wait_for_selector("body[data-ready=true]")
     yield p
     context.close()
     assert outside == [], f"the page tried to reach outside its server: {outside}"
     assert errors == [], f"script errors on the page: {errors}"
+
+
+@pytest.fixture()
+def page(browser, server):
+    with opened(browser, server) as p:
+        p.wait_for_selector("body[data-ready=true]")
+        yield p
 
 
 def members(demo_db, catalog, as_of, dsl: str) -> set[int]:
@@ -249,6 +258,9 @@ NODE_KINDS = [
     ("trait_time", [("fill", "/window/amount", "90")], "signup_at in last 90 days"),
     ("trait_time", [("select", "/window/kind", "between_dates"), ("fill", "/window/start", "2026-01-01"),
                     ("fill", "/window/end", "2026-03-31")], "signup_at between 2026-01-01 and 2026-03-31"),
+    ("trait_time", [("select", "/window/kind", "before"), ("fill", "/window/at", "2025-01-01")],
+     "signup_at before 2025-01-01"),
+    ("trait_time", [("select", "/trait", "birthday"), ("select", "/window/kind", "in_next")], "birthday in next 7 days"),
     ("anniversary", [("fill", "/amount", "30")], "birthday anniversary in next 30 days"),
     ("did", [("select", "/event/name", "email_clicked"), ("add", "/event/where"),
              ("select", "/event/where/property", "url"), ("select", "/event/where/op", "contains"),
@@ -265,6 +277,13 @@ NODE_KINDS = [
      "did order_completed within 30 days after signup_at"),
     ("did", [("select", "/window/kind", "named"), ("select", "/window/name", "black_friday"), ("fill", "/window/year", "2025")],
      "did order_completed on black friday of 2025"),
+    ("did", [("select", "/window/kind", "after"), ("fill", "/window/at", "2026-10-01T12:00")],
+     "did order_completed after 2026-10-01T12:00"),
+    ("did", [("select", "/event/name", "feature_used"), ("select", "/window/kind", "on_date"),
+             ("fill", "/window/day", "2026-10-30"), ("add", "/event/where"), ("select", "/event/where/kind", "filter_and"),
+             ("fill", "/event/where/conditions/0/value", "reports"), ("select", "/event/where/conditions/1/property", "channel"),
+             ("select", "/event/where/conditions/1/op", "is_set")],
+     'did feature_used where (feature = "reports" and channel is set) on 2026-10-30'),
     ("not", [("select", "/condition/event/name", "app_opened"), ("fill", "/condition/window/amount", "60")],
      "did not app_opened in last 60 days"),
     ("sequence", [("add", "/steps"), ("select", "/steps/1/event/name", "checkout_started"),
@@ -353,3 +372,16 @@ def test_keyboard_edits_keep_focus_and_refine_asks_about_the_current_segment(pag
     refined = 'did order_completed in last 31 weeks and country = "DE"'
     wait_for(page, refined, len(members(demo_db, catalog, as_of, refined)))
     expect(page.locator("#history li")).to_have_count(2)
+
+
+def test_with_an_api_key_the_page_asks_for_it_once(browser, demo_db, catalog, as_of, tmp_path):
+    from playwright.sync_api import expect
+
+    app = create_app(db=demo_db, store=tmp_path / "k.db", settings=Settings(api_key="s3cret"))
+    with live_server(app, "builder with a key") as url, opened(browser, url, console_errors=False) as p:
+        expect(p.locator("#key-box")).to_be_visible()  # the page loaded; the API said 401
+        p.fill("#api-key", "s3cret")
+        p.keyboard.press("Enter")
+        p.wait_for_selector("body[data-ready=true]")
+        p.fill("#dsl", 'country = "JP"')
+        expect(p.locator("#count")).to_have_attribute("data-count", str(len(members(demo_db, catalog, as_of, 'country = "JP"'))))

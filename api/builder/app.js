@@ -285,7 +285,7 @@ async function exportMembers() {
   document.body.append(a);
   a.click();
   a.remove();
-  text($("export-status"), `exported ${name}.${format}`);
+  text($("export-status"), `exported ${name}.${format} (the newest saved version)`);
 }
 
 // ---- start --------------------------------------------------------------------------------------------
