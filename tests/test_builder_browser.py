@@ -303,6 +303,8 @@ NODE_KINDS = [
     ("regular", [("fill", "/min_periods", "2")], "did order_completed in at least 2 of last 4 months"),
     ("stopped", [("select", "/event/name", "app_opened"), ("fill", "/duration/amount", "45")],
      "stopped app_opened for 45 days"),
+    ("stopped", [("select", "/kind", "not"), ("select", "/condition/kind", "restarted")],  # a kind change keeps the event
+     "not restarted order_completed after 60 days"),
     ("restarted", [("select", "/event/name", "app_opened"), ("fill", "/gap/amount", "30"), ("add", "/window")],
      "restarted app_opened after 30 days in last 30 days"),
     ("rank", [("fill", "/amount", "25"), ("select", "/measure/func", "count")], "top 25% by count of order_completed"),

@@ -191,7 +191,7 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
   // A condition node of the segment (or of an event's filter): kind picker, fields, and its tools.
   function node(value, path, tools, filterEvent) {
     const isFilter = filterEvent !== undefined;
-    const kinds = isFilter ? ["property", "filter_and", "filter_or", "filter_not"] : conditionKinds;
+    const kinds = isFilter ? filterKinds() : conditionKinds;
     const box = el("div", { class: `node kind-${value.kind}`, "data-node": ptr(path), role: "group", "aria-label": humanKind(value.kind) });
     const head = el("div", { class: "node-head" },
       select(path.concat("kind"), kinds.map((k) => [k, humanKind(k)]), value.kind,
@@ -200,10 +200,18 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
     box.append(head, fields(value, path, filterEvent));
     return box;
   }
-  function retype(old, kind, filterEvent) {  // keep what both kinds have (event, window, trait)
+  // A new kind for a node: a group or a not takes the old node inside it; a group changes only its kind;
+  // otherwise keep what both kinds have (event, window, trait).
+  function retype(old, kind, filterEvent) {
+    const groups = ["and", "or", "filter_and", "filter_or"], nots = ["not", "filter_not"];
+    if (groups.includes(kind)) {
+      const conditions = groups.includes(old.kind) ? old.conditions
+        : [old, CONDITIONS[filterEvent !== undefined ? "property" : "did"](filterEvent)];
+      return { kind, conditions };
+    }
+    if (nots.includes(kind) && !nots.includes(old.kind)) return { kind, condition: old };
     const fresh = CONDITIONS[kind](filterEvent);
     for (const k of ["event", "window", "trait"]) if (k in fresh && old[k] !== undefined) fresh[k] = old[k];
-    if (["and", "or", "filter_and", "filter_or"].includes(kind) && ["and", "or", "filter_and", "filter_or"].includes(old.kind)) fresh.conditions = old.conditions;
     return fresh;
   }
   // Tools a list gives each item: move, nest, remove.
@@ -255,6 +263,7 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
     return { $ref: map[obj.kind] };
   }
   const FILTER_MAP = defs.EventRef.properties.where.anyOf[0].discriminator.mapping;
+  const filterKinds = () => Object.keys(FILTER_MAP).sort((a, b) => (b === "property") - (a === "property"));
   const WINDOW_MAP = defs.Did.properties.window.anyOf[0].discriminator.mapping;
 
   function fieldOf(obj, key, s, path, def, filterEvent) {
@@ -380,7 +389,7 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
     });
     const add = isSteps
       ? button("+ step", "add a step", () => { items.push({ negated: false, event: ev(), within: { amount: 1, unit: "day" } }); changed(); }, { "data-add": ptr(path) })
-      : addPicker(path, isFilter ? ["property", "filter_and", "filter_or", "filter_not"] : conditionKinds,
+      : addPicker(path, isFilter ? filterKinds() : conditionKinds,
         (k) => { items.push(CONDITIONS[k](filterEvent)); changed(); focusLater(path.concat(items.length - 1)); }, filterEvent);
     return el("div", { class: "list" }, ul, add);
   }
