@@ -142,6 +142,11 @@ def test_ask_edit_save_reload_diff_export(page, server, demo_db, catalog, as_of)
     expect(page.locator("#status")).to_have_text("Complete")
     expect(page.locator("#explanation")).to_contain_text("at least 3 times in the last 90 days")
     expect(page.locator("#history li")).to_have_count(1)
+    found = members(demo_db, catalog, as_of, first)
+    expect(page.locator("#count")).to_have_text(f"{len(found)} of 2,000 contacts ({len(found) / 20:.1f}%)")
+    expect(page.locator("#stats tr")).to_have_count(len(catalog.stats))
+    expect(page.locator("#sample tr")).to_have_count(min(10, len(found)) + 1)  # with its header
+    assert {int(i) for i in page.locator("#sample tr td:first-child").all_text_contents()} <= found
 
     # change a number in the tree: the count follows
     page.fill(at("/count/n"), "2")
@@ -387,3 +392,10 @@ def test_with_an_api_key_the_page_asks_for_it_once(browser, demo_db, catalog, as
         p.wait_for_selector("body[data-ready=true]")
         p.fill("#dsl", 'country = "JP"')
         expect(p.locator("#count")).to_have_attribute("data-count", str(len(members(demo_db, catalog, as_of, 'country = "JP"'))))
+
+
+def test_the_gate_catches_a_request_that_leaves_the_server(browser, server):
+    with pytest.raises(AssertionError, match="outside its server: \\['http://example.invalid/'\\]"):
+        with opened(browser, server, console_errors=False) as p:
+            with pytest.raises(Exception, match="ERR_FAILED"):
+                p.goto("http://example.invalid/")
