@@ -379,6 +379,12 @@ def test_keyboard_edits_keep_focus_and_refine_asks_about_the_current_segment(pag
     refined = 'did order_completed in last 31 weeks and country = "DE"'
     wait_for(page, refined, len(members(demo_db, catalog, as_of, refined)))
     expect(page.locator("#history li")).to_have_count(2)
+    # removing a member of a group of two leaves the other, and the keyboard stays in the tree
+    tool(page, "/conditions/1", "remove")
+    wait_for(page, weeks, len(members(demo_db, catalog, as_of, weeks)))
+    assert page.evaluate("document.activeElement.dataset.path") == "/kind"
+    page.click("#clear-history")
+    expect(page.locator("#history li")).to_have_count(0)
 
 
 def test_with_an_api_key_the_page_asks_for_it_once(browser, demo_db, catalog, as_of, tmp_path):

@@ -304,6 +304,7 @@ async function start() {
   $("save-form").addEventListener("submit", save);
   $("open").addEventListener("click", () => openSegment($("open-name").value));
   $("export").addEventListener("click", exportMembers);
+  $("clear-history").addEventListener("click", () => { localStorage.removeItem(HISTORY_KEY); drawHistory(); });
   drawHistory();
   const m = location.hash.match(/segment=([^&]+)/);
   if (m) await openSegment(decodeURIComponent(m[1]));

@@ -221,10 +221,10 @@ export function createTreeEditor(root, { schema, catalog, segmentNames, onChange
     const remove = () => {
       const l = list();
       l.splice(i, 1);
-      if (l.length < minItems && l.length === 1 && listPath.length && listPath[listPath.length - 1] === "conditions") {
-        set(listPath.slice(0, -1), l[0]);  // a group of one is its member
-      }
+      const collapse = l.length < minItems && l.length === 1 && listPath[listPath.length - 1] === "conditions";
+      if (collapse) set(listPath.slice(0, -1), l[0]);  // a group of one is its member
       changed();
+      focusLater(collapse ? listPath.slice(0, -1) : listPath.concat(Math.max(0, i - 1)));  // keep the keyboard nearby
     };
     const tools = [
       button("↑", "move up", () => move(-1), { disabled: i === 0 }),
