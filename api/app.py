@@ -43,8 +43,8 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
                               "Errors are application/problem+json (RFC 9457).",
                   responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
-    for router in (builder.router, meta.router, language.router, preview.router, draft.router, segments.router, members.router,
-                   chats.router):
+    for router in (builder.router, meta.router, language.router, preview.router, draft.router, segments.router,
+                   members.router, chats.router):
         app.include_router(router)
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.add_middleware(Guard, settings=settings)
