@@ -422,3 +422,7 @@ def _run(command: Any, args: list[str], prog_name: str | None, extra: dict) -> i
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # python -m segment_assistant.cli, as the console script
+    main()
