@@ -42,6 +42,7 @@ from grammar.units import duration
 C = "c"  # the outer contacts row; no inner table may take this alias
 EXISTS_DIALECTS = ("duckdb", "postgres")
 LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a computed top-N
+_PROFILE = (A.TraitCondition, A.TraitTime, A.Anniversary)  # conditions on the contact row alone
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
 
 
@@ -62,6 +63,7 @@ class _Compiler:
         self.contact_id = catalog.contacts.id
         self.expanding: list[str] = []
         self.n_alias = 0
+        self.grouped: dict[int, tuple[exp.Expression, exp.Select]] = {}  # membership test -> its grouped scan
 
     def fresh(self, prefix: str) -> str:
         self.n_alias += 1
@@ -141,7 +143,27 @@ class _Compiler:
             where = [*where, not_null(col(alias, self.cid))]
         query = select([col(alias, self.cid)], table(self.ev_table, alias), and_(where), joins,
                        group=[col(alias, self.cid), *(group or [])], having=having)
-        return self.member_query(query, negated)
+        member = self.member_query(query, negated)
+        self.grouped[id(member)] = (member, query)
+        return member
+
+    def share_scans(self, tests: list[exp.Expression]) -> list[exp.Expression]:
+        """AND-ed tests over the same grouped rows become one scan with their HAVINGs and-ed (`exactly 1
+        order and last order more than 60 days ago`: one pass over orders)."""
+        scans: dict[str, list[int]] = {}
+        for i, test in enumerate(tests):
+            entry = self.grouped.get(id(test))
+            if entry is not None and entry[0] is test:
+                q = entry[1]
+                key = "|".join(q.args[k].sql() if q.args.get(k) is not None else "" for k in ("from_", "where", "group"))
+                scans.setdefault(key + "|".join(j.sql() for j in q.args.get("joins") or []), []).append(i)
+        drop = set()
+        for found in scans.values():
+            if len(found) > 1:
+                queries = [self.grouped[id(tests[i])][1] for i in found]
+                queries[0].set("having", exp.Having(this=and_([q.args["having"].this for q in queries])))
+                drop.update(found[1:])
+        return [t for i, t in enumerate(tests) if i not in drop] if drop else tests
 
     def counted(self, e: A.EventRef, window: A.Window | None, measure: exp.Expression, op: str,
                 value: exp.Expression, zero_true: bool, negated: bool) -> exp.Expression:
@@ -189,11 +211,24 @@ class _Compiler:
     def cond(self, node: A.Condition, negated: bool = False) -> exp.Expression:
         return getattr(self, f"c_{node.kind}")(node, negated)
 
+    def match_any(self, events: list[A.EventRef], alias: str = "e") -> exp.Expression:
+        """Rows of any of `events`; the unfiltered share one `event IN (...)`, which both engines filter on
+        while scanning."""
+        plain = [e for e in events if e.where is None]
+        names = [exp.Literal.string(self.catalog.event_value(n)) for n in dict.fromkeys(e.name for e in plain)]
+        match = [exp.In(this=col(alias, self.ev_name), expressions=names)] if len(names) > 1 else \
+            [self.event_match(e, alias) for e in plain]
+        return or_(match + [self.event_match(e, alias) for e in events if e.where is not None])
+
     def merged_exists(self, dids: list[A.Did], negated: bool) -> exp.Expression:
         """One scan for several existence tests: contacts with a row of any of them."""
-        parts = []
+        windows: dict[str, tuple[A.Window | None, list[A.EventRef]]] = {}
         for did in dids:
-            where, _ = self.rows(did.event, did.window, "e")
+            windows.setdefault(repr(did.window), (did.window, []))[1].append(did.event)
+        parts = []
+        for window, events in windows.values():
+            where, _ = self.rows(events[0], window, "e")
+            where[0] = self.match_any(events)  # rows() puts the event match first
             parts.append(and_(where))
         return self.member_rows([or_(parts)], [], "e", negated)
 
@@ -201,13 +236,54 @@ class _Compiler:
     def _plain_did(node: A.Condition) -> bool:
         return isinstance(node, A.Did) and _exists_only(node) and not isinstance(node.window, A.Anchored)
 
+    def _since(self, dids: list[A.Did]) -> tuple | None:
+        """(low, inclusive) when every window is 'from low up to as_of' alike ((None, False): all history)."""
+        found = set()
+        for did in dids:
+            if did.window is None:
+                found.add((None, False))
+                continue
+            low, low_inc, high, high_inc = window_bounds(did.window, self.as_of)
+            if high is None or high < self.as_of or (high == self.as_of and not high_inc):
+                return None
+            found.add((low, low_inc))
+        return found.pop() if len(found) == 1 else None
+
+    def lapsed(self, node: A.And, nots: list[A.Did], negated: bool) -> tuple[exp.Expression, A.Condition] | None:
+        """`did not X in last 30 days and did X in last 90 days` (X: one event or several, or-ed): the last X
+        was 30 to 90 days ago, one grouped scan instead of an anti-join and a semi-join."""
+        recent = self._since(nots)
+        if recent is None or recent[0] is None:
+            return None
+        names = sorted({repr(d.event) for d in nots})
+        for child in node.conditions:
+            dids = child.conditions if isinstance(child, A.Or) else [child]
+            if not all(self._plain_did(d) for d in dids) or sorted({repr(d.event) for d in dids}) != names:
+                continue
+            since = self._since(dids)
+            if since is None or (since[0] is not None and since[0] >= recent[0]):
+                continue
+            t = col("e", self.t)
+            where = [self.match_any([d.event for d in nots]), bounds_predicate(t, since[0], since[1], None, False),
+                     self.cap("e")]
+            having = (exp.LT if recent[1] else exp.LTE)(this=exp.Max(this=t.copy()), expression=ts(recent[0]))
+            return self.member_groups(where, [], "e", having, negated), child
+        return None
+
     def c_and(self, node: A.And, negated: bool) -> exp.Expression:
         nots = [c.condition for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition)]
-        rest = [self.cond(c, negated) for c in node.conditions
-                if not (len(nots) > 1 and isinstance(c, A.Not) and self._plain_did(c.condition))]
-        if len(nots) > 1:  # did not a and did not b: one anti-join over (a or b)
-            rest.insert(0, not_(self.merged_exists(nots, not negated)))
-        return and_(rest)
+        done: list = []
+        merged = self.lapsed(node, nots, negated) if nots else None
+        if merged is not None:
+            done = [merged[1], *(c for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition))]
+            rest = [merged[0]]
+        elif len(nots) > 1:  # did not a and did not b: one anti-join over (a or b)
+            done = [c for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition)]
+            rest = [not_(self.merged_exists(nots, not negated))]
+        else:
+            rest = []
+        rest += [self.cond(c, negated) for c in node.conditions if not any(c is d for d in done)]
+        return and_(self.share_scans(rest) if len(self.grouped) > 1 else rest)
 
     def c_or(self, node: A.Or, negated: bool) -> exp.Expression:
         dids = [c for c in node.conditions if self._plain_did(c)]
@@ -332,6 +408,8 @@ class _Compiler:
         return self.member_groups(where, [], "e", having, negated)
 
     def c_sequence(self, node: A.Sequence, negated: bool) -> exp.Expression:
+        if len(node.steps) == 1 and node.steps[0].negated and node.steps[0].within is None:
+            return self.not_after(node, negated)
         # Every step happens after the first step's window opens, and a step `within T` of one that ended by
         # `high` ends by high + T: constant bounds on each step's own scan.
         low, low_inc, high, high_inc = (None, False, None, False) if node.window is None else \
@@ -360,6 +438,25 @@ class _Compiler:
             prev, high, high_inc = alias, step_high, step_inc
         return self.member_rows(where, joins, "s0", negated)
 
+    def not_after(self, node: A.Sequence, negated: bool) -> exp.Expression:
+        """`did A [window] then did not B`: someone's last A has no B after it, which holds iff some A has none.
+        One grouped scan of the A's and the B's after the window opens, no event-to-event join."""
+        low, low_inc, high, high_inc = (None, False, None, False) if node.window is None else \
+            window_bounds(node.window, self.as_of)
+        t = col("e", self.t)
+
+        def is_a() -> exp.Expression:
+            return and_([self.event_match(node.event, "e"), bounds_predicate(t.copy(), low, low_inc, high, high_inc)])
+
+        def is_b() -> exp.Expression:
+            return and_([self.event_match(node.steps[0].event, "e"), bounds_predicate(t.copy(), low, False, None, False)])
+
+        def last(rows: exp.Expression) -> exp.Expression:
+            return exp.Max(this=exp.Case(ifs=[exp.If(this=rows, true=t.copy())]))
+
+        having = and_([not_null(last(is_a())), or_([is_null(last(is_b())), exp.LTE(this=last(is_b()), expression=last(is_a()))])])
+        return self.member_groups([or_([is_a(), is_b()]), self.cap("e")], [], "e", having, negated)
+
     def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
         t = col("e", self.t)
         prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[t]), partition_by=[col("e", self.cid)],
@@ -386,8 +483,10 @@ class _Compiler:
         desc = node.direction == "top"
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("v", "k"), desc=desc, nulls_first=False),
                                        exp.Ordered(this=exp.column("id", "k"))])
-        if node.percent:
-            n = exp.Subquery(this=select([exp.Count(this=exp.Star())], self.candidates(per_contact.copy(), zero_default, "n")))
+        if node.percent:  # N% of the candidates: every contact when no rows count as 0, else those with a value
+            counted = table(self.catalog.contacts.table, "n") if zero_default else \
+                self.candidates(per_contact.copy(), zero_default, "n")
+            n = exp.Subquery(this=select([exp.Count(this=exp.Star())], counted, self.universe("n") if zero_default else None))
             limit = exp.Cast(this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=num(node.amount)), expression=num(100.0))),
                              to=exp.DataType(this=exp.DataType.Type.BIGINT))
         else:
@@ -443,5 +542,25 @@ class _Compiler:
         return exp.LTE(this=col(alias, created), expression=ts(self.as_of)) if created else None
 
     def build(self, node: A.Condition | None) -> exp.Select:
-        where = self.cond(node) if node is not None else None
+        root = node
+        while isinstance(root, A.SegmentRef) and root.name in self.segments and root.name not in self.expanding:
+            self.expanding.append(root.name)
+            root = self.segments[root.name]
+        if isinstance(root, A.Or) and sum(not isinstance(c, _PROFILE) for c in root.conditions) > 1:
+            return self.union(root)
+        where = self.cond(root) if root is not None else None
+        return self.contacts_where(where)
+
+    def contacts_where(self, where: exp.Expression | None) -> exp.Select:
         return select([col(C, self.contact_id)], table(self.catalog.contacts.table, C), and_([self.universe(), where]))
+
+    def union(self, node: A.Or) -> exp.Select:
+        """Several behaviours or-ed at the top: the union of each one's members. Each is then a plain semi-join
+        (an OR of them makes both engines test every contact against every one)."""
+        dids = [c for c in node.conditions if self._plain_did(c)]
+        branches = [self.contacts_where(self.merged_exists(dids, False))] if len(dids) > 1 else []
+        branches += [self.contacts_where(self.cond(c)) for c in node.conditions if not (len(dids) > 1 and self._plain_did(c))]
+        query = branches[0]
+        for branch in branches[1:]:
+            query = exp.Union(this=query, expression=branch, distinct=True)
+        return select([col("u", self.contact_id)], subquery(query, "u"))
