@@ -58,12 +58,14 @@ class _Compiler:
         self.catalog, self.as_of, self.segments = catalog, as_of, segments
         self.exists = dialect in EXISTS_DIALECTS
         self.limit_subquery = dialect in LIMIT_SUBQUERY_DIALECTS
+        self.top_n = dialect != "mysql"  # MySQL takes no LIMIT in an IN (...) subquery
         ev = catalog.events_table
         self.ev_table, self.cid, self.t, self.ev_name = ev.table, ev.contact_id, ev.time, ev.name
         self.contact_id = catalog.contacts.id
         self.expanding: list[str] = []
         self.n_alias = 0
         self.grouped: dict[int, tuple[exp.Expression, exp.Select]] = {}  # membership test -> its grouped scan
+        self.ranked: dict[int, tuple[exp.Expression, exp.Select]] = {}  # ranking test -> its top-N query
 
     def fresh(self, prefix: str) -> str:
         self.n_alias += 1
@@ -482,7 +484,7 @@ class _Compiler:
         candidates = self.candidates(per_contact, zero_default)
         desc = node.direction == "top"
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("v", "k"), desc=desc, nulls_first=False),
-                                       exp.Ordered(this=exp.column("id", "k"))])
+                                       exp.Ordered(this=col("k", self.contact_id))])
         if node.percent:  # N% of the candidates: every contact when no rows count as 0, else those with a value
             counted = table(self.catalog.contacts.table, "n") if zero_default else \
                 self.candidates(per_contact.copy(), zero_default, "n")
@@ -491,24 +493,26 @@ class _Compiler:
                              to=exp.DataType(this=exp.DataType.Type.BIGINT))
         else:
             limit = num(node.amount)
-        if self.limit_subquery or not node.percent:  # a top-N: the engine keeps the best N, sorts nothing else
-            top = select([exp.column("id", "k")], candidates)
+        if self.top_n and (self.limit_subquery or not node.percent):  # a top-N: the engine keeps the best N, sorts nothing else
+            top = select([col("k", self.contact_id)], candidates)
             top.set("order", order)
             top.set("limit", exp.Limit(expression=limit))
-            return exp.In(this=col(C, self.contact_id), query=subquery(top))
+            member = exp.In(this=col(C, self.contact_id), query=subquery(top))
+            self.ranked[id(member)] = (member, top)
+            return member
         position = exp.Window(this=exp.RowNumber(), order=order)
-        ranked = select([exp.column("id", "k"), exp.Alias(this=position, alias=exp.to_identifier("pos"))], candidates)
-        pick = select([exp.column("id", "r")], subquery(ranked, "r"), exp.LTE(this=exp.column("pos", "r"), expression=limit))
+        ranked = select([col("k", self.contact_id), exp.Alias(this=position, alias=exp.to_identifier("pos"))], candidates)
+        pick = select([col("r", self.contact_id)], subquery(ranked, "r"), exp.LTE(this=exp.column("pos", "r"), expression=limit))
         return exp.In(this=col(C, self.contact_id), query=subquery(pick))
 
     def candidates(self, per_contact: exp.Select, zero_default: bool, name: str = "k") -> exp.Expression:
-        """Everyone a ranking orders, as (id, v): every contact (no rows: 0) or those with a value."""
+        """Everyone a ranking orders, as (contact id, v): every contact (no rows: 0) or those with a value."""
         u = self.fresh("u")
         value = col("m", "v")
         if zero_default:
             value = coalesce(value, num(0))
         on = exp.EQ(this=col("m", self.cid), expression=col(u, self.contact_id))
-        rows = select([exp.Alias(this=col(u, self.contact_id), alias=exp.to_identifier("id")),
+        rows = select([col(u, self.contact_id),
                        exp.Alias(this=value, alias=exp.to_identifier("v"))],
                       table(self.catalog.contacts.table, u),
                       and_([self.universe(u), None if zero_default else not_null(col("m", "v"))]),
@@ -552,6 +556,9 @@ class _Compiler:
         return self.contacts_where(where)
 
     def contacts_where(self, where: exp.Expression | None) -> exp.Select:
+        top = self.ranked.get(id(where))
+        if top is not None and top[0] is where:  # a ranking alone: its top-N are the members (all in the universe)
+            return top[1]
         return select([col(C, self.contact_id)], table(self.catalog.contacts.table, C), and_([self.universe(), where]))
 
     def union(self, node: A.Or) -> exp.Select:
