@@ -46,6 +46,12 @@ _PROFILE = (A.TraitCondition, A.TraitTime, A.Anniversary)  # conditions on the c
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
 
 
+def _scan_key(q: exp.Select) -> str:
+    """Which rows a grouped scan reads and how it groups them: equal keys, equal groups."""
+    return "|".join(q.args[k].sql() if q.args.get(k) is not None else "" for k in ("from_", "where", "group")) + \
+        "|".join(j.sql() for j in q.args.get("joins") or [])
+
+
 def _exists_only(did: A.Did) -> bool:
     """`did X [window]` with no count beyond 'at least once': a pure existence test."""
     c = did.count
@@ -66,6 +72,7 @@ class _Compiler:
         self.n_alias = 0
         self.grouped: dict[int, tuple[exp.Expression, exp.Select]] = {}  # membership test -> its grouped scan
         self.ranked: dict[int, tuple[exp.Expression, exp.Select]] = {}  # ranking test -> its top-N query
+        self.rank_scans: list[exp.Select] = []  # each ranking's per-contact measure query
 
     def fresh(self, prefix: str) -> str:
         self.n_alias += 1
@@ -156,15 +163,15 @@ class _Compiler:
         for i, test in enumerate(tests):
             entry = self.grouped.get(id(test))
             if entry is not None and entry[0] is test:
-                q = entry[1]
-                key = "|".join(q.args[k].sql() if q.args.get(k) is not None else "" for k in ("from_", "where", "group"))
-                scans.setdefault(key + "|".join(j.sql() for j in q.args.get("joins") or []), []).append(i)
+                scans.setdefault(_scan_key(entry[1]), []).append(i)
         drop = set()
         for found in scans.values():
             if len(found) > 1:
                 queries = [self.grouped[id(tests[i])][1] for i in found]
                 queries[0].set("having", exp.Having(this=and_([q.args["having"].this for q in queries])))
                 drop.update(found[1:])
+        for i in drop:
+            del self.grouped[id(tests[i])]
         return [t for i, t in enumerate(tests) if i not in drop] if drop else tests
 
     def counted(self, e: A.EventRef, window: A.Window | None, measure: exp.Expression, op: str,
@@ -481,6 +488,7 @@ class _Compiler:
             measure = measure.this  # SUM(...): the candidates' COALESCE below gives 0
         per_contact = select([col("e", self.cid), exp.Alias(this=measure, alias=exp.to_identifier("v"))],
                              table(self.ev_table, "e"), and_(where), joins, group=[col("e", self.cid)])
+        self.rank_scans.append(per_contact)
         candidates = self.candidates(per_contact, zero_default)
         desc = node.direction == "top"
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("v", "k"), desc=desc, nulls_first=False),
@@ -551,9 +559,36 @@ class _Compiler:
             self.expanding.append(root.name)
             root = self.segments[root.name]
         if isinstance(root, A.Or) and sum(not isinstance(c, _PROFILE) for c in root.conditions) > 1:
-            return self.union(root)
-        where = self.cond(root) if root is not None else None
-        return self.contacts_where(where)
+            query = self.union(root)
+        else:
+            query = self.contacts_where(self.cond(root) if root is not None else None)
+        return self.share_rank_scans(query) if self.rank_scans and self.grouped else query
+
+    def share_rank_scans(self, query: exp.Select) -> exp.Select:
+        """A grouped test over the rows a ranking measures (`top 10% by total amount of orders or 5+ orders`)
+        reads the ranking's per-contact rows: one scan, a CTE, its test one more column of it."""
+        by_key = {_scan_key(per): per for per in self.rank_scans}
+        ctes: dict[int, tuple[str, exp.Select]] = {}
+        for member, q in list(self.grouped.values()):
+            per = by_key.get(_scan_key(q))
+            if per is None:
+                continue
+            if id(per) not in ctes:
+                name = self.fresh("measure")
+                per.parent.replace(table(name, "m"))  # the candidates read the CTE
+                ctes[id(per)] = (name, per)
+            name = ctes[id(per)][0]
+            flag = self.fresh("h")
+            per.set("expressions", [*per.expressions, exp.Alias(this=q.args["having"].this, alias=exp.to_identifier(flag))])
+            where = col("e", flag) if self.exists else and_([col("e", flag), not_null(col("e", self.cid))])
+            for arg in ("joins", "group", "having"):
+                q.set(arg, None)
+            q.set("from_", exp.From(this=table(name, "e")))
+            q.set("where", exp.Where(this=where))
+        if ctes:
+            query.set("with_", exp.With(expressions=[exp.CTE(this=per, alias=exp.TableAlias(this=exp.to_identifier(name)))
+                                                     for name, per in ctes.values()]))
+        return query
 
     def contacts_where(self, where: exp.Expression | None) -> exp.Select:
         top = self.ranked.get(id(where))
