@@ -8,6 +8,7 @@ latency of parse + check + compile.
 
     python -m benchmarks.bench_compiled_vs_handwritten [--contacts 1000000] [--repeat 5]
         [--postgres URL | --start-postgres] [--pg-contacts 200000] [--growth 20000,200000,1000000]
+        [--segments vips,ghosts]
         [--compile-only] [--before-root /path/to/a/checkout/of/main]
 
 Stores are the demo store at each size, generated once into ~/.cache/segment-assistant (1M contacts takes
@@ -199,9 +200,8 @@ def growth(sizes: list[int], repeat: int) -> None:
     for n in sizes:
         engine = Engine("duckdb", store(n))
         events = engine.con.execute("SELECT count(*) FROM events").fetchone()[0]
-        qs = queries("duckdb")
-        planned = sum(interleaved(engine, {"p": q["planned"], "r": q["reference"]}, repeat)["p"] for q in qs.values())
-        engine_ref = sum(interleaved(engine, {"r": q["reference"], "p": q["planned"]}, repeat)["r"] for q in qs.values())
+        timed = [interleaved(engine, {"p": q["planned"], "r": q["reference"]}, repeat) for q in queries("duckdb").values()]
+        planned, engine_ref = sum(t["p"] for t in timed), sum(t["r"] for t in timed)
         engine.close()
         rows.append((n, events, planned, engine_ref))
         print(f"{n:10,} {events:12,} {planned * 1000:11.1f} {engine_ref * 1000:13.1f}", flush=True)
@@ -264,6 +264,7 @@ def main() -> None:
     parser.add_argument("--pg-contacts", type=int, default=200_000)
     parser.add_argument("--no-duckdb", action="store_true")
     parser.add_argument("--growth", help="comma-separated store sizes to time all seeds on, e.g. 20000,200000,1000000")
+    parser.add_argument("--growth-repeat", type=int, default=3)
     parser.add_argument("--compile-only", action="store_true", help="only the compile latency")
     parser.add_argument("--before-root", help="a checkout of main: its compile latency is measured side by side")
     parser.add_argument("--latency-runs", type=int, default=300)
@@ -286,7 +287,7 @@ def main() -> None:
             copy_to_postgres(store(args.pg_contacts), dsn)
             compare("postgres", dsn, f"{args.pg_contacts:,} contacts", args.repeat, only)
     if args.growth:
-        growth([int(s) for s in args.growth.split(",")], args.repeat)
+        growth([int(s) for s in args.growth.split(",")], args.growth_repeat)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
-    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, bounds_predicate, coalesce, col, is_null, join, lit,
+    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, clone, bounds_predicate, coalesce, col, is_null, join, lit,
     not_, not_null, null_safe, num, or_, plus, select, subquery, table, ts, value_predicate, window_bounds,
     window_predicate)
 from grammar.errors import Diagnostic, SegmentError
@@ -46,10 +46,11 @@ _PROFILE = (A.TraitCondition, A.TraitTime, A.Anniversary)  # conditions on the c
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
 
 
-def _scan_key(q: exp.Select) -> str:
-    """Which rows a grouped scan reads and how it groups them: equal keys, equal groups."""
-    return "|".join(q.args[k].sql() if q.args.get(k) is not None else "" for k in ("from_", "where", "group")) + \
-        "|".join(j.sql() for j in q.args.get("joins") or [])
+def _scan_key(q: exp.Select) -> tuple:
+    """Which rows a grouped scan reads and how it groups them: equal keys, equal groups (sqlglot's structural
+    hash: no SQL generated)."""
+    return (hash(q.args.get("from_")), hash(q.args.get("where")), hash(q.args.get("group")),
+            tuple(hash(j) for j in q.args.get("joins") or []))
 
 
 def _exists_only(did: A.Did) -> bool:
@@ -159,7 +160,7 @@ class _Compiler:
     def share_scans(self, tests: list[exp.Expression]) -> list[exp.Expression]:
         """AND-ed tests over the same grouped rows become one scan with their HAVINGs and-ed (`exactly 1
         order and last order more than 60 days ago`: one pass over orders)."""
-        scans: dict[str, list[int]] = {}
+        scans: dict[tuple, list[int]] = {}
         for i, test in enumerate(tests):
             entry = self.grouped.get(id(test))
             if entry is not None and entry[0] is test:
@@ -275,7 +276,7 @@ class _Compiler:
             t = col("e", self.t)
             where = [self.match_any([d.event for d in nots]), bounds_predicate(t, since[0], since[1], None, False),
                      self.cap("e")]
-            having = (exp.LT if recent[1] else exp.LTE)(this=exp.Max(this=t.copy()), expression=ts(recent[0]))
+            having = (exp.LT if recent[1] else exp.LTE)(this=exp.Max(this=clone(t)), expression=ts(recent[0]))
             return self.member_groups(where, [], "e", having, negated), child
         return None
 
@@ -325,7 +326,7 @@ class _Compiler:
     def c_anniversary(self, node: A.Anniversary, negated: bool) -> exp.Expression:
         c = col(C, self.catalog.trait_column(node.trait))
         key = exp.Add(this=exp.Mul(this=exp.Extract(this=exp.Var(this="MONTH"), expression=c), expression=num(100)),
-                      expression=exp.Extract(this=exp.Var(this="DAY"), expression=c.copy()))
+                      expression=exp.Extract(this=exp.Var(this="DAY"), expression=clone(c)))
         days = anniversary_days(node, self.as_of)
         return null_safe(exp.In(this=key, expressions=[num(d) for d in days]), negated)
 
@@ -382,16 +383,16 @@ class _Compiler:
         if isinstance(node.window, A.Anchored):
             anchor, joins = self.anchor_join(node.window.anchor, "e")
             having = window_predicate(node.window, agg(this=t), self.as_of, anchor)
-            return self.member_groups(where, joins, "e", having, negated, group=[anchor.copy()])
+            return self.member_groups(where, joins, "e", having, negated, group=[clone(anchor)])
         low, low_inc, high, high_inc = window_bounds(node.window, self.as_of)
         # the last event is after `low` iff some event is, and then it is the last of those (first: mirrored)
         if high is not None and (high > self.as_of or high == self.as_of and high_inc):
             high = None  # every event is at or before as_of anyway
         if node.which == "last":
-            where.append(bounds_predicate(t.copy(), low, low_inc, None, False))
+            where.append(bounds_predicate(clone(t), low, low_inc, None, False))
             having = bounds_predicate(agg(this=t), None, False, high, high_inc)
         else:
-            where.append(bounds_predicate(t.copy(), None, False, high, high_inc))
+            where.append(bounds_predicate(clone(t), None, False, high, high_inc))
             having = bounds_predicate(agg(this=t), low, low_inc, None, False)
         if having is None:
             return self.member_rows(where, [], "e", negated)
@@ -409,7 +410,7 @@ class _Compiler:
             return exp.false()
         t = col("e", self.t)
         step = duration(1, node.unit)
-        period = exp.Case(ifs=[exp.If(this=exp.GTE(this=t.copy(), expression=ts(self.as_of - step * (k + 1))),
+        period = exp.Case(ifs=[exp.If(this=exp.GTE(this=clone(t), expression=ts(self.as_of - step * (k + 1))),
                                       true=num(k + 1)) for k in range(node.periods)])
         where = [self.event_match(node.event, "e"), exp.GTE(this=t, expression=ts(self.as_of - step * node.periods)),
                  self.cap("e")]
@@ -435,10 +436,10 @@ class _Compiler:
                 step_high, step_inc = high + duration(step.within.amount, step.within.unit), True
             link = [exp.EQ(this=col(alias, self.cid), expression=col(prev, self.cid)),
                     exp.GT(this=t, expression=col(prev, self.t)), self.event_match(step.event, alias),
-                    bounds_predicate(t.copy(), low, False, step_high, step_inc) if low or step_high else None,
+                    bounds_predicate(clone(t), low, False, step_high, step_inc) if low or step_high else None,
                     self.cap(alias, step_high, step_inc)]
             if step.within is not None:
-                link.append(exp.LTE(this=t.copy(), expression=plus(col(prev, self.t), step.within.amount, step.within.unit)))
+                link.append(exp.LTE(this=clone(t), expression=plus(col(prev, self.t), step.within.amount, step.within.unit)))
             if step.negated:
                 later = select([exp.Literal.number(1)], table(self.ev_table, alias), and_(link))
                 where.append(exp.Not(this=exp.Exists(this=later)))
@@ -455,13 +456,13 @@ class _Compiler:
         t = col("e", self.t)
 
         def is_a() -> exp.Expression:
-            return and_([self.event_match(node.event, "e"), bounds_predicate(t.copy(), low, low_inc, high, high_inc)])
+            return and_([self.event_match(node.event, "e"), bounds_predicate(clone(t), low, low_inc, high, high_inc)])
 
         def is_b() -> exp.Expression:
-            return and_([self.event_match(node.steps[0].event, "e"), bounds_predicate(t.copy(), low, False, None, False)])
+            return and_([self.event_match(node.steps[0].event, "e"), bounds_predicate(clone(t), low, False, None, False)])
 
         def last(rows: exp.Expression) -> exp.Expression:
-            return exp.Max(this=exp.Case(ifs=[exp.If(this=rows, true=t.copy())]))
+            return exp.Max(this=exp.Case(ifs=[exp.If(this=rows, true=clone(t))]))
 
         having = and_([not_null(last(is_a())), or_([is_null(last(is_b())), exp.LTE(this=last(is_b()), expression=last(is_a()))])])
         return self.member_groups([or_([is_a(), is_b()]), self.cap("e")], [], "e", having, negated)
@@ -469,8 +470,8 @@ class _Compiler:
     def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
         t = col("e", self.t)
         prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[t]), partition_by=[col("e", self.cid)],
-                          order=exp.Order(expressions=[exp.Ordered(this=t.copy())]))
-        inner = select([col("e", self.cid), t.copy(), exp.Alias(this=prev, alias=exp.to_identifier("prev_at"))],
+                          order=exp.Order(expressions=[exp.Ordered(this=clone(t))]))
+        inner = select([col("e", self.cid), clone(t), exp.Alias(this=prev, alias=exp.to_identifier("prev_at"))],
                        table(self.ev_table, "e"), and_([self.event_match(node.event, "e"), self.cap("e")]))
         gap = plus(col("r", "prev_at"), node.gap.amount, node.gap.unit)
         query = select([col("r", self.cid)], subquery(inner, "r"), and_([

@@ -37,6 +37,13 @@ def col(alias: str, name: str) -> exp.Column:
     return exp.Column(this=ident(name), table=ident(alias))
 
 
+def clone(e: exp.Expression) -> exp.Expression:
+    """A fresh copy of `e` for a second place in the tree: columns are rebuilt (sqlglot's deep copy is slow)."""
+    if type(e) is exp.Column and e.args.get("table") is not None:
+        return col(e.table, e.name)
+    return e.copy()
+
+
 def table(name: str, alias: str | None = None) -> exp.Table:
     """A (possibly db.schema.) table name from the catalog, with an alias."""
     parts = name.split(".")
@@ -192,7 +199,7 @@ def bounds_predicate(t: exp.Expression, low: datetime | None, low_inc: bool, hig
     if low is not None:
         parts.append((exp.GTE if low_inc else exp.GT)(this=t, expression=ts(low)))
     if high is not None:
-        parts.append((exp.LTE if high_inc else exp.LT)(this=t.copy() if parts else t, expression=ts(high)))
+        parts.append((exp.LTE if high_inc else exp.LT)(this=clone(t) if parts else t, expression=ts(high)))
     return and_(parts) if parts else None
 
 
@@ -205,9 +212,9 @@ def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime,
     if w.kind == "anchored":
         if anchor is None:
             raise TypeError(f"an anchored window needs its anchor: {w!r}")
-        return and_([exp.GTE(this=t.copy(), expression=anchor.copy()),
-                     exp.LTE(this=t.copy(), expression=plus(anchor.copy(), w.amount, w.unit))])
-    return bounds_predicate(t.copy(), *window_bounds(w, as_of))
+        return and_([exp.GTE(this=clone(t), expression=clone(anchor)),
+                     exp.LTE(this=clone(t), expression=plus(clone(anchor), w.amount, w.unit))])
+    return bounds_predicate(clone(t), *window_bounds(w, as_of))
 
 
 def anniversary_days(node: A.Anniversary, as_of: datetime) -> list[int]:
