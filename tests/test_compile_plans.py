@@ -69,6 +69,10 @@ EDGE_CASES = {
     "did order_completed in last 30 days then did not order_completed": {1},
     "did order_completed where (amount is not set)": {3},
     "did order_completed where (not amount > 60)": {1, 3},
+    # or-ed behaviours at the top are a union; a ranking and a count over the same rows share one scan
+    "top 1 by total amount of order_completed or did email_opened": {1, 2},
+    "top 1 by total amount of order_completed or did order_completed at least 2 times": {1, 3},
+    'top 2 by total amount of order_completed and not (did order_completed at least 2 times or country = "DE")': {2},
 }
 
 
