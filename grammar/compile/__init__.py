@@ -26,7 +26,7 @@ from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.planner import _Compiler
 from grammar.compile.reference import ReferenceCompiler
-from grammar.compile.sql import BOUNDS as _BOUNDS, anniversary_days, window_bounds, window_predicate
+from grammar.compile.sql import BOUNDS as _BOUNDS, anniversary_days, window_bounds, window_predicate  # noqa: F401 (_BOUNDS: the window kinds, for tests)
 
 __all__ = ["DIALECTS", "PLANS", "UnknownDialect", "anniversary_days", "check_dialect", "compile_expression",
            "compile_measure", "compile_segment", "compile_universe", "to_sql", "window_bounds", "window_predicate"]
