@@ -1,7 +1,9 @@
-"""Benchmark: the compiler's one grouped events scan vs. the naive SQL with one subquery per condition.
+"""Benchmark: one six-condition segment three ways: the planned SQL (the compiler's default), one grouped
+events scan (the reference plan, what the compiler wrote before planning) and naive SQL with one correlated
+subquery per condition.
 
-Both select the same members (checked here); the figure reported is the ratio of their median run times,
-measured side by side in one run on the same DuckDB store.
+All three select the same members (checked here); the figures reported are ratios of their median run times,
+measured side by side in one run on the same store.
 
     python -m benchmarks.bench_scan [--db PATH] [--repeat 5] [--postgres URL | --start-postgres]
 
@@ -42,31 +44,41 @@ SELECT c.contact_id FROM contacts c WHERE
 """
 
 
-def timed(con, sql: str, repeat: int) -> tuple[float, set[int]]:
-    runs, rows = [], set()
-    for _ in range(repeat):
-        start = time.perf_counter()
-        rows = {r[0] for r in con.execute(sql).fetchall()}
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs), rows
+def _runs(run, variants: dict[str, str], repeat: int) -> dict[str, tuple[float, set[int]]]:
+    """Median seconds and members of each variant, interleaved round robin (the order rotating each round)."""
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    rows: dict[str, set[int]] = {}
+    names = list(variants)
+    for r in range(repeat):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            start = time.perf_counter()
+            rows[k] = {row[0] for row in run(variants[k])}
+            times[k].append(time.perf_counter() - start)
+    return {k: (statistics.median(times[k]), rows[k]) for k in names}
 
 
-def timed_pg(dsn: str, sql: str, repeat: int) -> tuple[float, set[int]]:
+def timed(con, variants: dict[str, str], repeat: int) -> dict[str, tuple[float, set[int]]]:
+    return _runs(lambda sql: con.execute(sql).fetchall(), variants, repeat)
+
+
+def timed_pg(dsn: str, variants: dict[str, str], repeat: int) -> dict[str, tuple[float, set[int]]]:
     import psycopg
 
-    runs, rows = [], set()
     with psycopg.connect(dsn) as conn:
-        for _ in range(repeat):
-            start = time.perf_counter()
-            rows = {r[0] for r in conn.execute(sql).fetchall()}
-            runs.append(time.perf_counter() - start)
-    return statistics.median(runs), rows
+        return _runs(lambda sql: conn.execute(sql).fetchall(), variants, repeat)
 
 
-def report(engine: str, grouped: tuple[float, set[int]], naive: tuple[float, set[int]], repeat: int) -> None:
-    assert grouped[1] == naive[1], "the two formulations must select the same members"
-    print(f"[{engine}] grouped scan (compiler): {grouped[0] * 1000:9.1f} ms   one subquery per condition: "
-          f"{naive[0] * 1000:9.1f} ms   (medians of {repeat})   ratio naive / grouped: {naive[0] / grouped[0]:.1f}x")
+def report(engine: str, got: dict[str, tuple[float, set[int]]], repeat: int) -> None:
+    assert got["planned"][1] == got["grouped"][1] == got["naive"][1], "the three must select the same members"
+    ms = {k: v[0] * 1000 for k, v in got.items()}
+    print(f"[{engine}] planned: {ms['planned']:9.1f} ms   grouped scan: {ms['grouped']:9.1f} ms   one subquery per "
+          f"condition: {ms['naive']:9.1f} ms   (medians of {repeat})   naive / grouped: "
+          f"{ms['naive'] / ms['grouped']:.2f}x   planned / grouped: {ms['planned'] / ms['grouped']:.2f}x")
+
+
+def variants(node, catalog, as_of, dialect: str, naive: str) -> dict[str, str]:
+    return {"planned": compile_segment(node, catalog, dialect, as_of),
+            "grouped": compile_segment(node, catalog, dialect, as_of, plan="reference"), "naive": naive}
 
 
 def main() -> None:
@@ -83,24 +95,24 @@ def main() -> None:
     as_of = demo_store.database_as_of(db) or demo_store.demo_data.AS_OF
     node, catalog = parse(SEGMENT), load_catalog()
     contacts, events = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("contacts", "events"))
-    grouped = timed(con, compile_segment(node, catalog, "duckdb", as_of), args.repeat)
-    print(f"store: {contacts:,} contacts, {events:,} events; segment: 6 event conditions, {len(grouped[1]):,} members")
-    report("duckdb", grouped, timed(con, NAIVE, args.repeat), args.repeat)
+    got = timed(con, variants(node, catalog, as_of, "duckdb", NAIVE), args.repeat)
+    print(f"store: {contacts:,} contacts, {events:,} events; segment: 6 event conditions, {len(got['planned'][1]):,} members")
+    report("duckdb", got, args.repeat)
     con.close()
     if args.postgres or args.start_postgres:
         naive_pg = sqlglot.transpile(NAIVE, read="duckdb", write="postgres")[0]
         if args.postgres:
-            dsn = args.postgres
-            report("postgres", timed_pg(dsn, compile_segment(node, catalog, "postgres", as_of), args.repeat),
-                   timed_pg(dsn, naive_pg, args.repeat), args.repeat)
+            report("postgres", timed_pg(args.postgres, variants(node, catalog, as_of, "postgres", naive_pg), args.repeat),
+                   args.repeat)
         else:
             from assistant.data.postgres import copy_to_postgres
             from assistant.data.local_postgres import postgres_server
 
             with postgres_server() as dsn:
                 copy_to_postgres(db, dsn)
-                report("postgres", timed_pg(dsn, compile_segment(node, catalog, "postgres", as_of), args.repeat),
-                       timed_pg(dsn, naive_pg, args.repeat), args.repeat)
+                report("postgres", timed_pg(dsn, variants(node, catalog, as_of, "postgres", naive_pg), args.repeat),
+                       args.repeat)
+
 
 if __name__ == "__main__":
     main()

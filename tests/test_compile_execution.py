@@ -181,9 +181,17 @@ def test_as_of_moves_the_windows(con, catalog):
     assert members(con, compile_segment(parse("did order_completed"), catalog, "duckdb", datetime(2020, 1, 1))) == set()
 
 
-def test_one_grouped_scan_for_event_conditions(catalog, as_of):
+def test_reference_plan_is_one_grouped_scan(catalog, as_of):
     sql = compile_segment(parse("did order_completed at least 2 times and total amount of order_completed > 100 and "
                                 "did not email_opened in last 30 days and last app_opened more than 7 days ago"),
-                          catalog, "duckdb", as_of, pretty=False)
+                          catalog, "duckdb", as_of, pretty=False, plan="reference")
     assert sql.count("FROM events") == 1
     assert sql.count("GROUP BY") == 1
+
+
+def test_planned_scans_filter_by_event_and_window(catalog, as_of):
+    sql = compile_segment(parse("did order_completed at least 2 times in last 90 days and did not email_opened in last 30 days"),
+                          catalog, "duckdb", as_of, pretty=False)
+    assert "CASE" not in sql  # no conditional aggregates: each scan's WHERE holds its (event, window)
+    assert "e.event = 'order_completed' AND e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)" in sql
+    assert "NOT EXISTS(SELECT 1 FROM events AS e WHERE e.contact_id = c.contact_id AND e.event = 'email_opened'" in sql

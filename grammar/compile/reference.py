@@ -1,7 +1,6 @@
-"""Compile stage: a checked AST -> one SQL query whose only column is contact_id, in any sqlglot dialect.
-
-SQL is built as sqlglot expressions, never concatenated: literals are sqlglot literals and identifiers come
-only from the catalog. The shape:
+"""The reference plan: the compiler as it was before planning (main at a26b424), kept as the simple plan the
+planned SQL is checked against (property tests) and measured against (benchmarks): `compile_expression(...,
+plan="reference")`.
 
     WITH ev AS (                       -- one grouped scan of the events table for every did/count/aggregate/
       SELECT contact_id, <feature 1>,  -- first/last/stopped/regular condition, each a conditional aggregate
@@ -11,163 +10,33 @@ only from the catalog. The shape:
     SELECT c.contact_id FROM contacts c LEFT JOIN ev ON ... WHERE <the boolean tree over c.* and ev.*>
 
 Sequences and restarts need event-to-event comparisons, so they are (uncorrelated) IN subqueries.
-`as_of` is a parameter: every window boundary is computed here and emitted as a timestamp literal, so the
-same definition selects the same people whenever it runs, and no dialect's interval arithmetic is needed
-except `t + INTERVAL 'n' SECOND` inside sequences and restarts. Units: a month is 30 days, a year 365;
-calendar windows (`in previous month`, `on black friday`) take their bounds from grammar/calendar.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlglot import exp
 
 from grammar import ast as A
-from grammar import calendar
 from grammar.catalog import Catalog
+from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
+from grammar.compile.sql import ts as _ts, value_predicate as _value_predicate, window_predicate
 from grammar.errors import Diagnostic, SegmentError
 from grammar.units import duration
 
-DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
-C, EV, E = "c", "ev", "e"
-COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}  # aliases: contacts, the grouped events scan, a raw events row
-
-
-def _ts(value: datetime) -> exp.Expression:
-    return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), exp.DataType.build("TIMESTAMP"))
-
-
-def _lit(v: A.Scalar) -> exp.Expression:
-    if isinstance(v, bool):
-        return exp.Boolean(this=v)
-    if isinstance(v, (int, float)):
-        return exp.Literal.number(v)
-    return exp.Literal.string(v)
-
-
-def _ident(name: str) -> exp.Identifier:
-    """Catalog names as identifiers; anything but plain lower-case is quoted so PostgreSQL keeps its case."""
-    plain = name == name.lower() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
-    return exp.to_identifier(name, quoted=not plain)
-
-
-def _col(alias: str, name: str) -> exp.Column:
-    return exp.Column(this=_ident(name), table=_ident(alias))
+C, EV, E = "c", "ev", "e"  # aliases: contacts, the grouped events scan, a raw events row
 
 
 def _and(parts: list[exp.Expression]) -> exp.Expression:
     parts = [p for p in parts if p is not None]
-    return exp.and_(*parts, copy=False) if parts else exp.true()  # parts are fresh: no copies (hot path)
-
-
-def _between_dates(w: A.BetweenDates, as_of: datetime):
-    end = A.parse_when(w.end)
-    if "T" in w.end:
-        return A.parse_when(w.start), True, end, True
-    return A.parse_when(w.start), True, end + timedelta(days=1), False
-
-
-def _calendar(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime):
-    start, end = calendar.bounds(w, as_of)
-    return start, True, end, False
-
-
-# One bounds rule per window kind: (low, low inclusive, high, high inclusive) at `as_of`.
-_BOUNDS = {
-    "in_last": lambda w, as_of: (as_of - duration(w.amount, w.unit), True, as_of, True),
-    "in_next": lambda w, as_of: (as_of, True, as_of + duration(w.amount, w.unit), True),
-    "more_than_ago": lambda w, as_of: (None, False, as_of - duration(w.amount, w.unit), False),
-    "between_ago": lambda w, as_of: (as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True),
-    "before": lambda w, as_of: (None, False, A.parse_when(w.at), False),
-    "after": lambda w, as_of: (A.parse_when(w.at), True, None, False),
-    "between_dates": _between_dates,
-    "on_date": lambda w, as_of: (A.parse_when(w.day), True, A.parse_when(w.day) + timedelta(days=1), False),
-    "calendar": _calendar,
-    "named": _calendar,
-    # each person's own bounds (see window_predicate); what is fixed is that events never pass as_of
-    "anchored": lambda w, as_of: (None, False, as_of, True),
-}
-
-
-def _plus(t: exp.Expression, amount: int, unit: str) -> exp.Expression:
-    """t + INTERVAL 'n' SECOND: the one piece of interval arithmetic every dialect reads alike."""
-    return exp.Add(this=t, expression=exp.Interval(
-        this=exp.Literal.string(str(int(duration(amount, unit).total_seconds()))), unit=exp.var("SECOND")))
-
-
-def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, datetime | None, bool]:
-    """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded. An anchored window
-    (`within 7 days after signup_at`) has no fixed bounds: each person's own (events never pass as_of)."""
-    bounds = _BOUNDS.get(getattr(w, "kind", None))
-    if bounds is None:
-        raise TypeError(f"not a window: {w!r}")
-    return bounds(w, as_of)
-
-
-def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime,
-                     anchor: exp.Expression | None = None) -> exp.Expression | None:
-    """`t` in the window; an anchored window needs its `anchor` expression: anchor <= t <= anchor + N (NULL,
-    so never true, for people without the anchor)."""
-    if w is None:
-        return None
-    if w.kind == "anchored":
-        if anchor is None:
-            raise TypeError(f"an anchored window needs its anchor: {w!r}")
-        return _and([exp.GTE(this=t.copy(), expression=anchor.copy()),
-                     exp.LTE(this=t.copy(), expression=_plus(anchor.copy(), w.amount, w.unit))])
-    low, low_inc, high, high_inc = window_bounds(w, as_of)
-    parts = []
-    if low is not None:
-        parts.append((exp.GTE if low_inc else exp.GT)(this=t.copy(), expression=_ts(low)))
-    if high is not None:
-        parts.append((exp.LTE if high_inc else exp.LT)(this=t.copy(), expression=_ts(high)))
-    return _and(parts)
-
-
-def anniversary_days(node: A.Anniversary, as_of: datetime) -> list[int]:
-    """month*100+day of every calendar day in the window (today and the N-1 days after, or the N days before)."""
-    days = duration(node.amount, node.unit).days
-    today = as_of.date()
-    span = [today + timedelta(days=i) for i in range(days)] if node.direction == "next" else \
-        [today - timedelta(days=i) for i in range(1, days + 1)]
-    keys = {d.month * 100 + d.day for d in span}
-    if 228 in keys and not any(d.month == 2 and d.day == 29 for d in span):
-        keys.add(229)  # people born on 29 February celebrate on the 28th in common years
-    return sorted(keys)
-
-
-def _value_predicate(col: exp.Expression, op: str, value, string_col: bool = True) -> exp.Expression:
-    if op == "is_set":
-        return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
-    if op == "is_not_set":
-        return exp.Is(this=col, expression=exp.Null())
-    if op in ("in", "not_in"):
-        pred = exp.In(this=col, expressions=[_lit(v) for v in value])
-        return exp.Not(this=pred) if op == "not_in" else pred
-    if op in A.TEXT_OPS:
-        lowered, needle = exp.Lower(this=col), value.lower()
-        if op in ("contains", "not_contains"):
-            pred = exp.GT(this=exp.StrPosition(this=lowered, substr=exp.Literal.string(needle)),
-                          expression=exp.Literal.number(0))
-            return exp.Not(this=pred) if op == "not_contains" else pred
-        if op == "starts_with":
-            part = exp.Substring(this=lowered, start=exp.Literal.number(1), length=exp.Literal.number(len(needle)))
-        else:
-            part = exp.Right(this=lowered, expression=exp.Literal.number(len(needle)))
-        return exp.EQ(this=part, expression=exp.Literal.string(needle))
-    return COMPARE[op](this=col, expression=_lit(value))
-
-
-def _null_safe(pred: exp.Expression, negated: bool) -> exp.Expression:
-    """Under a NOT, an unset value must still read as 'condition false', not as unknown (NULL)."""
-    return exp.func("COALESCE", pred, exp.false()) if negated else pred
+    return exp.and_(*parts, copy=False) if parts else exp.true()
 
 
 @dataclass
-class _Compiler:
+class ReferenceCompiler:
     catalog: Catalog
     as_of: datetime
     segments: Mapping[str, A.Condition]
@@ -487,45 +356,3 @@ class _Compiler:
         for name, cte in ctes:
             query = query.with_(name, as_=cte, copy=False)
         return query
-
-
-def compile_expression(node: A.Condition, catalog: Catalog, as_of: datetime | None = None,
-                       segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
-    """The sqlglot expression of a segment (dialect-neutral): compile once, then `to_sql` it for any dialect
-    and hand the same expression to the preview."""
-    as_of = (as_of or datetime.now()).replace(microsecond=0)
-    return _Compiler(catalog, as_of, segments or {}).build(node)
-
-
-def compile_universe(catalog: Catalog, as_of: datetime) -> exp.Select:
-    """Every contact that exists at `as_of` (the denominator of a segment's share)."""
-    return _Compiler(catalog, as_of.replace(microsecond=0), {}).build(None)
-
-
-def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> exp.Select:
-    """(contact_id, value) of a measure for every contact with matching events, from one grouped scan."""
-    return _Compiler(catalog, as_of.replace(microsecond=0), {}).build_measure(measure)
-
-
-class UnknownDialect(ValueError):
-    """A dialect the compiler does not emit; the message lists the ones it does."""
-
-
-def check_dialect(name: str) -> str:
-    """`name` if the compiler emits that dialect; else UnknownDialect saying which ones it does. The one
-    dialect check: the CLI, the API and the evals call it rather than testing DIALECTS themselves."""
-    if name not in DIALECTS:
-        raise UnknownDialect(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS)}")
-    return name
-
-
-def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = True) -> str:
-    """SQL text of a compiled expression in `dialect`."""
-    return expression.sql(dialect=check_dialect(dialect), pretty=pretty)
-
-
-def compile_segment(node: A.Condition, catalog: Catalog, dialect: str = "duckdb", as_of: datetime | None = None,
-                    segments: Mapping[str, A.Condition] | None = None, pretty: bool = True) -> str:
-    """SQL text of a checked segment in `dialect`; its only column is the contact id."""
-    check_dialect(dialect)
-    return to_sql(compile_expression(node, catalog, as_of, segments), dialect, pretty)

@@ -1,0 +1,146 @@
+"""The planner's rewrites that let several conditions share one scan of events (mixed into `_Compiler`):
+
+- and-ed `did not` tests: one anti-join over their rows or-ed; or-ed `did` tests: one semi-join;
+- `did not X in last 30 days and did X in last 90 days`: one grouped scan of the last X;
+- and-ed grouped tests over the same rows: one grouped scan, their HAVINGs and-ed;
+- a grouped test over the rows a ranking measures: a column of the ranking's per-contact CTE;
+- behaviours or-ed at the top: the UNION of their members.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from grammar import ast as A
+from grammar.compile.sql import and_, bounds_predicate, clone, col, not_null, or_, select, subquery, table, ts, window_bounds
+
+_PROFILE = (A.TraitCondition, A.TraitTime, A.Anniversary)  # conditions on the contact row alone
+
+
+def _scan_key(q: exp.Select) -> tuple:
+    """Which rows a grouped scan reads and how it groups them: equal keys, equal groups (sqlglot's structural
+    hash: no SQL generated)."""
+    return (hash(q.args.get("from_")), hash(q.args.get("where")), hash(q.args.get("group")),
+            tuple(hash(j) for j in q.args.get("joins") or []))
+
+
+def _exists_only(did: A.Did) -> bool:
+    """`did X [window]` with no count beyond 'at least once': a pure existence test."""
+    c = did.count
+    return c is None or (c.op == "at_least" and c.n == 1)
+
+
+class SharedScans:
+    def share_scans(self, tests: list[exp.Expression]) -> list[exp.Expression]:
+        """AND-ed tests over the same grouped rows become one scan with their HAVINGs and-ed (`exactly 1
+        order and last order more than 60 days ago`: one pass over orders)."""
+        scans: dict[tuple, list[int]] = {}
+        for i, test in enumerate(tests):
+            entry = self.grouped.get(id(test))
+            if entry is not None and entry[0] is test:
+                scans.setdefault(_scan_key(entry[1]), []).append(i)
+        drop = set()
+        for found in scans.values():
+            if len(found) > 1:
+                queries = [self.grouped[id(tests[i])][1] for i in found]
+                queries[0].set("having", exp.Having(this=and_([q.args["having"].this for q in queries])))
+                drop.update(found[1:])
+        for i in drop:
+            del self.grouped[id(tests[i])]
+        return [t for i, t in enumerate(tests) if i not in drop] if drop else tests
+
+    def match_any(self, events: list[A.EventRef], alias: str = "e") -> exp.Expression:
+        """Rows of any of `events`; the unfiltered share one `event IN (...)`, which both engines filter on
+        while scanning."""
+        plain = [e for e in events if e.where is None]
+        names = [exp.Literal.string(self.catalog.event_value(n)) for n in dict.fromkeys(e.name for e in plain)]
+        match = [exp.In(this=col(alias, self.ev_name), expressions=names)] if len(names) > 1 else \
+            [self.event_match(e, alias) for e in plain]
+        return or_(match + [self.event_match(e, alias) for e in events if e.where is not None])
+
+    def merged_exists(self, dids: list[A.Did], negated: bool) -> exp.Expression:
+        """One scan for several existence tests: contacts with a row of any of them."""
+        windows: dict[str, tuple[A.Window | None, list[A.EventRef]]] = {}
+        for did in dids:
+            windows.setdefault(repr(did.window), (did.window, []))[1].append(did.event)
+        parts = []
+        for window, events in windows.values():
+            where, _ = self.rows(events[0], window, "e")
+            where[0] = self.match_any(events)  # rows() puts the event match first
+            parts.append(and_(where))
+        return self.member_rows([or_(parts)], [], "e", negated)
+
+    @staticmethod
+    def _plain_did(node: A.Condition) -> bool:
+        return isinstance(node, A.Did) and _exists_only(node) and not isinstance(node.window, A.Anchored)
+
+    def _since(self, dids: list[A.Did]) -> tuple | None:
+        """(low, inclusive) when every window is 'from low up to as_of' alike ((None, False): all history)."""
+        found = set()
+        for did in dids:
+            if did.window is None:
+                found.add((None, False))
+                continue
+            low, low_inc, high, high_inc = window_bounds(did.window, self.as_of)
+            if high is None or high < self.as_of or (high == self.as_of and not high_inc):
+                return None
+            found.add((low, low_inc))
+        return found.pop() if len(found) == 1 else None
+
+    def lapsed(self, node: A.And, nots: list[A.Did], negated: bool) -> tuple[exp.Expression, A.Condition] | None:
+        """`did not X in last 30 days and did X in last 90 days` (X: one event or several, or-ed): the last X
+        was 30 to 90 days ago, one grouped scan instead of an anti-join and a semi-join."""
+        recent = self._since(nots)
+        if recent is None or recent[0] is None:
+            return None
+        names = sorted({repr(d.event) for d in nots})
+        for child in node.conditions:
+            dids = child.conditions if isinstance(child, A.Or) else [child]
+            if not all(self._plain_did(d) for d in dids) or sorted({repr(d.event) for d in dids}) != names:
+                continue
+            since = self._since(dids)
+            if since is None or (since[0] is not None and since[0] >= recent[0]):
+                continue
+            t = col("e", self.t)
+            where = [self.match_any([d.event for d in nots]), bounds_predicate(t, since[0], since[1], None, False),
+                     self.cap("e")]
+            having = (exp.LT if recent[1] else exp.LTE)(this=exp.Max(this=clone(t)), expression=ts(recent[0]))
+            return self.member_groups(where, [], "e", having, negated), child
+        return None
+
+    def share_rank_scans(self, query: exp.Select) -> exp.Select:
+        """A grouped test over the rows a ranking measures (`top 10% by total amount of orders or 5+ orders`)
+        reads the ranking's per-contact rows: one scan, a CTE, its test one more column of it."""
+        by_key = {_scan_key(per): per for per in self.rank_scans}
+        ctes: dict[int, tuple[str, exp.Select]] = {}
+        for member, q in list(self.grouped.values()):
+            per = by_key.get(_scan_key(q))
+            if per is None:
+                continue
+            if id(per) not in ctes:
+                name = self.fresh("measure")
+                per.parent.replace(table(name, "m"))  # the candidates read the CTE
+                ctes[id(per)] = (name, per)
+            name = ctes[id(per)][0]
+            flag = self.fresh("h")
+            per.set("expressions", [*per.expressions, exp.Alias(this=q.args["having"].this, alias=exp.to_identifier(flag))])
+            where = col("e", flag) if self.exists else and_([col("e", flag), not_null(col("e", self.cid))])
+            for arg in ("joins", "group", "having"):
+                q.set(arg, None)
+            q.set("from_", exp.From(this=table(name, "e")))
+            q.set("where", exp.Where(this=where))
+        if ctes:
+            query.set("with_", exp.With(expressions=[exp.CTE(this=per, alias=exp.TableAlias(this=exp.to_identifier(name)))
+                                                     for name, per in ctes.values()]))
+        return query
+
+    def union(self, node: A.Or) -> exp.Select:
+        """Several behaviours or-ed at the top: the union of each one's members. Each is then a plain semi-join
+        (an OR of them makes both engines test every contact against every one)."""
+        dids = [c for c in node.conditions if self._plain_did(c)]
+        branches = [self.contacts_where(self.merged_exists(dids, False))] if len(dids) > 1 else []
+        branches += [self.contacts_where(self.cond(c)) for c in node.conditions if not (len(dids) > 1 and self._plain_did(c))]
+        query = branches[0]
+        for branch in branches[1:]:
+            query = exp.Union(this=query, expression=branch, distinct=True)
+        return select([col("u", self.contact_id)], subquery(query, "u"))

@@ -1,0 +1,251 @@
+"""Small, fast builders of sqlglot nodes, and the pieces both plans share: window bounds and predicates,
+value predicates, literals.
+
+Nodes are constructed directly (exp.Column(...), exp.Select(...)) rather than through sqlglot's string
+helpers (`exp.to_table`, `exp.alias_`, `exp.DataType.build`, `exp.func`), which parse text or deep-copy their
+arguments: that was most of the compile time. Every node is built fresh for its one place in the tree."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlglot import exp
+
+from grammar import ast as A
+from grammar import calendar
+from grammar.units import duration
+
+COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+# the comparison that is true exactly where the key's is false (on non-NULL values)
+FLIP = {"=": "!=", "!=": "=", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+PY_COMPARE = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
+              ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+
+
+@lru_cache(maxsize=4096)
+def _quoted(name: str) -> bool:
+    """Anything but plain lower-case is quoted so PostgreSQL keeps its case."""
+    return not (name == name.lower() and name.replace("_", "a").isalnum() and not name[:1].isdigit())
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.Identifier(this=name, quoted=_quoted(name))
+
+
+def col(alias: str, name: str) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(alias))
+
+
+def clone(e: exp.Expression) -> exp.Expression:
+    """A fresh copy of `e` for a second place in the tree: columns are rebuilt (sqlglot's deep copy is slow)."""
+    if type(e) is exp.Column and e.args.get("table") is not None:
+        return col(e.table, e.name)
+    return e.copy()
+
+
+def table(name: str, alias: str | None = None) -> exp.Table:
+    """A (possibly db.schema.) table name from the catalog, with an alias."""
+    parts = name.split(".")
+    args = {"this": ident(parts[-1])}
+    if len(parts) > 1:
+        args["db"] = ident(parts[-2])
+    if len(parts) > 2:
+        args["catalog"] = ident(parts[-3])
+    if alias:
+        args["alias"] = exp.TableAlias(this=ident(alias))
+    return exp.Table(**args)
+
+
+def alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=ident(name))
+
+
+def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=ident(name)) if name else None)
+
+
+def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
+           joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
+           having: exp.Expression | None = None) -> exp.Select:
+    query = exp.Select(expressions=columns, from_=exp.From(this=source))
+    if joins:
+        query.set("joins", joins)
+    if where is not None:
+        query.set("where", exp.Where(this=where))
+    if group:
+        query.set("group", exp.Group(expressions=group))
+    if having is not None:
+        query.set("having", exp.Having(this=having))
+    return query
+
+
+def join(source: exp.Expression, on: exp.Expression, side: str | None = None) -> exp.Join:
+    return exp.Join(this=source, on=on, side=side) if side else exp.Join(this=source, on=on)
+
+
+def ts(value: datetime) -> exp.Expression:
+    return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")),
+                    to=exp.DataType(this=exp.DataType.Type.TIMESTAMP))
+
+
+def num(v: int | float) -> exp.Expression:
+    return exp.Literal.number(v)
+
+
+def lit(v: A.Scalar) -> exp.Expression:
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, (int, float)):
+        return exp.Literal.number(v)
+    return exp.Literal.string(v)
+
+
+def _wrap(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e) if isinstance(e, exp.Connector) else e
+
+
+def _wrap_or(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e) if isinstance(e, exp.Or) else e
+
+
+def and_(parts: list[exp.Expression | None]) -> exp.Expression:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return exp.true()
+    out = _wrap_or(parts[0])
+    for p in parts[1:]:
+        out = exp.And(this=out, expression=_wrap_or(p))
+    return out
+
+
+def or_(parts: list[exp.Expression]) -> exp.Expression:
+    out = _wrap(parts[0])
+    for p in parts[1:]:
+        out = exp.Or(this=out, expression=_wrap(p))
+    return out
+
+
+def not_(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=_wrap(e))
+
+
+def is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
+
+
+def coalesce(e: exp.Expression, default: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=e, expressions=[default])
+
+
+def null_safe(pred: exp.Expression, negated: bool) -> exp.Expression:
+    """Under a NOT, an unset value must still read as 'condition false', not as unknown (NULL)."""
+    return coalesce(pred, exp.false()) if negated else pred
+
+
+def plus(t: exp.Expression, amount: int, unit: str) -> exp.Expression:
+    """t + INTERVAL 'n' SECOND: the one piece of interval arithmetic every dialect reads alike."""
+    return exp.Add(this=t, expression=exp.Interval(
+        this=exp.Literal.string(str(int(duration(amount, unit).total_seconds()))), unit=exp.Var(this="SECOND")))
+
+
+# ---- windows ---------------------------------------------------------------------------------------------
+
+def _between_dates(w: A.BetweenDates, as_of: datetime):
+    end = A.parse_when(w.end)
+    if "T" in w.end:
+        return A.parse_when(w.start), True, end, True
+    return A.parse_when(w.start), True, end + timedelta(days=1), False
+
+
+def _calendar(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime):
+    start, end = calendar.bounds(w, as_of)
+    return start, True, end, False
+
+
+# One bounds rule per window kind: (low, low inclusive, high, high inclusive) at `as_of`.
+BOUNDS = {
+    "in_last": lambda w, as_of: (as_of - duration(w.amount, w.unit), True, as_of, True),
+    "in_next": lambda w, as_of: (as_of, True, as_of + duration(w.amount, w.unit), True),
+    "more_than_ago": lambda w, as_of: (None, False, as_of - duration(w.amount, w.unit), False),
+    "between_ago": lambda w, as_of: (as_of - duration(w.high, w.unit), True, as_of - duration(w.low, w.unit), True),
+    "before": lambda w, as_of: (None, False, A.parse_when(w.at), False),
+    "after": lambda w, as_of: (A.parse_when(w.at), True, None, False),
+    "between_dates": _between_dates,
+    "on_date": lambda w, as_of: (A.parse_when(w.day), True, A.parse_when(w.day) + timedelta(days=1), False),
+    "calendar": _calendar,
+    "named": _calendar,
+    # each person's own bounds (see window_predicate); what is fixed is that events never pass as_of
+    "anchored": lambda w, as_of: (None, False, as_of, True),
+}
+
+
+def window_bounds(w: A.Window, as_of: datetime) -> tuple[datetime | None, bool, datetime | None, bool]:
+    """(low, low inclusive, high, high inclusive) of a window at `as_of`; None is unbounded. An anchored window
+    (`within 7 days after signup_at`) has no fixed bounds: each person's own (events never pass as_of)."""
+    bounds = BOUNDS.get(getattr(w, "kind", None))
+    if bounds is None:
+        raise TypeError(f"not a window: {w!r}")
+    return bounds(w, as_of)
+
+
+def bounds_predicate(t: exp.Expression, low: datetime | None, low_inc: bool, high: datetime | None,
+                     high_inc: bool) -> exp.Expression | None:
+    parts = []
+    if low is not None:
+        parts.append((exp.GTE if low_inc else exp.GT)(this=t, expression=ts(low)))
+    if high is not None:
+        parts.append((exp.LTE if high_inc else exp.LT)(this=clone(t) if parts else t, expression=ts(high)))
+    return and_(parts) if parts else None
+
+
+def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime,
+                     anchor: exp.Expression | None = None) -> exp.Expression | None:
+    """`t` in the window; an anchored window needs its `anchor` expression: anchor <= t <= anchor + N (NULL,
+    so never true, for people without the anchor)."""
+    if w is None:
+        return None
+    if w.kind == "anchored":
+        if anchor is None:
+            raise TypeError(f"an anchored window needs its anchor: {w!r}")
+        return and_([exp.GTE(this=clone(t), expression=clone(anchor)),
+                     exp.LTE(this=clone(t), expression=plus(clone(anchor), w.amount, w.unit))])
+    return bounds_predicate(clone(t), *window_bounds(w, as_of))
+
+
+def anniversary_days(node: A.Anniversary, as_of: datetime) -> list[int]:
+    """month*100+day of every calendar day in the window (today and the N-1 days after, or the N days before)."""
+    days = duration(node.amount, node.unit).days
+    today = as_of.date()
+    span = [today + timedelta(days=i) for i in range(days)] if node.direction == "next" else \
+        [today - timedelta(days=i) for i in range(1, days + 1)]
+    keys = {d.month * 100 + d.day for d in span}
+    if 228 in keys and not any(d.month == 2 and d.day == 29 for d in span):
+        keys.add(229)  # people born on 29 February celebrate on the 28th in common years
+    return sorted(keys)
+
+
+def value_predicate(c: exp.Expression, op: str, value) -> exp.Expression:
+    if op == "is_set":
+        return not_null(c)
+    if op == "is_not_set":
+        return is_null(c)
+    if op in ("in", "not_in"):
+        pred = exp.In(this=c, expressions=[lit(v) for v in value])
+        return exp.Not(this=pred) if op == "not_in" else pred
+    if op in A.TEXT_OPS:
+        lowered, needle = exp.Lower(this=c), value.lower()
+        if op in ("contains", "not_contains"):
+            pred = exp.GT(this=exp.StrPosition(this=lowered, substr=exp.Literal.string(needle)),
+                          expression=exp.Literal.number(0))
+            return exp.Not(this=pred) if op == "not_contains" else pred
+        if op == "starts_with":
+            part = exp.Substring(this=lowered, start=exp.Literal.number(1), length=exp.Literal.number(len(needle)))
+        else:
+            part = exp.Right(this=lowered, expression=exp.Literal.number(len(needle)))
+        return exp.EQ(this=part, expression=exp.Literal.string(needle))
+    return COMPARE[op](this=c, expression=lit(value))
