@@ -19,7 +19,7 @@ calendar windows (`in previous month`, `on black friday`) take their bounds from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -505,6 +505,32 @@ def compile_universe(catalog: Catalog, as_of: datetime) -> exp.Select:
 def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> exp.Select:
     """(contact_id, value) of a measure for every contact with matching events, from one grouped scan."""
     return _Compiler(catalog, as_of.replace(microsecond=0), {}).build_measure(measure)
+
+
+def compile_measures(measures: Sequence[A.Measure], catalog: Catalog, as_of: datetime,
+                     within: exp.Query | None = None) -> exp.Select:
+    """(contact_id, value_1, ..., value_k) of several measures for every contact with matching events, all from
+    ONE grouped scan; `within` (a query of contact ids) restricts the scan to those contacts. The preview's
+    stats read the events once, and only the members' events."""
+    compiler = _Compiler(catalog, as_of.replace(microsecond=0), {})
+    values = [compiler.measure(m.func, m.property, m.event, m.window)[0] for m in measures]
+    scan = compiler.events_scan()
+    if within is not None:
+        scan = scan.where(exp.In(this=_col(E, catalog.events_table.contact_id), query=within.subquery()), copy=False)
+    return exp.select(_col(EV, catalog.events_table.contact_id),
+                      *[exp.alias_(v, f"value_{i}") for i, v in enumerate(values, start=1)]).from_(
+        scan.subquery(EV), copy=False)
+
+
+def compile_flags(nodes: Sequence[A.Condition], catalog: Catalog, as_of: datetime | None = None,
+                  segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
+    """(contact_id, flag_1, ..., flag_n): every contact that exists at `as_of`, and whether it is in each segment
+    (NULL reads as no), all from ONE grouped events scan holding every segment's features: many segments at
+    the cost of about one (`grammar/batch.py`)."""
+    compiler = _Compiler(catalog, (as_of or datetime.now()).replace(microsecond=0), segments or {})
+    flags = [compiler.cond(node) for node in nodes]  # collects the features and rankings of them all
+    return compiler.build(None).select(*[exp.alias_(f, f"flag_{i}") for i, f in enumerate(flags, start=1)],
+                                       copy=False)
 
 
 class UnknownDialect(ValueError):
