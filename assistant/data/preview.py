@@ -83,10 +83,10 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
             exp.alias_(exp.to_table("s"), "s", table=True), join_type="left",
             on=exp.EQ(this=exp.column(events.contact_id, "s"), expression=exp.column(cid, "m")))
     trait_cols = [catalog.trait_column(t) for t in catalog.traits]
+    first = members.order_by(exp.column(cid)).limit(sample_size)  # the ids first: read traits of these rows only
     sample = (exp.select(exp.column(cid, "c"), *[exp.column(col, "c") for col in trait_cols])
               .from_(exp.alias_(exp.to_table(catalog.contacts.table), "c", table=True))
-              .where(exp.In(this=exp.column(cid, "c"), query=members.subquery()))
-              .order_by(exp.column(cid, "c")).limit(sample_size))
+              .where(exp.In(this=exp.column(cid, "c"), query=first.subquery())))
     star = lambda table: exp.Column(this=exp.Star(), table=exp.to_identifier(table))  # noqa: E731
     query = (query.with_("f", as_=figures).with_("p", as_=sample).select(star("f"), star("p")).from_("f")
              .join("p", join_type="left", on=exp.true()).order_by(exp.column(cid, "p")))
