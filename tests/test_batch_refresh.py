@@ -61,14 +61,22 @@ def test_every_seed_segment_in_one_batch_on_postgres(pg_demo, demo_db, catalog, 
     assert got == alone(Database(demo_db), "duckdb", catalog, as_of, named)  # and the engines agree
 
 
-def test_the_batch_reads_the_events_in_one_grouped_scan(catalog, as_of):
-    """All the seed segments' counts, totals, firsts and lasts come from one scan; only sequences and restarts
-    (event-to-event comparisons) read the events again, as they do alone."""
+def test_each_event_is_scanned_once_for_every_segment_that_reads_it(catalog, as_of):
+    """The seed segments' counts, totals, firsts and lasts come from one grouped scan per event (whichever
+    segments read it), each scan reading only rows as recent as its aggregates need; `vips` and `high_value` share
+    one ranking. Sequences keep their own reads, as they do alone."""
     tree = batch_expression({name: t.condition for name, t in templates().items()}, catalog, as_of)
-    grouped = [s for s in tree.find_all(sqlglot.exp.Select) if s.args.get("group")]
-    assert len(grouped) == 1
-    statements = sqlglot.parse(batch_sql(all_segments(), catalog, "duckdb", as_of), read="duckdb")
-    assert len(statements) == 1
+    grouped = [s for s in tree.find_all(sqlglot.exp.Select) if s.args.get("group") and s.find(sqlglot.exp.Case)]
+    event = lambda s: s.args["where"].find(sqlglot.exp.EQ).expression.this  # noqa: E731
+    assert sorted(event(s) for s in grouped) == ["app_opened", "email_clicked", "email_opened", "feature_used",
+                                                 "order_completed"]
+    recent = {event(s): ge.sql() for s in grouped for ge in s.args["where"].find_all(sqlglot.exp.GTE)}
+    assert recent == {"feature_used": "e.occurred_at >= CAST('2026-10-18 00:00:00' AS TIMESTAMP)",  # 14 days
+                      "email_clicked": "e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)",  # 90 days
+                      "email_opened": "e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)"}
+    rankings = [c for c in tree.args["with_"].expressions if c.find(sqlglot.exp.RowNumber)]
+    assert len(rankings) == 1
+    assert len(sqlglot.parse(batch_sql(all_segments(), catalog, "duckdb", as_of), read="duckdb")) == 1
 
 
 def test_the_statement_is_one_statement_in_every_dialect(catalog, as_of):
