@@ -510,8 +510,8 @@ def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> ex
 def compile_measures(measures: Sequence[A.Measure], catalog: Catalog, as_of: datetime,
                      within: exp.Query | None = None) -> exp.Select:
     """(contact_id, value_1, ..., value_k) of several measures for every contact with matching events, all from
-    ONE grouped scan; `within` (a query of contact ids) restricts the scan to those contacts. The preview's
-    stats read the events once, and only the members' events."""
+    ONE grouped scan (the CTE `ev`, as in a segment); `within` (a query of contact ids) restricts the scan to
+    those contacts. The preview's stats read the events once, and only the members' events."""
     compiler = _Compiler(catalog, as_of.replace(microsecond=0), {})
     values = [compiler.measure(m.func, m.property, m.event, m.window)[0] for m in measures]
     scan = compiler.events_scan()
@@ -519,7 +519,7 @@ def compile_measures(measures: Sequence[A.Measure], catalog: Catalog, as_of: dat
         scan = scan.where(exp.In(this=_col(E, catalog.events_table.contact_id), query=within.subquery()), copy=False)
     return exp.select(_col(EV, catalog.events_table.contact_id),
                       *[exp.alias_(v, f"value_{i}") for i, v in enumerate(values, start=1)]).from_(
-        scan.subquery(EV), copy=False)
+        exp.alias_(exp.to_table(EV), EV, table=True), copy=False).with_(EV, as_=scan, copy=False)
 
 
 def compile_flags(nodes: Sequence[A.Condition], catalog: Catalog, as_of: datetime | None = None,

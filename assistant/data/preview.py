@@ -16,6 +16,7 @@ from assistant.data.database import Database, DatabaseError  # noqa: F401 (Datab
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile import compile_expression, compile_measures, compile_universe
+from grammar.split import split_scan
 
 # The preview's error is the database adapter's: one class, so `except PreviewError` catches a failed
 # connection and a failed or stopped query alike, as it always has.
@@ -76,12 +77,14 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
                          _scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(
                              exp.to_table(events.table)), "latest")).from_(exp.alias_(exp.to_table("m"), "m", table=True))
     query = exp.select().with_("m", as_=segment, materialized=True)
-    if measures:
-        query = query.with_("s", as_=compile_measures(measures, catalog, as_of, within=members))
-        figures = figures.select(*[exp.alias_(exp.Sum(this=exp.column(f"value_{i}", "s")), f"stat_{i}")
-                                   for i in range(1, len(measures) + 1)]).join(
-            exp.alias_(exp.to_table("s"), "s", table=True), join_type="left",
-            on=exp.EQ(this=exp.column(events.contact_id, "s"), expression=exp.column(cid, "m")))
+    if measures:  # the sum of each measure over the members: the measures' scan joined to the members
+        per_contact = compile_measures(measures, catalog, as_of, within=members)
+        for cte in per_contact.args.pop("with_").expressions:
+            query = query.with_(cte.alias, as_=cte.this, copy=False)
+        figures = figures.select(*[exp.alias_(exp.Sum(this=value.this), f"stat_{i}")
+                                   for i, value in enumerate(per_contact.expressions[1:], start=1)]).join(
+            per_contact.args["from_"].this, join_type="left",
+            on=exp.EQ(this=per_contact.expressions[0], expression=exp.column(cid, "m")))
     trait_cols = [catalog.trait_column(t) for t in catalog.traits]
     first = members.order_by(exp.column(cid)).limit(sample_size)  # the ids first: read traits of these rows only
     sample = (exp.select(exp.column(cid, "c"), *[exp.column(col, "c") for col in trait_cols])
@@ -90,7 +93,7 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
     star = lambda table: exp.Column(this=exp.Star(), table=exp.to_identifier(table))  # noqa: E731
     query = (query.with_("f", as_=figures).with_("p", as_=sample).select(star("f"), star("p")).from_("f")
              .join("p", join_type="left", on=exp.true()).order_by(exp.column(cid, "p")))
-    return query, 3 + len(measures)
+    return split_scan(query, catalog), 3 + len(measures)
 
 
 def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: datetime,
