@@ -14,6 +14,7 @@ import statistics
 import time
 
 from assistant.data import demo_store
+from assistant.data.database import is_postgres
 from assistant.data.preview import Database
 from assistant.segments import templates
 from grammar.batch import batch_sql
@@ -27,7 +28,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     target = args.db or str(demo_store.demo_db_path())
-    db = Database(target, timeout=None)
+    # temp tables only: DuckDB allows them read-only; PostgreSQL refuses them in a read-only transaction
+    db = Database(target, timeout=None, read_only=not is_postgres(target))
     catalog, as_of = load_catalog(), demo_store.resolve_as_of(None, target)
     named = {name: t.condition for name, t in templates().items()}
     alone = {name: compile_segment(node, catalog, db.dialect, as_of, named, pretty=False) for name, node in named.items()}

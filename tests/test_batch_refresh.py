@@ -118,3 +118,21 @@ def test_random_segment_lists_match_each_segment_alone(nodes, demo_db, catalog, 
     named = {f"s{i}": node for i, node in enumerate(nodes)}
     db = Database(demo_db)
     assert members_of_many(db, named, as_of, catalog=catalog) == alone(db, "duckdb", catalog, as_of, named)
+
+
+def test_the_readme_example_runs_as_written(demo_db, catalog, as_of, tmp_path, monkeypatch, capsys):
+    """README's `members_of_many` example, on a cache holding the test store as the default demo store."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from assistant.data.demo_store import default_db_path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"\*\*Many segments at once\.\*\*.*?```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.setenv("SEGMENT_CACHE", str(tmp_path))
+    shutil.copy(demo_db, default_db_path())
+    exec(compile(block, "README.md", "exec"), {})
+    named = {name: t.condition for name, t in templates().items()}
+    want = {name: len(ids) for name, ids in alone(Database(demo_db), "duckdb", catalog, as_of, named).items()}
+    assert capsys.readouterr().out == f"{want}\n"
