@@ -63,8 +63,8 @@ def _scalar(query: exp.Query, alias: str) -> exp.Expression:
 def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample_size: int) -> tuple[exp.Select, int]:
     """ONE query for the whole preview, and how many of its leading columns are figures (the rest are the
     sample's). The members are materialised once (`m`) and every figure reads them: the count, the sum of each
-    stat measure over the members (a grouped scan per event, of the members' events only), and a sample; the universe count
-    and the newest event read no segment. One row per sample member, each repeating the figures (one row of
+    stat measure over the members (a grouped scan per event, of the members' events only), and a sample; the
+    universe count and the newest event read no segment. One row per sample member, each repeating the figures (one row of
     figures and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
     is one statement on both engines."""
     cid = catalog.contacts.id
