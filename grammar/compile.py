@@ -525,8 +525,8 @@ def compile_measures(measures: Sequence[A.Measure], catalog: Catalog, as_of: dat
 def compile_flags(nodes: Sequence[A.Condition], catalog: Catalog, as_of: datetime | None = None,
                   segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
     """(contact_id, flag_1, ..., flag_n): every contact that exists at `as_of`, and whether it is in each segment
-    (NULL reads as no), all from ONE grouped events scan holding every segment's features: many segments at
-    the cost of about one (`grammar/batch.py`)."""
+    (NULL reads as no), all from ONE grouped events scan (`ev`) holding every segment's features, and each
+    ranking once per segment (`grammar/batch.py` turns it into rows and splits the scan per event)."""
     compiler = _Compiler(catalog, (as_of or datetime.now()).replace(microsecond=0), segments or {})
     flags = [compiler.cond(node) for node in nodes]  # collects the features and rankings of them all
     return compiler.build(None).select(*[exp.alias_(f, f"flag_{i}") for i, f in enumerate(flags, start=1)],
