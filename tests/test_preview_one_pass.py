@@ -121,3 +121,45 @@ def test_a_sample_larger_than_the_segment_lists_every_member(demo_db, catalog, a
     members = member_ids(Database(demo_db), compile_segment(node, catalog, "duckdb", as_of))
     shown = preview(Database(demo_db), node, catalog, as_of, sample_size=len(members) + 5)
     assert [r["contact_id"] for r in shown.sample] == sorted(members) and shown.count == len(members) > 0
+
+
+@pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_any_catalog_measure_as_a_stat(target, demo_db, pg_demo_if_needed, catalog, as_of):
+    """Stats beyond sums of counts: an average (summed per member, as the catalog defines a stat), a count
+    anchored on each person's signup, and a windowed maximum; checked against plain SQL per contact."""
+    from grammar.catalog import Stat
+
+    db = Database(demo_db if target == "duckdb" else pg_demo_if_needed)
+    stats = [Stat(label="avg order", measure="average amount of order_completed"),
+             Stat(label="early orders", measure="count of order_completed within 30 days after signup_at"),
+             Stat(label="max cart, 60 days", measure="max amount of cart_added in last 60 days"),
+             Stat(label="early share", measure="count of order_completed within 30 days after signup_at",
+                  ratio_to="count of order_completed")]
+    custom = catalog.model_copy(update={"stats": stats})
+    node = parse("did order_completed at least 2 times and country in [\"US\", \"DE\", \"GB\"]")
+    members = member_ids(db, compile_segment(node, catalog, "postgres" if target == "postgres" else "duckdb", as_of))
+    rows = db.rows(
+        "SELECT e.contact_id,"
+        " avg(amount) FILTER (WHERE event = 'order_completed'),"
+        " count(*) FILTER (WHERE event = 'order_completed' AND occurred_at >= c.signup_at"
+        "   AND occurred_at <= c.signup_at + INTERVAL '30 days'),"
+        " max(amount) FILTER (WHERE event = 'cart_added' AND occurred_at >= ?),"
+        " count(*) FILTER (WHERE event = 'order_completed')"
+        " FROM events e JOIN contacts c ON c.contact_id = e.contact_id WHERE occurred_at <= ? GROUP BY e.contact_id"
+        .replace("?", "'" + str(as_of - timedelta(days=60)) + "'", 1).replace("?", f"'{as_of}'"))[1]
+    sums = [0.0, 0, 0.0, 0]
+    for row in rows:
+        if row[0] in members:
+            sums = [s + float(v or 0) for s, v in zip(sums, row[1:])]
+    n = len(members)
+    shown = preview(db, node, custom, as_of)
+    assert shown.count == n > 0
+    assert {s.label: s.value for s in shown.stats} == {
+        "avg order": round(sums[0] / n, 4), "early orders": round(sums[1] / n, 4),
+        "max cart, 60 days": round(sums[2] / n, 4), "early share": round(sums[1] / sums[3], 4)}
+
+
+@pytest.fixture
+def pg_demo_if_needed(request):
+    """The PostgreSQL demo copy only for the postgres case (the DuckDB case must not start a server)."""
+    return request.getfixturevalue("pg_demo") if "postgres" in request.node.name else None
