@@ -15,7 +15,8 @@ from sqlglot import exp
 from assistant.data.database import Database, DatabaseError  # noqa: F401 (Database: re-exported, callers import it here)
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.compile import compile_expression, compile_measure, compile_universe
+from grammar.compile import compile_expression, compile_measures, compile_universe
+from grammar.split import split_scan
 
 # The preview's error is the database adapter's: one class, so `except PreviewError` catches a failed
 # connection and a failed or stopped query alike, as it always has.
@@ -47,59 +48,85 @@ def mask_email(value: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def _stat_query(catalog: Catalog, segment: exp.Select, measure: A.Measure, as_of: datetime) -> exp.Select:
-    """SUM of a measure over the members (contacts without events add 0)."""
-    per_contact = compile_measure(measure, catalog, as_of).subquery("v")
+def _stat_measures(catalog: Catalog) -> list[A.Measure]:
+    """Every measure the catalog's stats read, in order: each stat's measure, then its ratio measure if any."""
+    out: list[A.Measure] = []
+    for stat in catalog.stats:
+        out += [stat.measure_node] + ([stat.ratio_node] if stat.ratio_node is not None else [])
+    return out
+
+
+def _scalar(query: exp.Query, alias: str) -> exp.Expression:
+    return exp.alias_(exp.Subquery(this=query), alias)
+
+
+def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample_size: int) -> tuple[exp.Select, int]:
+    """ONE query for the whole preview, and how many of its leading columns are figures (the rest are the
+    sample's). The members are materialised once (`m`) and every figure reads them: the count, the sum of each
+    stat measure over the members (a grouped scan per event, of the members' events only), and a sample; the
+    universe count and the newest event read no segment. One row per sample member, each repeating the figures (one row of
+    figures and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
+    is one statement on both engines."""
     cid = catalog.contacts.id
-    return (exp.select(exp.alias_(exp.Sum(this=exp.column("value", "v")), "total"))
-            .from_(segment.subquery("m"))
-            .join(per_contact, join_type="left",
-                  on=exp.EQ(this=exp.column(catalog.events_table.contact_id, "v"), expression=exp.column(cid, "m"))))
+    events = catalog.events_table
+    measures = _stat_measures(catalog)
+    members = exp.select(cid).from_("m")
+    figures = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n"),
+                         _scalar(exp.select(exp.Count(this=exp.Star())).from_(
+                             compile_universe(catalog, as_of).subquery("u")), "total"),
+                         _scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(
+                             exp.to_table(events.table)), "latest")).from_(exp.alias_(exp.to_table("m"), "m", table=True))
+    query = exp.select().with_("m", as_=segment, materialized=True)
+    if measures:  # the sum of each measure over the members: the measures' scan joined to the members
+        per_contact = compile_measures(measures, catalog, as_of, within=members)
+        for cte in per_contact.args.pop("with_").expressions:
+            query = query.with_(cte.alias, as_=cte.this, copy=False)
+        figures = figures.select(*[exp.alias_(exp.Sum(this=value.this), f"stat_{i}")
+                                   for i, value in enumerate(per_contact.expressions[1:], start=1)]).join(
+            per_contact.args["from_"].this, join_type="left",
+            on=exp.EQ(this=per_contact.expressions[0], expression=exp.column(cid, "m")))
+    trait_cols = [catalog.trait_column(t) for t in catalog.traits]
+    first = members.order_by(exp.column(cid)).limit(sample_size)  # the ids first: read traits of these rows only
+    sample = (exp.select(exp.column(cid, "c"), *[exp.column(col, "c") for col in trait_cols])
+              .from_(exp.alias_(exp.to_table(catalog.contacts.table), "c", table=True))
+              .where(exp.In(this=exp.column(cid, "c"), query=first.subquery())))
+    star = lambda table: exp.Column(this=exp.Star(), table=exp.to_identifier(table))  # noqa: E731
+    query = (query.with_("f", as_=figures).with_("p", as_=sample).select(star("f"), star("p")).from_("f")
+             .join("p", join_type="left", on=exp.true()).order_by(exp.column(cid, "p")))
+    return split_scan(query, catalog), 3 + len(measures)
 
 
 def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: datetime,
             segments: dict[str, A.Condition] | None = None, sample_size: int = 10,
             show_pii: bool = False, *, expression: exp.Select | None = None) -> Preview:
-    """Count, share of all contacts, a sample of members (PII masked unless asked) and per-member stats.
-    `expression` is the segment as `compile_expression` built it (for this catalog and as-of); without it the
-    segment `node` is compiled here."""
+    """Count, share of all contacts, a sample of members (PII masked unless asked) and per-member stats, from
+    one evaluation of the segment. `expression` is the segment as `compile_expression` built it (for this
+    catalog and as-of); without it the segment `node` is compiled here."""
     segment = expression if expression is not None else compile_expression(node, catalog, as_of, segments)
-    dialect = db.dialect
-    cid = catalog.contacts.id
-    count_sql = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(segment.subquery("m"))
-    total_sql = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(
-        compile_universe(catalog, as_of).subquery("u"))
-    trait_cols = [catalog.trait_column(t) for t in catalog.traits]
-    sample_sql = (exp.select(exp.column(cid, "c"), *[exp.column(col, "c") for col in trait_cols])
-                  .from_(exp.alias_(exp.to_table(catalog.contacts.table), "c", table=True))
-                  .where(exp.In(this=exp.column(cid, "c"), query=segment.subquery()))
-                  .order_by(exp.column(cid, "c")).limit(sample_size))
+    query, width = preview_query(catalog, segment, as_of, sample_size)
     with db.connect() as conn:
-        def scalar(query: exp.Select):
-            return conn.query(query.sql(dialect))[1][0][0]
-
-        count = scalar(count_sql)
-        total = scalar(total_sql)
-        events = catalog.events_table
-        latest = scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(exp.to_table(events.table)))
-        columns, rows = conn.query(sample_sql.sql(dialect))
-        sample = []
-        for row in rows:
-            record = dict(zip(columns, row))
-            for trait, col in zip(catalog.traits, trait_cols):
-                if catalog.traits[trait].pii and not show_pii and isinstance(record.get(col), str):
-                    record[col] = mask_email(record[col]) if "@" in record[col] else record[col][:1] + "***"
-            sample.append({k: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for k, v in record.items()})
-        stats = []
-        for stat in catalog.stats:
-            total_value = scalar(_stat_query(catalog, segment, stat.measure_node, as_of)) or 0
-            if stat.ratio_node is not None:
-                base = scalar(_stat_query(catalog, segment, stat.ratio_node, as_of))
-                value = float(total_value) / float(base) if base else None
-            else:
-                value = float(total_value) / count if count else None
-            stats.append(Stat(label=stat.label, value=None if value is None else round(value, 4),
-                              kind="rate" if stat.ratio_to else "per_member"))
+        columns, rows = conn.query(query.sql(db.dialect))
+    count, total, latest, *sums = rows[0][:width]
+    sample = []
+    trait_cols = [catalog.trait_column(t) for t in catalog.traits]
+    for row in rows:
+        if row[width] is None:  # nobody matched: the one row of figures has no sample member
+            continue
+        record = dict(zip(columns[width:], row[width:]))
+        for trait, col in zip(catalog.traits, trait_cols):
+            if catalog.traits[trait].pii and not show_pii and isinstance(record.get(col), str):
+                record[col] = mask_email(record[col]) if "@" in record[col] else record[col][:1] + "***"
+        sample.append({k: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for k, v in record.items()})
+    stats, sums = [], iter(sums)
+    for stat in catalog.stats:
+        total_value = next(sums) or 0
+        if stat.ratio_node is not None:
+            base = next(sums)
+            value = float(total_value) / float(base) if base else None
+        else:
+            value = float(total_value) / count if count else None
+        stats.append(Stat(label=stat.label, value=None if value is None else round(value, 4),
+                          kind="rate" if stat.ratio_to else "per_member"))
     return Preview(count=count, total=total, share=round(count / total, 4) if total else 0.0, sample=sample, stats=stats,
                    latest_event=latest if isinstance(latest, datetime) else None)
 

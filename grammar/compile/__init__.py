@@ -25,11 +25,11 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.planner import _Compiler
-from grammar.compile.reference import ReferenceCompiler
+from grammar.compile.reference import EV, ReferenceCompiler, compile_flags, compile_measures  # noqa: F401 (EV: the scan's alias, for grammar/split.py)
 from grammar.compile.sql import BOUNDS as _BOUNDS, anniversary_days, window_bounds, window_predicate  # noqa: F401 (_BOUNDS: the window kinds, for tests)
 
 __all__ = ["DIALECTS", "PLANS", "UnknownDialect", "anniversary_days", "check_dialect", "compile_expression",
-           "compile_measure", "compile_segment", "compile_universe", "to_sql", "window_bounds", "window_predicate"]
+           "compile_flags", "compile_measure", "compile_measures", "compile_segment", "compile_universe", "to_sql", "window_bounds", "window_predicate"]
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
 PLANS = ("planned", "reference")

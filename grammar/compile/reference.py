@@ -14,7 +14,7 @@ Sequences and restarts need event-to-event comparisons, so they are (uncorrelate
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -356,3 +356,30 @@ class ReferenceCompiler:
         for name, cte in ctes:
             query = query.with_(name, as_=cte, copy=False)
         return query
+
+
+def compile_measures(measures: Sequence[A.Measure], catalog: Catalog, as_of: datetime,
+                     within: exp.Query | None = None) -> exp.Select:
+    """(contact_id, value_1, ..., value_k) of several measures for every contact with matching events, all from
+    ONE grouped scan (the CTE `ev`, as in a segment); `within` (a query of contact ids) restricts the scan to
+    those contacts. The preview's stats read the events once, and only the members' events."""
+    compiler = ReferenceCompiler(catalog, as_of.replace(microsecond=0), {})
+    values = [compiler.measure(m.func, m.property, m.event, m.window)[0] for m in measures]
+    scan = compiler.events_scan()
+    if within is not None:
+        scan = scan.where(exp.In(this=_col(E, catalog.events_table.contact_id), query=within.subquery()), copy=False)
+    return exp.select(_col(EV, catalog.events_table.contact_id),
+                      *[exp.alias_(v, f"value_{i}") for i, v in enumerate(values, start=1)]).from_(
+        exp.alias_(exp.to_table(EV), EV, table=True), copy=False).with_(EV, as_=scan, copy=False)
+
+
+def compile_flags(nodes: Sequence[A.Condition], catalog: Catalog, as_of: datetime | None = None,
+                  segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
+    """(contact_id, flag_1, ..., flag_n): every contact that exists at `as_of`, and whether it is in each segment
+    (NULL reads as no), all from ONE grouped events scan (`ev`) holding every segment's features, and each
+    ranking once per segment (`grammar/batch.py` turns it into rows and splits the scan per event). The grouped
+    scan is the reference plan's: many segments' features share it, which is the point of a batch."""
+    compiler = ReferenceCompiler(catalog, (as_of or datetime.now()).replace(microsecond=0), segments or {})
+    flags = [compiler.cond(node) for node in nodes]  # collects the features and rankings of them all
+    return compiler.build(None).select(*[exp.alias_(f, f"flag_{i}") for i, f in enumerate(flags, start=1)],
+                                       copy=False)

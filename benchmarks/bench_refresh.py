@@ -1,0 +1,72 @@
+"""Benchmark: every template's members in ONE batch statement (shared events scans) against the templates run
+one by one, side by side in one run: interleaved, each repeated, medians compared, and the members checked
+equal first. Two ways, both reported: written inside the engine (`CREATE TEMP TABLE ... AS`, what a refresh
+does: the members never leave the database) and fetched into Python (`members_of_many`; moving every member
+row to Python costs the same either way). Target: the batch at least 3x faster.
+
+    python -m benchmarks.bench_refresh [--db PATH|URL] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from assistant.data import demo_store
+from assistant.data.database import is_postgres
+from assistant.data.preview import Database
+from assistant.segments import templates
+from grammar.batch import batch_sql
+from grammar.catalog import load_catalog
+from grammar.compile import compile_segment
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="DuckDB file or postgresql:// URL (default: the cached 20k demo store)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    target = args.db or str(demo_store.demo_db_path())
+    # temp tables only: DuckDB allows them read-only; PostgreSQL refuses them in a read-only transaction
+    db = Database(target, timeout=None, read_only=not is_postgres(target))
+    catalog, as_of = load_catalog(), demo_store.resolve_as_of(None, target)
+    named = {name: t.condition for name, t in templates().items()}
+    alone = {name: compile_segment(node, catalog, db.dialect, as_of, named, pretty=False) for name, node in named.items()}
+    batch = batch_sql(named, catalog, db.dialect, as_of, pretty=False)
+
+    with db.connect() as conn:  # one connection for every run: only the SQL differs
+        def one_by_one() -> dict[str, set[int]]:
+            return {name: {r[0] for r in conn.rows(sql)} for name, sql in alone.items()}
+
+        def together() -> dict[str, set[int]]:
+            out: dict[str, set[int]] = {name: set() for name in named}
+            for name, contact in conn.rows(batch):
+                out[name].add(contact)
+            return out
+
+        def written(statements: list[str]):
+            def run() -> None:
+                for i, sql in enumerate(statements):
+                    conn.query(f"CREATE OR REPLACE TEMP TABLE bench_members_{i} AS {sql}")
+            return run
+
+        assert together() == one_by_one(), "the batch must select each template's own members"
+        ways = {"in engine": (written(list(alone.values())), written([batch])), "fetched": (one_by_one, together)}
+        runs: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.repeat):
+            for way, pair in ways.items():
+                for label, run in zip(("one by one", "batch"), pair):
+                    start = time.perf_counter()
+                    run()
+                    runs.setdefault((way, label), []).append(time.perf_counter() - start)
+    print(f"{target}, as of {as_of}: {len(named)} templates; medians of {args.repeat} interleaved runs")
+    print(f"{'':10} {'one by one ms':>14} {'batch ms':>9} {'batch faster':>13}")
+    for way in ways:
+        single, many = statistics.median(runs[(way, "one by one")]), statistics.median(runs[(way, "batch")])
+        print(f"{way:10} {single * 1000:14.1f} {many * 1000:9.1f} {single / many:12.2f}x")
+    print("target: the batch at least 3x faster")
+
+
+if __name__ == "__main__":
+    main()
