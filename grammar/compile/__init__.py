@@ -29,7 +29,7 @@ from grammar.compile.reference import EV, ReferenceCompiler, compile_flags, comp
 from grammar.compile.sql import BOUNDS as _BOUNDS, anniversary_days, window_bounds, window_predicate  # noqa: F401 (_BOUNDS: the window kinds, for tests)
 
 __all__ = ["DIALECTS", "PLANS", "UnknownDialect", "anniversary_days", "check_dialect", "compile_expression",
-           "compile_flags", "compile_measure", "compile_measures", "compile_segment", "compile_universe", "to_sql", "window_bounds", "window_predicate"]
+           "compile_flags", "compile_measures", "compile_segment", "compile_universe", "to_sql", "window_bounds", "window_predicate"]
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
 PLANS = ("planned", "reference")
@@ -52,11 +52,6 @@ def compile_expression(node: A.Condition, catalog: Catalog, as_of: datetime | No
 def compile_universe(catalog: Catalog, as_of: datetime) -> exp.Select:
     """Every contact that exists at `as_of` (the denominator of a segment's share)."""
     return _Compiler(catalog, as_of.replace(microsecond=0), {}).build(None)
-
-
-def compile_measure(measure: A.Measure, catalog: Catalog, as_of: datetime) -> exp.Select:
-    """(contact_id, value) of a measure for every contact with matching events in its window."""
-    return _Compiler(catalog, as_of.replace(microsecond=0), {}).build_measure(measure)
 
 
 class UnknownDialect(ValueError):

@@ -451,15 +451,6 @@ class _Compiler(SharedScans):
             self.expanding.pop()
 
     # -- the query
-    def build_measure(self, measure: A.Measure) -> exp.Select:
-        """(contact id, value) for every contact with rows of the measure's events in its window."""
-        where, joins = self.rows(measure.event, measure.window, "e")
-        value, _ = self.measure_expr(measure.func, measure.property, "e")
-        if measure.func == "total":
-            value = value.this  # SUM(...): NULL where every amount is
-        return select([col("e", self.cid), exp.Alias(this=value, alias=exp.to_identifier("value"))],
-                      table(self.ev_table, "e"), and_(where), joins, group=[col("e", self.cid)])
-
     def universe(self, alias: str = C) -> exp.Expression | None:
         created = self.catalog.contacts.created_at
         return exp.LTE(this=col(alias, created), expression=ts(self.as_of)) if created else None

@@ -332,12 +332,6 @@ class ReferenceCompiler:
                                                         for n in sorted(self.events_used)]),
         ]), copy=False).group_by(_col(E, src.contact_id), copy=False)
 
-    def build_measure(self, measure: A.Measure) -> exp.Select:
-        """contact_id and one measure per contact that has events (missing contacts have none: 0 or NULL)."""
-        col, _ = self.measure(measure.func, measure.property, measure.event, measure.window)
-        return exp.select(_col(EV, self.catalog.events_table.contact_id), exp.alias_(col, "value")).from_(
-            self.events_scan().subquery(EV), copy=False)
-
     def build(self, node: A.Condition | None) -> exp.Select:
         where = self.cond(node) if node is not None else None
         cid = self.catalog.contacts.id
