@@ -83,7 +83,8 @@ def export_rows(store: SegmentStore, name: str, database: Database, catalog: Cat
     email_col = catalog.trait_column("email") if "email" in catalog.traits else None
     columns = [exp.column(cid, "c")] + ([exp.column(email_col, "c")] if email_col else [])
     sql = (exp.select(*columns).from_(exp.alias_(exp.to_table(catalog.contacts.table), "c", table=True))
-           .where(exp.In(this=exp.column(cid, "c"), query=compile_expression(node, catalog, as_of, segments).subquery()))
+           .where(exp.In(this=exp.column(cid, "c"), query=compile_expression(node, catalog, as_of, segments,
+                                                                             dialect=database.dialect).subquery()))
            .order_by(exp.column(cid, "c"))).sql(database.dialect)
     connection = database.connect()
     conn = connection.__enter__()

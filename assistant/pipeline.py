@@ -14,7 +14,7 @@ from assistant.translate.contract import OpenPoint, Status, Translation, Transla
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.check import check
-from grammar.compile import compile_expression, to_sql, window_bounds
+from grammar.compile import compile_expression, same_plan, to_sql, window_bounds
 from grammar.errors import ErrorInfo, SegmentError
 from grammar.explain import explain
 from grammar.format import format_segment, window_text
@@ -75,8 +75,10 @@ def build_result(request: str, translation: Translation | None, *, catalog: Cata
     result.condition = A.condition_to_json(condition)
     result.explanation = explain(condition, catalog, catalog.concept_labels(), as_of=as_of)  # concepts, dates
     result.warnings += [d.render() for d in diagnostics]
-    expression = compile_expression(condition, catalog, as_of, segments)  # once: the SQL and the preview share it
+    expression = compile_expression(condition, catalog, as_of, segments, dialect=dialect)
     result.sql = to_sql(expression, dialect)
+    if db is not None and not same_plan(dialect, db.dialect):
+        expression = None  # the preview's engine needs another plan: it compiles its own
     if db is not None:
         try:
             shown: Preview = preview(db, condition, catalog, as_of, segments, sample_size=sample_size,

@@ -102,7 +102,8 @@ def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: dat
     """Count, share of all contacts, a sample of members (PII masked unless asked) and per-member stats, from
     one evaluation of the segment. `expression` is the segment as `compile_expression` built it (for this
     catalog and as-of); without it the segment `node` is compiled here."""
-    segment = expression if expression is not None else compile_expression(node, catalog, as_of, segments)
+    segment = expression if expression is not None else compile_expression(node, catalog, as_of, segments,
+                                                                          dialect=db.dialect)
     query, width = preview_query(catalog, segment, as_of, sample_size)
     with db.connect() as conn:
         columns, rows = conn.query(query.sql(db.dialect))
@@ -134,6 +135,6 @@ def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: dat
 def membership_diff(db: Database, catalog: Catalog, as_of: datetime, old: A.Condition, new: A.Condition,
                     segments: dict[str, A.Condition] | None = None) -> tuple[set[int], set[int]]:
     """Who enters (in `new`, not in `old`) and who leaves (in `old`, not in `new`) at `as_of`."""
-    before = member_ids(db, compile_expression(old, catalog, as_of, segments).sql(db.dialect))
-    after = member_ids(db, compile_expression(new, catalog, as_of, segments).sql(db.dialect))
+    before = member_ids(db, compile_expression(old, catalog, as_of, segments, dialect=db.dialect).sql(db.dialect))
+    after = member_ids(db, compile_expression(new, catalog, as_of, segments, dialect=db.dialect).sql(db.dialect))
     return after - before, before - after

@@ -24,12 +24,12 @@ from sqlglot import exp
 
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.compile.planner import _Compiler
+from grammar.compile.planner import _Compiler, plan_forms
 from grammar.compile.reference import EV, ReferenceCompiler, compile_flags, compile_measures  # noqa: F401 (EV: the scan's alias, for grammar/split.py)
 from grammar.compile.sql import BOUNDS as _BOUNDS, anniversary_days, window_bounds, window_predicate  # noqa: F401 (_BOUNDS: the window kinds, for tests)
 
 __all__ = ["DIALECTS", "PLANS", "UnknownDialect", "anniversary_days", "check_dialect", "compile_expression",
-           "compile_flags", "compile_measures", "compile_segment", "compile_universe", "to_sql", "window_bounds", "window_predicate"]
+           "compile_flags", "compile_measures", "compile_segment", "compile_universe", "same_plan", "to_sql", "window_bounds", "window_predicate"]
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "clickhouse", "redshift", "spark", "trino", "mysql")
 PLANS = ("planned", "reference")
@@ -52,6 +52,12 @@ def compile_expression(node: A.Condition, catalog: Catalog, as_of: datetime | No
 def compile_universe(catalog: Catalog, as_of: datetime) -> exp.Select:
     """Every contact that exists at `as_of` (the denominator of a segment's share)."""
     return _Compiler(catalog, as_of.replace(microsecond=0), {}).build(None)
+
+
+def same_plan(dialect: str, other: str) -> bool:
+    """Whether a segment compiled for `dialect` is the same plan as for `other` (DuckDB's runs on PostgreSQL):
+    the pipeline then compiles once for the SQL it shows and the preview it runs."""
+    return plan_forms(check_dialect(dialect)) == plan_forms(check_dialect(other))
 
 
 class UnknownDialect(ValueError):

@@ -43,6 +43,13 @@ from grammar.units import duration
 C = "c"  # the outer contacts row; no inner table may take this alias
 EXISTS_DIALECTS = ("duckdb", "postgres")
 LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a computed top-N
+
+
+def plan_forms(dialect: str) -> tuple[bool, bool, bool]:
+    """What the planned SQL looks like in `dialect`: EXISTS semi-joins, a computed LIMIT, top-N at all."""
+    return dialect in EXISTS_DIALECTS, dialect in LIMIT_SUBQUERY_DIALECTS, dialect != "mysql"  # MySQL: no LIMIT in IN (...)
+
+
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
 
 
@@ -50,9 +57,7 @@ class _Compiler(SharedScans):
     def __init__(self, catalog: Catalog, as_of: datetime, segments: Mapping[str, A.Condition],
                  dialect: str = "duckdb"):
         self.catalog, self.as_of, self.segments = catalog, as_of, segments
-        self.exists = dialect in EXISTS_DIALECTS
-        self.limit_subquery = dialect in LIMIT_SUBQUERY_DIALECTS
-        self.top_n = dialect != "mysql"  # MySQL takes no LIMIT in an IN (...) subquery
+        self.exists, self.limit_subquery, self.top_n = plan_forms(dialect)
         ev = catalog.events_table
         self.ev_table, self.cid, self.t, self.ev_name = ev.table, ev.contact_id, ev.time, ev.name
         self.contact_id = catalog.contacts.id
