@@ -22,8 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 from grammar import ast as A
 from grammar import calendar
@@ -36,8 +39,35 @@ C, EV, E = "c", "ev", "e"
 COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}  # aliases: contacts, the grouped events scan, a raw events row
 
 
+# Parsed once: sqlglot's string helpers (exp.cast(x, "TIMESTAMP"), exp.to_table("events")) run its SQL parser
+# on every call, and that was a third of a compile. Each use takes a copy of a few nodes.
+_TYPES = {name: exp.DataType.build(name) for name in ("TIMESTAMP", "DOUBLE")}
+
+
+def _cast(value: exp.Expression, type_name: str) -> exp.Cast:
+    """exp.cast(value, type_name) without parsing the type name again."""
+    to = _TYPES[type_name].copy()
+    cast = exp.Cast(this=value, to=to)
+    cast.type = to
+    return cast
+
+
+@lru_cache(maxsize=64)
+def _parsed_table(name: str) -> exp.Table:
+    return exp.to_table(name)
+
+
+def _table(name: str) -> exp.Table:
+    return _parsed_table(name).copy()
+
+
+@lru_cache(maxsize=None)
+def _dialect(name: str) -> Dialect:
+    return Dialect.get_or_raise(name)
+
+
 def _ts(value: datetime) -> exp.Expression:
-    return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), exp.DataType.build("TIMESTAMP"))
+    return _cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), "TIMESTAMP")
 
 
 def _lit(v: A.Scalar) -> exp.Expression:
@@ -177,6 +207,7 @@ class _Compiler:
     events_used: set[str] = field(default_factory=set)
     expanding: list[str] = field(default_factory=list)
     anchors: dict[str, str] = field(default_factory=dict)
+    keys: Generator = field(default_factory=lambda: _dialect("").generator())  # feature keys, dialect-neutral
 
     # -- anchored windows: a person's own date trait or first event
     def anchor_in_scan(self, name: str) -> exp.Column:
@@ -195,12 +226,12 @@ class _Compiler:
     def anchor_join(self, name: str, alias: str) -> tuple[exp.Expression, exp.Expression]:
         cid = self.catalog.events_table.contact_id
         if name in self.catalog.traits:
-            source = exp.alias_(exp.to_table(self.catalog.contacts.table), alias, table=True)
+            source = exp.alias_(_table(self.catalog.contacts.table), alias, table=True)
             return source, exp.EQ(this=_col(alias, self.catalog.contacts.id), expression=_col(E, cid))
         first = exp.select(_col("x", cid), exp.alias_(exp.Min(this=_col("x", self.ev_time)), "anchor_at")).from_(
             self.events_table("x"), copy=False).where(_and([self.event_match(A.EventRef(name=name), "x"),
                                                              self.as_of_cap("x")]), copy=False).group_by(_col("x", cid), copy=False)
-        return first.subquery(alias), exp.EQ(this=_col(alias, cid), expression=_col(E, cid))
+        return first.subquery(alias, copy=False), exp.EQ(this=_col(alias, cid), expression=_col(E, cid))
 
     def windowed(self, window: A.Window | None, t: exp.Expression, outer: bool) -> exp.Expression | None:
         anchor = None
@@ -231,7 +262,7 @@ class _Compiler:
         extracted = exp.JSONExtractScalar(this=_col(alias, self.catalog.events_table.json_column), expression=path)
         kind = self.catalog.properties[prop].type
         if kind == "number":
-            return exp.cast(extracted, exp.DataType.build("DOUBLE"))
+            return _cast(extracted, "DOUBLE")
         return extracted
 
     def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
@@ -264,7 +295,7 @@ class _Compiler:
 
     def feature(self, agg: exp.Expression) -> exp.Column:
         """Add a conditional aggregate to the shared events scan (once per distinct aggregate); its column."""
-        key = agg.sql()
+        key = self.keys.generate(agg, copy=False)  # SQL text: exact; no copy (nothing here rewrites the tree)
         if key not in self.feature_keys:
             alias = f"f{len(self.feature_keys) + 1}"
             self.feature_keys[key] = alias
@@ -362,7 +393,7 @@ class _Compiler:
                        expression=exp.Literal.number(node.min_periods))
 
     def events_table(self, alias: str) -> exp.Expression:
-        return exp.alias_(exp.to_table(self.catalog.events_table.table), alias, table=True)
+        return exp.alias_(_table(self.catalog.events_table.table), alias, table=True)
 
     def as_of_cap(self, alias: str) -> exp.Expression:
         return exp.LTE(this=_col(alias, self.ev_time), expression=_ts(self.as_of))
@@ -391,7 +422,7 @@ class _Compiler:
             else:
                 query = query.join(self.events_table(alias), on=_and(link), copy=False)
             prev = alias
-        return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
+        return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery(copy=False))
 
     def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
         cid, t = self.catalog.events_table.contact_id, self.ev_time
@@ -402,11 +433,11 @@ class _Compiler:
         gap = exp.Add(this=_col("r", "prev_at"), expression=exp.Interval(
             this=exp.Literal.string(str(int(duration(node.gap.amount, node.gap.unit).total_seconds()))),
             unit=exp.var("SECOND")))
-        query = exp.select(_col("r", cid)).from_(inner.subquery("r"), copy=False).where(_and([
+        query = exp.select(_col("r", cid)).from_(inner.subquery("r", copy=False), copy=False).where(_and([
             exp.Not(this=exp.Is(this=_col("r", "prev_at"), expression=exp.Null())),
             exp.GTE(this=_col("r", t), expression=gap),
             window_predicate(node.window, _col("r", t), self.as_of)]), copy=False)
-        return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
+        return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery(copy=False))
 
     def c_rank(self, node: A.Rank, negated: bool) -> exp.Expression:
         m = node.measure
@@ -429,7 +460,7 @@ class _Compiler:
         else:
             limit = exp.Literal.number(node.amount)
         pick = exp.select(_col(name, cid)).from_(name, copy=False).where(exp.LTE(this=_col(name, "position"), expression=limit), copy=False)
-        return exp.In(this=_col(C, cid), query=pick.subquery())
+        return exp.In(this=_col(C, cid), query=pick.subquery(copy=False))
 
     def c_segment(self, node: A.SegmentRef, negated: bool) -> exp.Expression:
         if node.name not in self.segments:
@@ -445,7 +476,7 @@ class _Compiler:
 
     # -- the query
     def contacts_from(self) -> exp.Expression:
-        return exp.alias_(exp.to_table(self.catalog.contacts.table), C, table=True)
+        return exp.alias_(_table(self.catalog.contacts.table), C, table=True)
 
     def universe(self) -> exp.Expression | None:
         created = self.catalog.contacts.created_at
@@ -467,7 +498,7 @@ class _Compiler:
         """contact_id and one measure per contact that has events (missing contacts have none: 0 or NULL)."""
         col, _ = self.measure(measure.func, measure.property, measure.event, measure.window)
         return exp.select(_col(EV, self.catalog.events_table.contact_id), exp.alias_(col, "value")).from_(
-            self.events_scan().subquery(EV), copy=False)
+            self.events_scan().subquery(EV, copy=False), copy=False)
 
     def build(self, node: A.Condition | None) -> exp.Select:
         where = self.cond(node) if node is not None else None
@@ -477,11 +508,11 @@ class _Compiler:
         if self.features:
             src = self.catalog.events_table
             ctes.insert(0, (EV, self.events_scan()))
-            query = query.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
+            query = query.join(exp.alias_(_table(EV), EV, table=True), join_type="left",
                                on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
             # the rankings read the shared scan too
             for _, ranked in self.ctes:
-                ranked.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
+                ranked.join(exp.alias_(_table(EV), EV, table=True), join_type="left",
                             on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
         query = query.where(_and([self.universe(), where]), copy=False)
         for name, cte in ctes:
@@ -519,13 +550,14 @@ def check_dialect(name: str) -> str:
     return name
 
 
-def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = True) -> str:
-    """SQL text of a compiled expression in `dialect`."""
-    return expression.sql(dialect=check_dialect(dialect), pretty=pretty)
+def to_sql(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = True, copy: bool = True) -> str:
+    """SQL text of a compiled expression in `dialect`. The generator rewrites the tree for some dialects, so
+    it works on a copy unless the caller is done with the expression (`copy=False`)."""
+    return _dialect(check_dialect(dialect)).generate(expression, copy=copy, pretty=pretty)
 
 
 def compile_segment(node: A.Condition, catalog: Catalog, dialect: str = "duckdb", as_of: datetime | None = None,
                     segments: Mapping[str, A.Condition] | None = None, pretty: bool = True) -> str:
     """SQL text of a checked segment in `dialect`; its only column is the contact id."""
     check_dialect(dialect)
-    return to_sql(compile_expression(node, catalog, as_of, segments), dialect, pretty)
+    return to_sql(compile_expression(node, catalog, as_of, segments), dialect, pretty, copy=False)  # used once
