@@ -226,9 +226,9 @@ class _Compiler:
     def anchor_join(self, name: str, alias: str) -> tuple[exp.Expression, exp.Expression]:
         cid = self.catalog.events_table.contact_id
         if name in self.catalog.traits:
-            source = exp.alias_(_table(self.catalog.contacts.table), alias, table=True)
+            source = exp.alias_(_table(self.catalog.contacts.table), alias, table=True, copy=False)
             return source, exp.EQ(this=_col(alias, self.catalog.contacts.id), expression=_col(E, cid))
-        first = exp.select(_col("x", cid), exp.alias_(exp.Min(this=_col("x", self.ev_time)), "anchor_at")).from_(
+        first = exp.select(_col("x", cid), exp.alias_(exp.Min(this=_col("x", self.ev_time)), "anchor_at", copy=False), copy=False).from_(
             self.events_table("x"), copy=False).where(_and([self.event_match(A.EventRef(name=name), "x"),
                                                              self.as_of_cap("x")]), copy=False).group_by(_col("x", cid), copy=False)
         return first.subquery(alias, copy=False), exp.EQ(this=_col(alias, cid), expression=_col(E, cid))
@@ -299,7 +299,7 @@ class _Compiler:
         if key not in self.feature_keys:
             alias = f"f{len(self.feature_keys) + 1}"
             self.feature_keys[key] = alias
-            self.features.append(exp.alias_(agg, alias))
+            self.features.append(exp.alias_(agg, alias, copy=False))
         return _col(EV, self.feature_keys[key])
 
     def case(self, e: A.EventRef, window: A.Window | None, then: exp.Expression) -> exp.Expression:
@@ -393,7 +393,7 @@ class _Compiler:
                        expression=exp.Literal.number(node.min_periods))
 
     def events_table(self, alias: str) -> exp.Expression:
-        return exp.alias_(_table(self.catalog.events_table.table), alias, table=True)
+        return exp.alias_(_table(self.catalog.events_table.table), alias, table=True, copy=False)
 
     def as_of_cap(self, alias: str) -> exp.Expression:
         return exp.LTE(this=_col(alias, self.ev_time), expression=_ts(self.as_of))
@@ -402,7 +402,7 @@ class _Compiler:
     # sqlglot's default (a deep copy of the whole query at each call) was most of the compile time.
     def c_sequence(self, node: A.Sequence, negated: bool) -> exp.Expression:
         cid, t = self.catalog.events_table.contact_id, self.ev_time
-        query = exp.select(_col("s0", cid)).from_(self.events_table("s0"), copy=False).where(
+        query = exp.select(_col("s0", cid), copy=False).from_(self.events_table("s0"), copy=False).where(
             _and([self.event_match(node.event, "s0"), self.as_of_cap("s0"),
                   window_predicate(node.window, _col("s0", t), self.as_of)]), copy=False)
         prev = "s0"
@@ -417,7 +417,7 @@ class _Compiler:
                     unit=exp.var("SECOND")))
                 link.append(exp.LTE(this=_col(alias, t), expression=limit))
             if step.negated:
-                later = exp.select(exp.Literal.number(1)).from_(self.events_table(alias), copy=False).where(_and(link), copy=False)
+                later = exp.select(exp.Literal.number(1), copy=False).from_(self.events_table(alias), copy=False).where(_and(link), copy=False)
                 query = query.where(exp.Not(this=exp.Exists(this=later)), copy=False)
             else:
                 query = query.join(self.events_table(alias), on=_and(link), copy=False)
@@ -428,12 +428,12 @@ class _Compiler:
         cid, t = self.catalog.events_table.contact_id, self.ev_time
         prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[_col(E, t)]),
                           partition_by=[_col(E, cid)], order=exp.Order(expressions=[exp.Ordered(this=_col(E, t))]))
-        inner = exp.select(_col(E, cid), _col(E, t), exp.alias_(prev, "prev_at")).from_(self.events_table(E), copy=False).where(
+        inner = exp.select(_col(E, cid), _col(E, t), exp.alias_(prev, "prev_at", copy=False), copy=False).from_(self.events_table(E), copy=False).where(
             _and([self.event_match(node.event, E), self.as_of_cap(E)]), copy=False)
         gap = exp.Add(this=_col("r", "prev_at"), expression=exp.Interval(
             this=exp.Literal.string(str(int(duration(node.gap.amount, node.gap.unit).total_seconds()))),
             unit=exp.var("SECOND")))
-        query = exp.select(_col("r", cid)).from_(inner.subquery("r", copy=False), copy=False).where(_and([
+        query = exp.select(_col("r", cid), copy=False).from_(inner.subquery("r", copy=False), copy=False).where(_and([
             exp.Not(this=exp.Is(this=_col("r", "prev_at"), expression=exp.Null())),
             exp.GTE(this=_col("r", t), expression=gap),
             window_predicate(node.window, _col("r", t), self.as_of)]), copy=False)
@@ -449,8 +449,9 @@ class _Compiler:
         name = f"rank_{len(self.ctes) + 1}"
         ranked = exp.select(
             _col(C, cid),
-            exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "position"),
-            exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "ranked"),
+            exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "position", copy=False),
+            exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "ranked", copy=False),
+            copy=False,
         ).from_(self.contacts_from(), copy=False).where(_and([self.universe(),
                                                    None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]), copy=False)
         self.ctes.append((name, ranked))
@@ -459,7 +460,7 @@ class _Compiler:
                                           expression=exp.Literal.number(100.0)))
         else:
             limit = exp.Literal.number(node.amount)
-        pick = exp.select(_col(name, cid)).from_(name, copy=False).where(exp.LTE(this=_col(name, "position"), expression=limit), copy=False)
+        pick = exp.select(_col(name, cid), copy=False).from_(name, copy=False).where(exp.LTE(this=_col(name, "position"), expression=limit), copy=False)
         return exp.In(this=_col(C, cid), query=pick.subquery(copy=False))
 
     def c_segment(self, node: A.SegmentRef, negated: bool) -> exp.Expression:
@@ -476,7 +477,7 @@ class _Compiler:
 
     # -- the query
     def contacts_from(self) -> exp.Expression:
-        return exp.alias_(_table(self.catalog.contacts.table), C, table=True)
+        return exp.alias_(_table(self.catalog.contacts.table), C, table=True, copy=False)
 
     def universe(self) -> exp.Expression | None:
         created = self.catalog.contacts.created_at
@@ -484,7 +485,7 @@ class _Compiler:
 
     def events_scan(self) -> exp.Select:
         src = self.catalog.events_table
-        query = exp.select(_col(E, src.contact_id), *self.features).from_(self.events_table(E), copy=False)
+        query = exp.select(_col(E, src.contact_id), *self.features, copy=False).from_(self.events_table(E), copy=False)
         for name, alias in list(self.anchors.items()):
             source, on = self.anchor_join(name, alias)
             query = query.join(source, join_type="left", on=on, copy=False)
@@ -497,22 +498,22 @@ class _Compiler:
     def build_measure(self, measure: A.Measure) -> exp.Select:
         """contact_id and one measure per contact that has events (missing contacts have none: 0 or NULL)."""
         col, _ = self.measure(measure.func, measure.property, measure.event, measure.window)
-        return exp.select(_col(EV, self.catalog.events_table.contact_id), exp.alias_(col, "value")).from_(
+        return exp.select(_col(EV, self.catalog.events_table.contact_id), exp.alias_(col, "value", copy=False), copy=False).from_(
             self.events_scan().subquery(EV, copy=False), copy=False)
 
     def build(self, node: A.Condition | None) -> exp.Select:
         where = self.cond(node) if node is not None else None
         cid = self.catalog.contacts.id
-        query = exp.select(_col(C, cid)).from_(self.contacts_from(), copy=False)
+        query = exp.select(_col(C, cid), copy=False).from_(self.contacts_from(), copy=False)
         ctes = list(self.ctes)
         if self.features:
             src = self.catalog.events_table
             ctes.insert(0, (EV, self.events_scan()))
-            query = query.join(exp.alias_(_table(EV), EV, table=True), join_type="left",
+            query = query.join(exp.alias_(_table(EV), EV, table=True, copy=False), join_type="left",
                                on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
             # the rankings read the shared scan too
             for _, ranked in self.ctes:
-                ranked.join(exp.alias_(_table(EV), EV, table=True), join_type="left",
+                ranked.join(exp.alias_(_table(EV), EV, table=True, copy=False), join_type="left",
                             on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
         query = query.where(_and([self.universe(), where]), copy=False)
         for name, cte in ctes:
