@@ -81,14 +81,15 @@ def start_server(root: Path, db: str, store: Path, max_body: int, workers: int |
         env.pop(key, None)  # the offline translator, no key: measure the server, not a remote model
     cli = [sys.executable, "-c", "from segment_assistant.cli import main; main()", "serve"]  # the console script
     serve = cli + ["--port", str(port), "--db", db, "--store", str(store)]
-    has_workers = "--workers" in subprocess.run(cli + ["--help"], env=env, capture_output=True, text=True).stdout
+    has_workers = "--workers" in subprocess.run(cli + ["--help"], env=env, cwd=root, capture_output=True, text=True).stdout
     if workers is None or has_workers:
         cmd = serve + (["--workers", str(workers)] if workers else [])
     else:
         env.update(SEGMENT_DB=db, SEGMENT_STORE=str(store))
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--port", str(port),
                "--workers", str(workers), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # logs: discarded
+    log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "ab")  # the server log: discarded unless asked
+    proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
