@@ -13,6 +13,9 @@ Honest numbers on a small machine:
   httpx, so on 2 cores it takes as little CPU from the server as a client can; each run prints the CPU
   the server and the clients spent per request (from /proc), which stays meaningful when other jobs share
   the machine and wall-clock figures do not;
+- `p99 warm` leaves out each connection's first request: a run opens all its connections at once, so their
+  first requests arrive together and the last of them waits for all the others (clients that keep their
+  connections, as proxies do, see the warm figure);
 - `--roots A B --rounds 3` serves each checkout in turn, round after round (A B A B ...), and prints the
   median per checkout: a before/after comparison under the same background load.
 """
@@ -136,12 +139,14 @@ async def _share(url: str, path: str, clients: int, requests: int, seconds: floa
     Request i of this process sends body number first + i * step: unique across processes."""
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
+    warm: list[float] = []  # requests on a connection that had already answered one
     errors = issued = hits = 0
     stop_at = time.monotonic() + seconds
 
     async def connection() -> None:
         nonlocal issued, errors, hits
         reader = writer = None
+        answered = False
         while issued < requests and time.monotonic() < stop_at:
             number = first + issued * step
             issued += 1
@@ -166,19 +171,23 @@ async def _share(url: str, path: str, clients: int, requests: int, seconds: floa
                 await reader.readexactly(length)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 errors += 1
-                writer = None
+                writer, answered = None, False
                 continue
             latencies.append(time.perf_counter() - t0)
+            if answered:
+                warm.append(latencies[-1])
+            answered = True
             errors += status != 200
             if close:
                 writer.close()
                 writer = None
+                answered = False
         if writer is not None:
             writer.close()
 
     cpu0, started = sum(os.times()[:2]), time.time()
     await asyncio.gather(*(connection() for _ in range(clients)))
-    return latencies, errors, started, time.time(), sum(os.times()[:2]) - cpu0, hits
+    return latencies, errors, started, time.time(), sum(os.times()[:2]) - cpu0, hits, warm
 
 
 def _run_share(args: tuple):
@@ -200,10 +209,12 @@ def load(url: str, server_pid: int, path: str, clients: int, requests: int, seco
         results = pool.map(_run_share, jobs)
     server_cpu = _tree_cpu(server_pid) - cpu0
     latencies = [x for r in results for x in r[0]]
+    warm = [x for r in results for x in r[6]]
     elapsed = max(r[3] for r in results) - min(r[2] for r in results)
     n = max(1, len(latencies))
     return {"route": path, "clients": clients, "requests": len(latencies), "errors": sum(r[1] for r in results),
             "rps": len(latencies) / elapsed, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000,
+            "p99_warm_ms": pct(warm, 99) * 1000,
             "server_cpu_ms": server_cpu / n * 1000, "client_cpu_ms": sum(r[4] for r in results) / n * 1000,
             "hit_pct": sum(r[5] for r in results) / n * 100}
 
@@ -281,7 +292,7 @@ COLUMNS = ("req/s", "p50 ms", "p99 ms", "srv cpu/req", "cli cpu/req")
 
 def _row(label: str, r: dict) -> str:
     return (f"{label:<30} {r['clients']:>7} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} "
-            f"{r['p99_ms']:>8.1f} {r['server_cpu_ms']:>11.2f} {r['client_cpu_ms']:>11.2f} {r['hit_pct']:>5.1f}")
+            f"{r['p99_ms']:>8.1f} {r['p99_warm_ms']:>8.1f} {r['server_cpu_ms']:>11.2f} {r['client_cpu_ms']:>11.2f} {r['hit_pct']:>5.1f}")
 
 
 def main() -> None:
@@ -301,7 +312,7 @@ def main() -> None:
     max_body, offset = 1_000_000, 0
     results: dict[tuple[str, str, int], list[dict]] = {}
     print(f"{'route (checkout)':<30} {'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'srv cpu/req':>11} {'cli cpu/req':>11} {'hit %':>5}")
+          f"{'p99 ms':>8} {'p99 warm':>8} {'srv cpu/req':>11} {'cli cpu/req':>11} {'hit %':>5}")
     for _ in range(args.rounds):
         for root in args.roots:
             with tempfile.TemporaryDirectory() as tmp:
