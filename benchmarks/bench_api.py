@@ -9,10 +9,10 @@ Honest numbers on a small machine:
 - every request body is different (ten realistic segment shapes, each with its own numbers; compile also
   rotates dialects), so no cache can answer from an earlier request; /v1/compile's `X-Cache` header is
   counted and printed as `hit %` (0 unless something is wrong);
-- the load generator is a raw HTTP/1.1 keep-alive client on asyncio, about 10x cheaper per request than
-  httpx, so on 2 cores it takes as little CPU from the server as a client can; each run prints the CPU
-  the server and the clients spent per request (from /proc), which stays meaningful when other jobs share
-  the machine and wall-clock figures do not;
+- the load generator is a raw HTTP/1.1 keep-alive client on asyncio (0.1-0.2 ms of CPU a request), so on
+  2 cores it takes as little CPU from the server as a client can; each run prints the CPU the server and
+  the clients spent per request (from /proc), steadier than wall-clock figures when other jobs share the
+  machine;
 - `p99 warm` leaves out each connection's first request: a run opens all its connections at once, so their
   first requests arrive together and the last of them waits for all the others (clients that keep their
   connections, as proxies do, see the warm figure);
