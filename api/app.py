@@ -36,6 +36,7 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
     async def lifespan(app: FastAPI):
         app.state.assistant = AppState(settings)
         if getattr(app.state, "serving", False):  # a server process (app_from_env)
+            app.state.assistant.compiled.warm()
             gc.collect()
             gc.freeze()  # startup's objects live as long as the process: full collections skip them
         yield
