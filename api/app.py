@@ -4,6 +4,7 @@ problem+json document; a guard layer adds request ids, the API key, the body lim
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -35,6 +36,10 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.assistant = AppState(settings)
+        if getattr(app.state, "serving", False):  # a server process (app_from_env)
+            app.state.assistant.compiled.warm()
+            gc.collect()
+            gc.freeze()  # startup's objects live as long as the process: full collections skip them
         yield
 
     app = FastAPI(title="Segment assistant", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -63,4 +68,6 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory api.app:app_from_env` (several workers read the same settings)."""
-    return create_app()
+    app = create_app()
+    app.state.serving = True
+    return app

@@ -1,6 +1,7 @@
 """One pure-ASGI layer in front of every route: a request id (kept from `X-Request-ID` when sane, echoed on
-the response), the API key, the body-size limit (413 from Content-Length before reading anything, and from
-counted bytes for streamed bodies) and one JSON access-log line per request."""
+the response), the API key, a bound on requests in flight (503 + Retry-After past it), the body-size limit
+(413 from Content-Length before reading anything, and from counted bytes for streamed bodies) and one JSON
+access-log line per request."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class Guard:
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app, self.settings = app, settings
+        self.inflight = 0  # requests this worker holds now (one event loop: no lock needed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,6 +48,7 @@ class Guard:
                     out["X-Request-ID"] = rid
             await send(message)
 
+        self.inflight += 1
         try:
             refusal = self._refusal(scope, headers, rid)
             if refusal is not None:
@@ -53,6 +56,7 @@ class Guard:
                 return
             await self.app(scope, self._limited(receive), send_with_id)
         finally:
+            self.inflight -= 1
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(json.dumps({
                     "request_id": rid, "method": scope["method"], "path": scope["path"], "status": status[0],
@@ -67,6 +71,10 @@ class Guard:
             if not hmac.compare_digest(given.encode(), key.encode()):
                 return problem(401, "unauthorized", "give the API key in X-API-Key or Authorization: Bearer",
                                None, rid, {"WWW-Authenticate": "Bearer"})
+        if self.inflight > self.settings.max_inflight and path not in OPEN_PATHS:
+            # overloaded: say so at once (clients and balancers retry) rather than queue without bound
+            return problem(503, "overloaded", "the server is at capacity; retry shortly", None, rid,
+                           {"Retry-After": "1"})
         length = headers.get("content-length")
         if length is not None and not length.isdigit():
             return problem(400, "bad_request", "Content-Length is not a number", None, rid, {"Connection": "close"})

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.compiled import CompileCache
 from api.problems import ApiError
 from api.settings import Settings
 from assistant.chats import ChatStore
@@ -59,6 +60,8 @@ class AppState:
         self.chats = ChatStore(self.segments.db, settings.chat_ttl_s)
         self.database = Database(settings.db or str(demo_store.demo_db_path()))
         self._db_as_of = demo_store.database_as_of(self.database.target)  # read once: opening DuckDB costs ms
+        self.compiled = CompileCache(self.catalog, settings.compile_cache)
+        self.concept_labels = self.catalog.concept_labels()  # the catalog is fixed for the process
         self._translators: dict[str | None, Translator] = {None: _made(None)}
         self._lock = threading.Lock()  # guards the translator table only
 

@@ -125,14 +125,18 @@ class SegmentStore:
             "WHERE s.archived_at IS NULL").fetchall()
         return {r[0]: self._version(*r) for r in rows}
 
-    def _saved(self) -> dict[str, Version]:
-        """Latest version of every live saved segment; reloaded only when the store's revision moved."""
-        revision = self.db.revision()
-        if self._latest[0] != revision:
-            latest = self._read_latest(self.db.conn)
+    def _saved_at(self) -> tuple[int, dict[str, Version]]:
+        """The store's revision and the latest version of every live saved segment at it; reloaded only when
+        the revision moved."""
+        revision, latest = self.db.revision(), self._latest
+        if latest[0] != revision:
+            latest = (revision, self._read_latest(self.db.conn))
             with self._lock:
-                self._latest = (revision, latest)
-        return self._latest[1]
+                self._latest = latest
+        return latest
+
+    def _saved(self) -> dict[str, Version]:
+        return self._saved_at()[1]
 
     def names(self) -> list[str]:
         return sorted(set(self._saved()) | set(templates()))
@@ -151,9 +155,14 @@ class SegmentStore:
 
     def conditions(self) -> dict[str, A.Condition]:
         """Every saved segment's latest definition, for references (`in segment "..."`)."""
+        return self.conditions_at()[1]
+
+    def conditions_at(self) -> tuple[int, dict[str, A.Condition]]:
+        """conditions() and the store revision they were read at (a cache key for what is derived from them)."""
+        revision, saved = self._saved_at()
         out = {name: t.condition for name, t in templates().items()}
-        out.update((name, v.condition) for name, v in self._saved().items())
-        return out
+        out.update((name, v.condition) for name, v in saved.items())
+        return revision, out
 
     def is_saved(self, name: str) -> bool:
         return self.db.conn.execute("SELECT 1 FROM segments WHERE name = ?", (name,)).fetchone() is not None

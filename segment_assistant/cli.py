@@ -361,15 +361,28 @@ def segments_diff(name: str, old: int = typer.Argument(..., help="Older version 
 
 @command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
-          db: Optional[str] = DbOpt, store: Optional[Path] = StoreOpt, catalog: Optional[Path] = CatalogOpt) -> None:
+          db: Optional[str] = DbOpt, store: Optional[Path] = StoreOpt, catalog: Optional[Path] = CatalogOpt,
+          workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                                help="Worker processes (default: one per CPU core).")) -> None:
     """Serve the web builder at / and the HTTP API under /v1 (FastAPI; OpenAPI docs at /docs)."""
+    import os
+
     import uvicorn
 
-    from api.app import create_app
+    from api.app import app_from_env  # imported here too: a broken app fails now, not in every worker
 
     database = inputs.database(db)
-    console.print(f"serving the builder on http://{host}:{port}/ (API docs: /docs), database {database.target}")
-    uvicorn.run(create_app(db=database.target, store=store, catalog=catalog), host=host, port=port, log_level="info")
+    workers = workers or len(os.sched_getaffinity(0))  # the API is CPU-bound Python: one process per core
+    # Workers are separate processes that build the app themselves (api.app:app_from_env) from these settings.
+    os.environ["SEGMENT_DB"] = database.target
+    for name, value in (("SEGMENT_STORE", store), ("SEGMENT_CATALOG", catalog)):
+        if value is not None:
+            os.environ[name] = str(value)
+    console.print(f"serving the builder on http://{host}:{port}/ (API docs: /docs), database {database.target}, "
+                  f"{workers} worker(s)")
+    # access_log off: the API writes its own JSON access line (api/middleware.py); a second one costs CPU
+    uvicorn.run(f"{app_from_env.__module__}:{app_from_env.__name__}", factory=True, host=host, port=port,
+                workers=workers, log_level="info", access_log=False)
 
 
 # ---- the SQLite store: import, rename, archive, snapshots, export (segment_assistant/store_cli.py) ---------
