@@ -8,6 +8,7 @@ from datetime import datetime
 
 from grammar import ast as A
 from grammar import calendar
+from grammar.units import seconds
 from grammar.catalog import Catalog
 from grammar.errors import Diagnostic, SegmentError
 from grammar.format import format_condition, value_text, window_text
@@ -20,6 +21,9 @@ _NUMERIC_AGGS = ("total", "average", "min", "max")
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+MAX_WINDOW_YEARS = 1000
+MAX_WINDOW_SECONDS = seconds(MAX_WINDOW_YEARS, "year")
 
 
 class _Checker:
@@ -81,7 +85,12 @@ class _Checker:
     def window(self, w: A.Window | None, future_ok: bool = False) -> None:
         if w is None:
             return
-        if isinstance(w, A.InNext) and not future_ok:
+        unit = getattr(w, "unit", None)  # windows of units: their bound must stay on the calendar
+        longest = 0 if unit is None else max(seconds(getattr(w, k, 0) or 0, unit) for k in ("amount", "low", "high"))
+        if longest > MAX_WINDOW_SECONDS:  # its bound would fall outside the calendar; no data is that old
+            self.error(w, "window", f"'{window_text(w)}' is longer than {MAX_WINDOW_YEARS} years: leave the window "
+                       "out for all of history")
+        elif isinstance(w, A.InNext) and not future_ok:
             self.error(w, "window", "events cannot happen in the future: use 'in last ...'")
         elif isinstance(w, A.BetweenAgo) and w.low > w.high:
             self.error(w, "window", f"between {w.low} and {w.high} {w.unit}s ago is empty: put the smaller number "

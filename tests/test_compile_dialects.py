@@ -146,3 +146,20 @@ def test_boolean_algebra_holds_on_real_data(x, y, demo_db, catalog, as_of):
     assert run(A.Not(condition=x)) == everyone - mx
     assert run(A.And(conditions=[x, y])) == mx & my
     assert run(A.Or(conditions=[x, y])) == mx | my
+
+
+@pytest.mark.parametrize("dsl, shown", [
+    ("did order_completed in last 999999999 days", "in last 999999999 days"),
+    ("signup_at more than 2000 years ago", "more than 2000 years ago"),
+    ("did order_completed within 5000 years after trial_started", "within 5000 years after trial_started"),
+])
+def test_a_window_longer_than_the_calendar_is_a_positioned_error_not_a_crash(dsl, shown, catalog):
+    # its bound would fall before the year 1: the compiler's datetime arithmetic would overflow
+    [error] = [d for d in check(parse(dsl), catalog) if d.severity == "error"]
+    assert error.message == f"'{shown}' is longer than 1000 years: leave the window out for all of history"
+    assert (error.line, error.end_line) == (1, 1)
+    assert dsl[error.column - 1:error.end_column - 1] == shown
+
+
+def test_a_window_of_a_thousand_years_still_compiles(catalog, as_of):
+    assert "contact_id" in compile_segment(parse("did order_completed in last 1000 years"), catalog, "duckdb", as_of)
