@@ -127,7 +127,8 @@ class Lexicon:
             known = {str(v).upper(): v for v in self.catalog.traits[name].values}
             for code, names in COUNTRIES.items():
                 value = known.get(code, code) if codes else names[0].title()
-                for country_name in names:
+                # demonyms in the plural name people too: "Germans", "Canadians"
+                for country_name in names + [n + "s" for n in names if n.endswith("an")]:
                     self.add(_words(country_name), Kind.VALUE,
                              {"field": name, "trait": True, "value": value, "country": country_name},
                              exact=True, priority=2)
@@ -150,7 +151,8 @@ class Lexicon:
                 f"consented to {s}", f"agreed to {s}", f"agreed to receive {s}", f"agreed to receive marketing {s}",
                 f"given {s} consent", f"gave {s} consent", f"{s} consent", f"can receive {s}",
                 f"can receive marketing {s}", f"{s} marketing consent", f"accept {s}", f"subscribed to {s}",
-                f"{s} permission", f"{s} ok", f"{s} okay", f"{s} allowed"]
+                f"{s} permission", f"{s} ok", f"{s} okay", f"{s} allowed", f"can get {s}", f"can still get {s}",
+                f"can still receive {s}", f"can be {s}ed", f"can still be {s}ed", f"reachable by {s}"]
         false = [f"opted out of {s}", f"opted out from {s}", f"no {s} consent", f"declined {s}"]
         for text in true:
             self.add(_words(text), Kind.CONSENT, {"trait": name, "value": True}, priority=4)

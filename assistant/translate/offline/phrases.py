@@ -143,7 +143,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u),
                                                  f"'{n} {u}s ago' read as more than {n} {u}s ago")),
     ("less_than|under|within|< N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
-    ("between|from N and|to N UNIT " + AGO, Kind.WINDOW,
+    ("?between|from N and|to N UNIT " + AGO, Kind.WINDOW,
      lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
     ("before|prior_to|until DATE", Kind.WINDOW, _dated(lambda d: A.Before(at=d))),
     ("on_or_after|since|from|after DATE", Kind.WINDOW, _dated(lambda d: A.After(at=d))),
@@ -214,12 +214,14 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("is|=|equals|equal_to|named|called QSTR", Kind.EQUALS, lambda s: {"value": s}),
     # negation and connectives
     ("not|no|never|none|neither|non|nobody|zero|outside|outside_of", Kind.NEG, lambda: {}),
+    # a negative object ("bought nothing in May"): the rule negative_objects moves it before its verb
+    ("nothing|nothing_at_all", Kind.NEG, lambda: {"object": True}),
     ("did|does|do|have|has|had|is|are|was|were not", Kind.NEG, lambda: {"past": True}),
     ("never_have|have_never|has_never|not_yet|never_ever", Kind.NEG, lambda: {}),
     ("without", Kind.NEG, lambda: {"without": True}),
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
     ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
-    ("but|yet|while|although|though", Kind.CONJ, lambda: {"op": "but"}),
+    ("but|yet|while|although|though|even_though|even_if|even_so", Kind.CONJ, lambda: {"op": "but"}),
     ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),
     ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", Kind.CONJ, lambda: {"op": "or"}),  # a union
     (",", Kind.CONJ, lambda: {"op": ","}),

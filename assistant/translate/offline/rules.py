@@ -47,6 +47,88 @@ def mark_silent(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def dangling_before(items: list[Item], b: Builder) -> list[Item]:
+    """'bought before, ...', 'ordered twice before and ...': a 'before' with no date or event after it (the
+    clause ends) says only that it happened at some time, like 'ever'. Read while stop words are still
+    there: 'before that' has an object."""
+    for i, it in enumerate(items):
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if (it.kind == Kind.UNKNOWN and it.words.lower() in ("before", "previously") and
+                (nxt is None or nxt.kind == Kind.CONJ) and
+                any(x.kind in (Kind.EVENT, Kind.COUNT, Kind.CONCEPT) for x in items[max(0, i - 3):i])):
+            it.become(Kind.EVER, {})
+    return items
+
+
+_RESIDE = {"live", "lives", "living", "based", "located", "resident", "residents", "reside", "resides", "residing"}
+
+
+def residence(items: list[Item], b: Builder) -> list[Item]:
+    """'live in Austin', 'based in Germany': the verb of residence says only where; a capitalised name after it
+    that no catalog value claims is a city when the catalog has a city trait (said as an assumption)."""
+    city = next((t for t, spec in b.catalog.traits.items() if spec.type == "string" and
+                 ({"city", "town"} & {t, *(s.lower() for s in spec.synonyms)})), None)
+    for i, it in enumerate(items[:-2]):
+        if it.kind != Kind.UNKNOWN or it.words.lower() not in _RESIDE or items[i + 1].words.lower() != "in":
+            continue
+        name = items[i + 2]
+        if name.kind in (Kind.VALUE, Kind.TRAIT) and name.get("trait", True):
+            it.become(Kind.STOP, {"text": it.words})
+            continue
+        run = []
+        for x in items[i + 2:i + 5]:
+            if x.kind != Kind.UNKNOWN or not x.words[:1].isupper() or not x.words.replace(".", "").isalpha():
+                break
+            run.append(x)
+        if city is None or not run:
+            continue
+        value = " ".join(x.words for x in run)
+        it.become(Kind.STOP, {"text": it.words})
+        run[0].become(Kind.VALUE, {"field": city, "trait": True, "value": value})
+        run[0].words, run[0].end = value, run[-1].end
+        for x in run[1:]:
+            x.become(Kind.STOP, {"text": x.words})
+        b.assume(f"'{value}' read as a {city}")
+    return items
+
+
+_PRONOUNS = {"it", "them", "one", "ones", "those", "that"}
+
+
+def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
+    """'got the Weekly Newsletter but didn't open it': a pronoun object names what the event before it was done
+    to, so the second event takes the first one's property values (those it has: a campaign, a url). Read while
+    the pronoun (a stop word) is still there."""
+    out = list(items)
+    for i, it in enumerate(items[:-1]):
+        nxt = items[i + 1]
+        if it.kind != Kind.EVENT or nxt.words.lower() not in _PRONOUNS or nxt.kind not in (Kind.STOP, Kind.NUM):
+            continue
+        props = {p for e in it["events"] for p in b.catalog.event_properties(e)}
+        before = [x for x in items[:i] if x.kind == Kind.EVENT]
+        if not before:
+            continue
+        start = items.index(before[-1])
+        values = [x for x in items[start + 1:i] if x.kind == Kind.VALUE and not x["trait"] and x["field"] in props]
+        if values:
+            at = out.index(it) + 1
+            out[at:at] = [v.copy(args={**v.args, "pronoun": True}) for v in values]
+            if nxt.kind == Kind.NUM:
+                nxt.become(Kind.STOP, {"text": nxt.words})
+    return out
+
+
+def negative_objects(items: list[Item], b: Builder) -> list[Item]:
+    """'bought nothing in the last 5 months': a negative object negates the verb before it, as 'did not buy'
+    would. With no verb before it ('..., and nothing since May') it stays for the clause's ellipsis."""
+    out = list(items)
+    for i in range(1, len(out)):
+        it, prev = out[i], out[i - 1]
+        if it.kind == Kind.NEG and it.get("object") and prev.kind == Kind.EVENT and not prev.used:
+            out[i - 1], out[i] = it, prev
+    return out
+
+
 def drop_used(items: list[Item], b: Builder) -> list[Item]:
     """Only unused items read on."""
     return [it for it in items if not it.used]
@@ -195,8 +277,12 @@ def _noun_events(it: Item) -> list[str]:
 
 RULES: tuple[Rule, ...] = (
     resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
+    residence,             # 'live in Austin': while 'in' is still there
+    pronoun_objects,       # "didn't open it": while the pronoun is still there
+    dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
