@@ -32,7 +32,7 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
         or_run = k + 1 < len(clauses) and clauses[k + 1][0] == "or"
         if out and not or_run and _glue(out[-1][1], op, clause):
             out[-1][1].extend(clause)
-        elif out and not any(it.kind in HEADS for it in clause):
+        elif out and not any(it.kind in HEADS and not _restating(it) for it in clause):
             ellipsis = _ellipsis(out[-1][1], clause, op)
             if ellipsis:
                 out.append((op, ellipsis))  # "bought shoes but not in the last 30 days"
@@ -45,6 +45,11 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
     if out and not out[0][1] and len(out) > 1 and out[1][0] != "except":
         out = out[1:]
     return _hoist_lead(out)
+
+
+def _restating(it: Item) -> bool:
+    """'overall', 'in total' with no measure: they say again that a count counts everything."""
+    return it.kind == Kind.AGG and it["func"] == "total" and not it.get("spend") and not it.get("prop")
 
 
 def _hoist_lead(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item]]]:
@@ -72,7 +77,9 @@ def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | Non
     kinds = {it.kind for it in clause}
     events = [it for it in prev if it.kind == Kind.EVENT]
     negated = Kind.NEG in kinds or op == "except"
-    if not negated or Kind.WINDOW not in kinds or kinds - {Kind.NEG, Kind.WINDOW} or len(events) != 1:
+    # "bought in May and three times overall": a count alone repeats the event too
+    counted = not negated and Kind.COUNT in kinds and not kinds - {Kind.COUNT, Kind.WINDOW, Kind.AGG, Kind.EVER}
+    if len(events) != 1 or not counted and (not negated or Kind.WINDOW not in kinds or kinds - {Kind.NEG, Kind.WINDOW}):
         return None
     start = prev.index(events[0])
     copied = [events[0]] + [it for it in prev[start + 1:] if it.kind == Kind.VALUE and not it["trait"]]

@@ -30,6 +30,10 @@ def aggregate(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         prop_item = next((it for it in items[idx + 1:idx + 3] if it.kind == Kind.PROP and not it.used
                           and b.catalog.properties[it["prop"]].type in measurable), None)
         ev_item = next((it for it in items if it.kind == Kind.EVENT and not it.used), None)
+        if (agg["func"] == "total" and not agg.get("spend") and prop_item is None and not agg.get("prop")
+                and ev_item is not None and items.index(cmp) == items.index(ev_item) - 1):
+            b.use(agg)  # "three or more orders in total": the number counts the orders; 'in total' adds nothing
+            continue
         event = pick_event(b, ev_item, items) if ev_item else None
         prop = prop_item["prop"] if prop_item else agg.get("prop")
         if event is None:
