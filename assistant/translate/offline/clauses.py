@@ -31,6 +31,10 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
         # "..., and haven't opened or clicked": a clause that begins an or-run is that run's, not a sequence step
         or_run = k + 1 < len(clauses) and clauses[k + 1][0] == "or"
         if out and not or_run and _glue(out[-1][1], op, clause):
+            if op == "but" and clause[0].get("then") and not any(
+                    it.kind in (Kind.THEN_TAIL, Kind.WITHIN) for it in clause):
+                # "filled a form but haven't subscribed": 'but' contrasts, it does not tell what came next
+                b.guess(clause[0], "only after it (a sequence), or at any time?")
             out[-1][1].extend(clause)
         elif out and not any(it.kind in HEADS and not _restating(it) for it in clause):
             ellipsis = _ellipsis(out[-1][1], clause, op)

@@ -14,7 +14,7 @@ from grammar.catalog import Catalog
 
 from .items import Item, Kind
 from .phrases import COMPILED, match
-from .text import CATEGORY_WORDS, COUNTRIES, FLAG_OPPOSITES, REGIONS, STOP_WORDS, UNITS, Token, lemmas
+from .text import CATEGORY_WORDS, CHANNEL_WORDS, COUNTRIES, FLAG_OPPOSITES, REGIONS, STOP_WORDS, UNITS, Token, lemmas
 
 
 # ---- catalog phrases -----------------------------------------------------------------------------------
@@ -144,9 +144,13 @@ class Lexicon:
 
     def _consent(self, name: str, synonyms: list[str]) -> None:
         """Boolean traits like email_consent / sms_opt_in: 'opted in to email', 'agreed to sms' ..."""
-        s = consent_subject(name)
-        if s is None:
+        subject = consent_subject(name)
+        if subject is None:
             return
+        for s in [subject, *CHANNEL_WORDS.get(subject, [])]:  # "opted in to texts" is the sms consent
+            self._consent_phrases(name, s)
+
+    def _consent_phrases(self, name: str, s: str) -> None:
         true = [f"opted in to {s}", f"opted into {s}", f"opt in to {s}", f"{s} opt in", f"{s} opted in",
                 f"consented to {s}", f"agreed to {s}", f"agreed to receive {s}", f"agreed to receive marketing {s}",
                 f"given {s} consent", f"gave {s} consent", f"{s} consent", f"can receive {s}",

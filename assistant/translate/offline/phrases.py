@@ -225,7 +225,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),
     ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", Kind.CONJ, lambda: {"op": "or"}),  # a union
     (",", Kind.CONJ, lambda: {"op": ","}),
-    ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for", Kind.CONJ,
+    ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
+     "|but_leave_out|but_exclude|not_including|but_not_including", Kind.CONJ,
      lambda: {"op": "except"}),
     ("then|and_then|followed_by|later|and_later|subsequently|and_after_that", Kind.THEN, lambda: {}),
     ("after_it|after_that|afterwards|after_this|since", Kind.THEN_TAIL, lambda: {}),  # "... and no order since"

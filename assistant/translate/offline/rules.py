@@ -129,6 +129,25 @@ def negative_objects(items: list[Item], b: Builder) -> list[Item]:
     return out
 
 
+def trailing_bounds(items: list[Item], b: Builder) -> list[Item]:
+    """'6 orders or more', '2 visits or fewer': 'or more' after the counted noun bounds the number before it."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        four = items[i:i + 4]
+        if (len(four) == 4 and it.kind == Kind.NUM and four[1].kind == Kind.EVENT and four[2].kind == Kind.CONJ
+                and four[2]["op"] == "or" and four[3].words.lower() in ("more", "fewer", "less")):
+            it.become(Kind.CMP, {**it.args, "op": ">=" if four[3].words.lower() == "more" else "<="})
+            four[2].used = four[3].used = True
+            out += four[:2]
+            i += 4
+            continue
+        out.append(it)
+        i += 1
+    return out
+
+
 def drop_used(items: list[Item], b: Builder) -> list[Item]:
     """Only unused items read on."""
     return [it for it in items if not it.used]
@@ -283,6 +302,7 @@ RULES: tuple[Rule, ...] = (
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
+    trailing_bounds,       # '6 orders or more': before anything reads the number
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
