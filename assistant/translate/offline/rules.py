@@ -53,7 +53,7 @@ def dangling_before(items: list[Item], b: Builder) -> list[Item]:
     there: 'before that' has an object."""
     for i, it in enumerate(items):
         nxt = items[i + 1] if i + 1 < len(items) else None
-        if (it.kind == Kind.UNKNOWN and it.words.lower() in ("before", "previously") and
+        if (it.kind == Kind.UNKNOWN and it.words.lower() == "before" and
                 (nxt is None or nxt.kind == Kind.CONJ) and
                 any(x.kind in (Kind.EVENT, Kind.COUNT, Kind.CONCEPT) for x in items[max(0, i - 3):i])):
             it.become(Kind.EVER, {})
@@ -76,8 +76,9 @@ def residence(items: list[Item], b: Builder) -> list[Item]:
             it.become(Kind.STOP, {"text": it.words})
             continue
         run = []
-        for x in items[i + 2:i + 5]:
-            if x.kind != Kind.UNKNOWN or not x.words[:1].isupper() or not x.words.replace(".", "").isalpha():
+        for x in items[i + 2:i + 5]:  # "Salt Lake City": a capitalised word of the name may be a catalog word
+            if x.kind not in (Kind.UNKNOWN, Kind.TRAIT) or not x.words[:1].isupper() or \
+                    not x.words.replace(".", "").isalpha() or (x.kind == Kind.TRAIT and not run):
                 break
             run.append(x)
         if city is None or not run:
@@ -136,7 +137,8 @@ def trailing_bounds(items: list[Item], b: Builder) -> list[Item]:
     while i < len(items):
         it = items[i]
         four = items[i:i + 4]
-        if (len(four) == 4 and it.kind == Kind.NUM and four[1].kind == Kind.EVENT and four[2].kind == Kind.CONJ
+        if (len(four) == 4 and it.kind == Kind.NUM and (four[1].kind == Kind.EVENT or _noun_events(four[1]))
+                and four[2].kind == Kind.CONJ
                 and four[2]["op"] == "or" and four[3].words.lower() in ("more", "fewer", "less")):
             it.become(Kind.CMP, {**it.args, "op": ">=" if four[3].words.lower() == "more" else "<="})
             four[2].used = four[3].used = True

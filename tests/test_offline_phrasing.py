@@ -1,0 +1,214 @@
+"""Real marketers' phrasing, one mechanism at a time: titles and purposes before the audience, ranges of days
+ago, negative objects, pronoun objects, zero counts, list structure, windows shared by negated events,
+elided events, decades / quarters / halves, vague numbers, channel words of a consent, residence, and what
+stays an open point when the reading is not certain. Phrasings here are written for these tests, not taken
+from any eval suite: each one shows the mechanism, not a case."""
+
+from datetime import datetime
+
+import pytest
+
+from assistant.translate.accounting import confirm
+from assistant.translate.offline import OfflineTranslator
+from grammar.catalog import load_catalog
+from grammar.format import format_segment
+from grammar.parser import parse
+
+AS_OF = datetime(2026, 11, 1)
+CATALOG = load_catalog()
+
+
+def read(text: str):
+    """What `draft` gets: the offline reading, through the accounting every answer goes through."""
+    return confirm(text, OfflineTranslator().translate(text, catalog=CATALOG, as_of=AS_OF))
+
+
+def same(result, expected: str) -> bool:
+    return result.dsl == format_segment(parse(expected))
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a title whose head is no catalog word, restated by the definition after it
+    ("Push win-back: app users who haven't opened the app in 45 days",
+     "did app_opened and did not app_opened in last 45 days"),
+    ("Email sunset cohort - can receive email and opened zero emails in the last 120 days",
+     "email_consent = true and did not email_opened in last 120 days"),
+    # a purpose after 'for', alone or after the list's name
+    ("For a spring teaser: people in Italy who bought beauty products",
+     'country = "IT" and did order_completed where (product_category = "beauty")'),
+    ("Dormant buyers for the reactivation flow: no order in the last 200 days",
+     "did not order_completed in last 200 days"),
+    # a purpose, then a title naming the list
+    ("For reporting we need a 45-day engaged segment: clicked an email in the last 45 days",
+     "did email_clicked in last 45 days"),
+])
+def test_titles_and_purposes_are_not_conditions(text, expected):
+    result = read(text)
+    assert result.status == "complete"
+    assert same(result, expected)
+    assert any("not a condition" in a for a in result.assumptions)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a catalog word the definition does not say again keeps the title a condition (nothing is lost)
+    ("SMS nudge: people who bought shoes", 'did order_completed where (product_category = "shoes")'),
+])
+def test_a_title_with_an_unrestated_catalog_word_is_not_dropped_silently(text, expected):
+    result = read(text)
+    assert result.status != "complete" or not same(result, expected)
+
+
+def test_a_demonym_title_is_a_condition():
+    result = read("Canadians: opened an email in the last 10 days")
+    assert same(result, 'country = "CA" and did email_opened in last 10 days')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("visited the pricing page 14 to 28 days ago", 'did page_viewed where (url = "/pricing") between 14 and 28 days ago'),
+    ("started a trial 3-6 weeks ago", "did trial_started between 3 and 6 weeks ago"),
+])
+def test_a_range_of_time_ago(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("repeat buyers who purchased nothing in the last 3 weeks",
+     "did order_completed at least 2 times and did not order_completed in last 3 weeks"),
+    ("clicked an email between 30 and 60 days ago and nothing in the last 30 days",
+     "did email_clicked between 30 and 60 days ago and did not email_clicked in last 30 days"),
+])
+def test_a_negative_object_negates_its_verb(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("received the Welcome Series email and clicked it",
+     'did email_delivered where (campaign = "Welcome Series") and did email_clicked where (campaign = "Welcome Series")'),
+    ("people who were sent the Weekly Newsletter but never opened it",
+     'did email_delivered where (campaign = "Weekly Newsletter") and did not email_opened where '
+     '(campaign = "Weekly Newsletter")'),
+])
+def test_a_pronoun_object_carries_the_property_values(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up this year and downloaded content zero times", "signup_at in this year and did not content_downloaded"),
+    ("never opened the app zero times", "did app_opened"),
+])
+def test_a_zero_count_is_a_negation(text, expected):
+    assert same(read(text), expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # an 'or' inside an element of a comma list closed by 'and' stays inside it
+    ("viewed a product or added to cart in the last week, live in Spain, and never bought",
+     '(did product_viewed in last 1 week or did cart_added in last 1 week) and country = "ES" and '
+     "did not order_completed"),
+    ("pushed opened or app opened, and on the team plan",
+     '(did push_opened or did app_opened) and plan = "team"'),
+])
+def test_or_binds_inside_a_comma_list(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("no push opens and no app opens in the last 20 days",
+     "did not push_opened in last 20 days and did not app_opened in last 20 days"),
+    ("clicked zero emails and opened zero emails in the past 2 weeks",
+     "did not email_clicked in last 2 weeks and did not email_opened in last 2 weeks"),
+])
+def test_a_window_said_once_covers_a_run_of_negated_events(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+def test_a_window_after_a_positive_event_stays_its_own():
+    result = read("never opened an email and added to cart in the last 5 days")
+    assert same(result, "did not email_opened and did cart_added in last 5 days")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("downloaded content in the last 60 days and four times or more overall",
+     "did content_downloaded in last 60 days and did content_downloaded at least 4 times"),
+    ("five or more app opens in total, none in the last 2 weeks",
+     "did app_opened at least 5 times and did not app_opened in last 2 weeks"),
+])
+def test_a_count_alone_repeats_the_event_and_in_total_adds_nothing(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_spending_in_total_is_still_an_aggregate():
+    assert same(read("spent more than 250 in total"), "total amount of order_completed > 250")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("contacts born in the 1980s", "birthday between 1980-01-01 and 1989-12-31"),
+    ("signed up in Q4 2025", "signup_at between 2025-10-01 and 2025-12-31"),
+    ("bought in Q1 of 2024", "did order_completed between 2024-01-01 and 2024-03-31"),
+    ("first order in the second half of this year", "first order_completed between 2026-07-01 and 2026-12-31"),
+])
+def test_decades_quarters_and_halves(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened half a dozen emails or more", "did email_opened at least 6 times"),
+    ("3 downloads or fewer", "did content_downloaded at most 3 times"),
+    ("received twelve or more", "did email_delivered at least 12 times"),
+])
+def test_vague_and_trailing_bounds(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opted in to text messages", "sms_consent = true"),
+    ("people who can still be emailed", "email_consent = true"),
+    ("leave out anyone who's opted out of texts", "sms_consent = true"),
+])
+def test_channel_words_of_a_consent(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected,said", [
+    ("contacts who live in Denver", 'city = "Denver"', "'Denver' read as a city"),
+    ("buyers based in Salt Lake City", 'did order_completed and city = "Salt Lake City"', "'Salt Lake City' read as a city"),
+    ("people living in Japan", 'country = "JP"', None),
+])
+def test_residence(text, expected, said):
+    result = read(text)
+    assert same(result, expected), result.dsl
+    assert said is None or said in result.assumptions
+
+
+def test_an_uncapitalised_place_stays_open():
+    assert read("people who live in boise").status != "complete"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought before, and on the free plan", 'did order_completed and plan = "free"'),
+    ("people who have ordered from us before", "did order_completed"),
+])
+def test_a_dangling_before_is_ever(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_before_with_an_object_is_not_ever():
+    assert read("clicked an email before that").status != "complete"
+
+
+def test_but_before_a_negated_event_asks_whether_a_sequence_is_meant():
+    result = read("downloaded an ebook but haven't booked a demo form")
+    assert result.status == "partial"
+    assert any("sequence" in p.reason for p in result.open_points)
+    # 'and' tells what came next: the sequence is the reading
+    assert read("started checkout and didn't buy").dsl == "did checkout_started then did not order_completed"
