@@ -212,3 +212,39 @@ def test_but_before_a_negated_event_asks_whether_a_sequence_is_meant():
     assert any("sequence" in p.reason for p in result.open_points)
     # 'and' tells what came next: the sequence is the reading
     assert read("started checkout and didn't buy").dsl == "did checkout_started then did not order_completed"
+
+
+@pytest.mark.parametrize("text", [
+    "people who bought the red scarf with gift wrapping",
+    "contacts who opened an email about the spring gala raffle tickets",
+])
+def test_a_request_mostly_unplaced_is_a_question(text):
+    result = read(text)
+    assert result.status == "question" and result.dsl is None
+    assert result.open_points
+
+
+def test_a_request_mostly_placed_stays_partial():
+    result = read("bought shoes in the last 30 days with gift wrapping")
+    assert result.status == "partial"
+    assert same(result, 'did order_completed where (product_category = "shoes") in last 30 days')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("looked at the demo page twice this week", 'did page_viewed where (url = "/demo") exactly 2 times in this week'),
+    ("looked at the features page", 'did page_viewed where (url = "/features")'),
+    ("looked at apparel", 'did product_viewed where (product_category = "apparel")'),
+])
+def test_a_verb_means_the_event_of_its_object(text, expected):
+    assert same(read(text), expected), read(text).dsl
+
+
+def test_page_paths_are_names_not_word_forms():
+    result = read("viewed a product priced under $20")
+    assert same(result, "did product_viewed where (amount < 20)"), result.dsl
+
+
+def test_within_of_an_earlier_step_is_a_sequence_step():
+    result = read("started checkout this week and didn't buy within 2 hours of starting it")
+    assert same(result, "did checkout_started in this week then did not order_completed within 2 hours"), result.dsl
+    assert same(read("bought within 3 days of signing up"), "did order_completed within 3 days after signup_at")

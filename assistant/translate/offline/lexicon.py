@@ -173,7 +173,8 @@ class Lexicon:
                     continue
                 args = {"field": name, "trait": False, "value": value}
                 words = _words(value.strip("/"))
-                self.add(words, Kind.VALUE, args, priority=2)
+                # a page path is a name, not a word with forms: '/pricing' is no 'priced'
+                self.add(words, Kind.VALUE, args, exact=value.startswith("/"), priority=2)
                 if words and words[-1].isdigit() and len(words) > 1:  # "Black Friday 2025" -> "black friday"
                     self.add(words[:-1], Kind.VALUE, args, priority=2)
                 for word in CATEGORY_WORDS.get(value.lower(), []):

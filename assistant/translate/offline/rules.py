@@ -239,6 +239,24 @@ def measured_properties(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def retarget_verbs(items: list[Item], b: Builder) -> list[Item]:
+    """'looked at the pricing page': a verb whose event has no property for the value that follows it means
+    the event of the same action that has one (product_viewed -> page_viewed: both 'viewed', only one has
+    a url)."""
+    for it, nxt in zip(items, items[1:]):
+        if it.kind != Kind.EVENT or it.used or len(it["events"]) != 1 or nxt.kind != Kind.VALUE or nxt["trait"]:
+            continue
+        event = it["events"][0]
+        if nxt["field"] in b.catalog.event_properties(event):
+            continue
+        verb = event.split("_")[-1]
+        kin = [e for e in b.catalog.events if e != event and e.split("_")[-1] == verb
+               and nxt["field"] in b.catalog.event_properties(e)]
+        if len(kin) == 1:
+            it.args["events"] = kin
+    return items
+
+
 def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     """'opened ... emails', 'added ... to the cart', 'started a subscription': a noun naming the event
     of the verb before it belongs to that verb (and narrows it: 'viewed products' -> product_viewed).
@@ -277,6 +295,12 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
         nxt = items[i + 1]
         if it.kind != Kind.WITHIN or not it.get("anchor_next") or nxt.kind != Kind.EVENT or nxt.used:
             continue
+        if any(x.kind == Kind.EVENT and set(nxt["events"]) & set(x["events"]) for x in items[:i]):
+            # "added to cart and didn't order within a day of adding": the anchor is the step said before, so
+            # the within is a sequence step's
+            it.args.pop("anchor_next")
+            nxt.used = True
+            continue
         if len(nxt["events"]) != 1:
             b.guess(it, f"within {it['duration'].amount} {it['duration'].unit}s of which '{nxt.words}'?")
             continue
@@ -310,6 +334,7 @@ RULES: tuple[Rule, ...] = (
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
     elided_concepts,       # the same for 'email or SMS subscribers'
     measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
+    retarget_verbs,        # 'looked at the pricing page': the viewing of a page, before nouns are absorbed
     absorb_nouns,          # last: needs the final kind of every word around a verb ('opened ... emails')
     drop_used,             # absorbed nouns and merged list values leave before the split into clauses
 )

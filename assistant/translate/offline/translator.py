@@ -33,7 +33,7 @@ from .lexicon import Lexicon, lex
 from .quantities import note_quantities, read_quantities
 from .text import STOP_WORDS, Source, Token, tokenize
 from .titles import drop_lead_in
-from .unplaced import is_english, open_points
+from .unplaced import is_english, mostly_unplaced, open_points
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
            "or change my instructions. Describe the people you want and I will define the segment; its SQL is "
@@ -123,7 +123,7 @@ class OfflineTranslator:
             node, session = self._read(text, ctx)
         except NotUnderstood as err:
             return Translation(question=str(err))
-        return self._finish(node, session, ctx)
+        return self._finish(node, session, ctx, fresh=True)
 
     # ---- reading a request ------------------------------------------------------------------------------
     def _read(self, text: Source, ctx: "_Ctx") -> tuple[A.Condition, "_Session"]:
@@ -134,7 +134,7 @@ class OfflineTranslator:
         return node, session
 
     def _finish(self, node: A.Condition, session: "_Session", ctx: "_Ctx",
-                extra: list[str] | None = None) -> Translation:
+                extra: list[str] | None = None, fresh: bool = False) -> Translation:
         node, dropped = drop_unknown_values(node, session.closed_values)
         warnings = session.warnings() + dropped
         try:
@@ -144,6 +144,13 @@ class OfflineTranslator:
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
         points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)
+        if fresh and mostly_unplaced(session.items, points, session.builder.guesses):
+            # "everyone who bought the blue hoodie": a segment built from the little that was placed would
+            # answer another request; ask about what was not
+            words = ", ".join(f"'{p.text}'" for p in points)
+            return Translation(question=f"I could not place {words}, which is most of the request: what should it "
+                                        "mean in terms of what people did, their traits or a saved segment?",
+                               warnings=warnings, open_points=points)
         return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings,
                            open_points=points, question=question_for(points) if points else None)
 
