@@ -248,3 +248,22 @@ def test_within_of_an_earlier_step_is_a_sequence_step():
     result = read("started checkout this week and didn't buy within 2 hours of starting it")
     assert same(result, "did checkout_started in this week then did not order_completed within 2 hours"), result.dsl
     assert same(read("bought within 3 days of signing up"), "did order_completed within 3 days after signup_at")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up between Thanksgiving and Christmas last year", "signup_at between 2025-11-27 and 2025-12-25"),
+    ("opened an email from Cyber Monday to Christmas 2024", "did email_opened between 2024-12-02 and 2024-12-25"),
+    ("bought between March 20 and Labor Day", "did order_completed between 2026-03-20 and 2026-09-07"),
+    ("viewed products over the Thanksgiving / Black Friday weekend this year",
+     "did product_viewed between 2026-11-26 and 2026-11-27"),
+    ("ordered in the 3 days before Valentine's Day", "did order_completed between 2026-02-11 and 2026-02-13"),
+    ("clicked an email during Christmas week of 2025", "did email_clicked between 2025-12-22 and 2025-12-28"),
+    ("joined before Labor Day this year", "signup_at before 2026-09-07"),
+])
+def test_spans_bounded_by_named_days(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_a_campaign_named_like_a_day_is_still_a_campaign():
+    assert same(read("clicked the Black Friday 2025 email"), 'did email_clicked where (campaign = "Black Friday 2025")')

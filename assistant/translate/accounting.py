@@ -159,6 +159,9 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date],
         elif isinstance(value, (list, tuple)):
             for v in value:
                 visit(v)
+        if isinstance(value, A.BetweenDates):  # "the two weeks before Christmas": a span of days holds its length
+            start, end = A.parse_when(value.start), A.parse_when(value.end)
+            seconds.add(int((end - start).total_seconds()) + 86400)
 
     visit(node)
     return numbers, seconds, days, texts

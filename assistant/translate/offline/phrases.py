@@ -9,6 +9,7 @@ from typing import Any, Callable
 from grammar import ast as A
 
 from .items import Kind
+from .named_days import is_marked
 from .text import THIS_YEAR, UNITS, YEARLESS, Token
 
 # ---- the fixed phrasing table ------------------------------------------------------------------------
@@ -89,6 +90,36 @@ def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
     return out
 
 
+def _span(first: str, last: str, year: str | int | None = None) -> dict:
+    if not (is_marked(first) or is_marked(last)):
+        raise ValueError("a span of plain dates is read by the date phrases")
+    return _win(None, span=(first, last, _said_year(year)))
+
+
+def _said_year(year: str | int | None) -> str | int | None:
+    return int(year[:4]) if isinstance(year, str) and year[:1].isdigit() else year
+
+
+def _named_day_spans() -> list[tuple[str, Kind, Callable[..., dict]]]:
+    """Spans bounded by named days (named_days.py marks the days in the text)."""
+    out: list[tuple[str, Kind, Callable[..., dict]]] = []
+    for tail, year in (("", None), (" last_year|previous_year", "last"), (" this_year", "this")):
+        out += [
+            ("?in|during|over between|from BOUND and|to BOUND" + tail, Kind.WINDOW,
+             lambda a, b, year=year: _span(a, b, year)),
+            ("?in|during|over ?last|past N UNIT before HDAY" + tail, Kind.WINDOW,
+             lambda n, u, d, year=year: _win(None, before_days=(n, u, d, year))),
+            ("?in|during|over|on HDAY week" + tail, Kind.WINDOW, lambda d, year=year: _win(None, week_of=(d, year))),
+            ("before HDAY" + tail, Kind.WINDOW, lambda d, year=year: _win(None, before_day=(d, year))),
+        ]
+    out += [("?in|during|over between|from BOUND and|to BOUND ?of YEAR", Kind.WINDOW, lambda a, b, y: _span(a, b, y)),
+            ("?in|during|over ?last|past N UNIT before HDAY ?of YEAR", Kind.WINDOW,
+             lambda n, u, d, y: _win(None, before_days=(n, u, d, _said_year(y)))),
+            ("?in|during|over|on HDAY week ?of YEAR", Kind.WINDOW, lambda d, y: _win(None, week_of=(d, _said_year(y)))),
+            ("before HDAY ?of YEAR", Kind.WINDOW, lambda d, y: _win(None, before_day=(d, _said_year(y))))]
+    return out
+
+
 _MONTH_NAMES = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 
@@ -135,6 +166,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in|during|over|throughout MONTH or|and|to|through MONTH this_year", Kind.WINDOW,
      lambda a, b: _win(None, months=(a, b, "this"))),
     *_holiday_phrases(),
+    *_named_day_spans(),
     ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
@@ -265,7 +297,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in_segment|segment_named|segment_called STR", Kind.SEGMENT_NAME, lambda s: {"name": s}),
 ]
 
-_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "MONTH", "STR", "QSTR"}
+_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "MONTH", "STR", "QSTR", "HDAY", "BOUND"}
 
 
 def _compile(pattern: str) -> list[tuple[bool, str | list[tuple[str, ...]]]]:
@@ -303,6 +335,11 @@ def _slot(slot: str, tok: Token) -> tuple[bool, Any]:
         return ok, f"{tok.text}-01-01" if ok else None
     if slot == "MONTH":
         return tok.kind == "word" and tok.text in _MONTH_NAMES.split("|"), tok.text
+    if slot == "HDAY":
+        return tok.kind == "word" and is_marked(tok.text), tok.text
+    if slot == "BOUND":  # a named day or a day (with or without its year)
+        ok = (tok.kind == "word" and is_marked(tok.text)) or (tok.kind == "date" and "t" not in tok.text)
+        return ok, tok.text
     if slot == "QSTR":
         return tok.kind == "str", tok.orig
     if slot == "STR":

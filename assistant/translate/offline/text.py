@@ -284,6 +284,9 @@ def normalise(text: Source) -> Source:
     for pattern, repl in _CONTRACTIONS:
         text = text.sub(pattern, repl, flags=re.I)
     text = _expand_dates(text)
+    from .named_days import mark_named_days  # it builds on this module's day markers, so it is loaded after it
+
+    text = mark_named_days(text)
     text = text.sub(r"(\d),(\d{3})\b", r"\1\2")                    # 1,000 -> 1000
     text = text.sub(r"(?<![\d+-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2")  # 2-5 -> 2 to 5
     text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time

@@ -30,6 +30,7 @@ from .edit import (conjoin, drop_filters, drop_unknown_values, drop_values, name
                    replace_amounts, rewindow)
 from .items import Item, Kind
 from .lexicon import Lexicon, lex
+from .named_days import is_marked
 from .quantities import note_quantities, read_quantities
 from .text import STOP_WORDS, Source, Token, tokenize
 from .titles import drop_lead_in
@@ -367,7 +368,8 @@ class _Session:
         are no typos ('finished' is not 'finnish') and stay as they are."""
         vocab = sorted(w for w in self.lexicon.vocabulary if w.isalpha() and len(w) > 3)
         for tok in tokens:
-            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok) or is_english(tok.text):
+            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok) or is_english(tok.text) or \
+                    is_marked(tok.text):
                 continue
             close = difflib.get_close_matches(tok.text, vocab, n=1, cutoff=0.8)
             if close:

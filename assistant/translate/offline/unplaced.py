@@ -44,6 +44,8 @@ def _in_segment(it: Item, nodes: list[A.Node]) -> bool:
         return any(isinstance(n, A.Did) and n.count is None for n in nodes)
     if it.kind == Kind.AGG and it.get("func") == "total" and not it.get("spend") and not it.get("prop"):
         return any(isinstance(n, A.Did) and n.count is not None for n in nodes)  # "3 times overall"
+    if it.kind == Kind.RESTARTED and it.words.lower() == "again":
+        return any(isinstance(n, A.Not) for n in nodes)  # "haven't bought again": not since, said by the negation
     if it.kind == Kind.WINDOW and it.get("window") is not None:
         return any(n == it["window"] for n in nodes)
     if it.kind == Kind.EVENT:

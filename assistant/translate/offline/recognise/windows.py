@@ -12,6 +12,7 @@ from grammar import ast as A
 from grammar import calendar
 from grammar.format import window_text as format_window
 
+from .. import named_days
 from ..items import HEADS, Item, Kind
 from ..text import THIS_YEAR, YEARLESS
 
@@ -52,6 +53,9 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
             b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
     elif item.get("months"):
         window = months(b, *item["months"], item.words)
+    elif item.get("span") or item.get("before_days") or item.get("week_of") or item.get("before_day"):
+        window = _named_day_window(item, b.as_of)
+        b.assume(f"'{named_days.unmarked(item.words)}' read as {format_window(window)}")
     elif item.get("anchor"):
         window = anchored(b, item)
         if window is None:
@@ -60,6 +64,18 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
         window = item["window"]
     b.last_window = window
     return window
+
+
+def _named_day_window(item: Item, as_of) -> A.Node:
+    """A span bounded by named days, worked out against the as-of (named_days.py)."""
+    if item.get("span"):
+        return named_days.span_window(*item["span"], as_of)
+    if item.get("before_days"):
+        return named_days.before_window(*item["before_days"], as_of)
+    if item.get("week_of"):
+        return named_days.week_window(*item["week_of"], as_of)
+    day, year = item["before_day"]
+    return A.Before(at=named_days.span_window(day, day, year, as_of).start)
 
 
 def anchored(b: Builder, item: Item) -> A.Node | None:
