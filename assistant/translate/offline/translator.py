@@ -146,11 +146,11 @@ class OfflineTranslator:
                                warnings=warnings)
         points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)
         if fresh and mostly_unplaced(session.items, points, session.builder.guesses):
-            # "everyone who bought the blue hoodie": a segment built from the little that was placed would
-            # answer another request; ask about what was not
+            # "contacts whose email address hard bounced": a segment built from guesses alone would answer
+            # another request; ask about what was not placed
             words = ", ".join(f"'{p.text}'" for p in points)
-            return Translation(question=f"I could not place {words}, which is most of the request: what should it "
-                                        "mean in terms of what people did, their traits or a saved segment?",
+            return Translation(question=f"I could not place {words}: what should that mean in terms of what people "
+                                        "did, their traits or a saved segment?",
                                warnings=warnings, open_points=points)
         return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings,
                            open_points=points, question=question_for(points) if points else None)

@@ -10,8 +10,7 @@ from assistant.translate.accounting import referenced
 from assistant.translate.contract import OpenPoint
 from grammar import ast as A
 
-from .items import Item, Kind
-from .text import STOP_WORDS
+from .items import HEADS, Item, Kind
 
 # Words that cannot change who is in a segment: politeness, informal filler, verbs of asking.
 FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks", "thank", "kindly", "basically",
@@ -109,15 +108,11 @@ def is_english(word: str) -> bool:
     return bool(_english().known([word.lower()]))
 
 
-def _content_words(text: str) -> int:
-    return sum(1 for w in text.lower().replace("-", " ").split() if w.strip(".,:;!?()'\"") not in FILLER | STOP_WORDS)
-
 
 def mostly_unplaced(items: list[Item], points: list[OpenPoint], guesses: list[tuple[Item, str]] = ()) -> bool:
-    """At least twice as many of the request's words that mean something are open as are placed (a guessed
-    reading counts as open): the segment built from the rest would answer another request."""
+    """Open points, and nothing the segment is about (an event, a trait, a value, a segment ...) placed but by a
+    guess: a segment made only of guesses answers another request ('marked our emails as spam' is no 'email
+    is set')."""
     guessed = {(it.start, it.end) for it, _ in guesses}
-    placed = sum(_content_words(it.words) for it in items if it.used and (it.start, it.end) not in guessed
-                 and it.kind not in (Kind.STOP, Kind.EVER, Kind.CONJ))
-    unplaced = sum(_content_words(p.text) for p in points)
-    return unplaced >= 2 and unplaced >= 2 * placed
+    placed = [it for it in items if it.used and it.kind in HEADS and (it.start, it.end) not in guessed]
+    return bool(points) and not placed
