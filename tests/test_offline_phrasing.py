@@ -267,3 +267,37 @@ def test_spans_bounded_by_named_days(text, expected):
 
 def test_a_campaign_named_like_a_day_is_still_a_campaign():
     assert same(read("clicked the Black Friday 2025 email"), 'did email_clicked where (campaign = "Black Friday 2025")')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("contacts who have been with us for more than 2 years", "signup_at more than 2 years ago"),
+    ("subscribers for at least 3 months who never clicked an email",
+     "signup_at more than 3 months ago and did not email_clicked"),
+    ("haven't bought for at least 45 days", "did not order_completed in last 45 days"),  # an event: its window
+])
+def test_a_duration_alone_is_how_long_people_have_been_contacts(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up in Q3", "signup_at between 2026-07-01 and 2026-09-30"),
+    ("ordered in Q4", "did order_completed between 2025-10-01 and 2025-12-31"),  # the most recent whole one
+    ("opened an email in Q1 this year", "did email_opened between 2026-01-01 and 2026-03-31"),
+])
+def test_quarters_without_a_year(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+def test_eu_is_its_member_states_in_the_catalog():
+    assert same(read("EU contacts who bought apparel"),
+                'country in ["DE", "FR", "ES", "IT", "NL"] and did order_completed where (product_category = "apparel")')
+
+
+def test_an_elided_exclusion_ends_with_its_clause():
+    result = read("clicked an email in March but not in April and have SMS consent")
+    assert same(result, "did email_clicked in march and sms_consent = true and did not email_clicked in april"), result.dsl
+    # a list after 'except' is all excluded
+    assert same(read("people in Spain except repeat customers and app users"),
+                'country = "ES" and not did order_completed at least 2 times and not did app_opened')

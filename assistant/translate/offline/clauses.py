@@ -38,8 +38,8 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
             out[-1][1].extend(clause)
         elif out and not any(it.kind in HEADS and not _restating(it) for it in clause):
             ellipsis = _ellipsis(out[-1][1], clause, op)
-            if ellipsis:
-                out.append((op, ellipsis))  # "bought shoes but not in the last 30 days"
+            if ellipsis:  # "bought shoes but not in the last 30 days": the exclusion is this clause alone
+                out.append(("except_one" if op == "except" else op, ellipsis))
             elif op != "except":
                 out[-1][1].extend(clause)  # a clause with no subject of its own belongs to the one before
             else:
@@ -197,6 +197,9 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
             in_except = True
         cond = read_clause(b, clause) if clause else None
         if cond is None:
+            continue
+        if op == "except_one":
+            excluded.append(cond)
             continue
         if negated:
             negated_run.append(cond)

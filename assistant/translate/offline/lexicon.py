@@ -153,7 +153,7 @@ class Lexicon:
     def _consent_phrases(self, name: str, s: str) -> None:
         true = [f"opted in to {s}", f"opted into {s}", f"opt in to {s}", f"{s} opt in", f"{s} opted in",
                 f"consented to {s}", f"agreed to {s}", f"agreed to receive {s}", f"agreed to receive marketing {s}",
-                f"given {s} consent", f"gave {s} consent", f"{s} consent", f"can receive {s}",
+                f"given {s} consent", f"gave {s} consent", f"given we {s} consent", f"gave we {s} consent", f"{s} consent", f"can receive {s}",
                 f"can receive marketing {s}", f"{s} marketing consent", f"accept {s}", f"subscribed to {s}",
                 f"{s} permission", f"{s} ok", f"{s} okay", f"{s} allowed", f"can get {s}", f"can still get {s}",
                 f"can still receive {s}", f"can be {s}ed", f"can still be {s}ed", f"reachable by {s}"]

@@ -71,7 +71,7 @@ _HOLIDAY_WORDS = {
 }
 _SEASON_NOTE = "'the holiday season' read as Black Friday to 31 December"
 _WEEKEND_GUESS = "that day alone, or the whole long weekend?"
-_YEARS = (("", None), (" last_year|previous_year", "last"), (" this_year", "this"))
+_YEARS = (("", None), (" last_year|previous_year|last_yr", "last"), (" this_year|this_yr", "this"))
 
 
 def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
@@ -193,6 +193,11 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("within N UNIT", Kind.WITHIN, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("within UNIT", Kind.WITHIN, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
     ("for N UNIT", Kind.FOR, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    # "(been with us) for at least 6 months": with no event in its clause, how long they have been a contact
+    ("for at_least|over|more_than|longer_than N UNIT", Kind.FOR,
+     lambda n, u: {"duration": A.Duration(amount=n, unit=u), "tenure": True}),
+    ("for at_least|over|more_than|longer_than UNIT", Kind.FOR,
+     lambda u: {"duration": A.Duration(amount=1, unit=u), "tenure": True}),
     ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),

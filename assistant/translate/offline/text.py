@@ -235,6 +235,11 @@ def _expand_dates(text: Source) -> Source:
         first, last = 3 * q - 2, 3 * q
         return f"between {_day(year, first, 1)} and {_day(year, last, calendar.monthrange(year, last)[1])}"
 
+    def quarter_days(m: re.Match) -> str:
+        q, mark = int(m.group(1)), THIS_YEAR if m.group(2) else YEARLESS
+        last = 3 * q
+        return f"between {mark}{3 * q - 2:02d}-01 and {mark}{last:02d}-{calendar.monthrange(2001, last)[1]:02d}"
+
     day = r"(\d{1,2})(?:st|nd|rd|th)?"
     text = text.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
                     shared_year, flags=re.I)
@@ -247,6 +252,8 @@ def _expand_dates(text: Source) -> Source:
                     lambda m: "between ++01-01 and ++06-30" if m.group(1).lower() == "first"
                     else "between ++07-01 and ++12-31", flags=re.I)
     text = text.sub(r"\b(?:in\s+|during\s+)?q([1-4])\s+(?:of\s+)?(\d{4})\b", quarter, flags=re.I)  # "Q2 2025"
+    # "Q3 this year" is this year's; "Q2" alone, like a day without a year, the most recent one
+    text = text.sub(r"\b(?:in\s+|during\s+)?q([1-4])(\s+(?:of\s+)?this\s+year)?\b", quarter_days, flags=re.I)
     return _yearless(text, day)
 
 
@@ -404,6 +411,8 @@ COUNTRIES = {
 REGIONS = {
     ("europe", "european"): ["GB", "DE", "FR", "ES", "IT", "NL", "AT", "CH", "BE", "SE", "NO", "DK", "FI", "PL",
                              "PT", "IE", "GR", "CZ"],
+    ("eu", "european union"): ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+                               "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"],
     ("north america", "north american"): ["US", "CA", "MX"],
     ("south america", "south american", "latin america", "latin american", "latam"): ["BR", "AR", "MX"],
     ("asia", "asian"): ["IN", "JP", "CN", "KR", "SG"],

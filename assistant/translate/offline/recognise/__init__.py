@@ -15,7 +15,7 @@ from .counts import did
 from .ranks import rank
 from .segments import segment
 from .sequences import occurrence, sequence
-from .traits import property_values, traits
+from .traits import property_values, tenure, traits
 
 if TYPE_CHECKING:
     from ..context import Builder
@@ -33,6 +33,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     occurrence,       # before did: 'last order more than 60 days ago' is when, not whether
     sequence,         # before did: two events with a link are one sequence, not two did-conditions
     did,              # every event left: did / did not, with its count and the window next to it
+    tenure,           # after did: a duration no event took is how long people have been contacts
     traits,           # after the events took the windows next to them; trait values and traits
     property_values,  # last: property values no event claimed ('people who like shoes')
 )

@@ -33,7 +33,7 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
     for it in reversed(items[:idx]):
         if it.kind in HEADS and not (it.kind == Kind.VALUE and not it["trait"]):
             break
-        if it.kind in kinds and not it.used:
+        if it.kind in kinds and not it.used and not it.get("tenure"):  # "customers for 2 years who opened ..."
             return it
     return None
 
