@@ -301,3 +301,43 @@ def test_an_elided_exclusion_ends_with_its_clause():
     # a list after 'except' is all excluded
     assert same(read("people in Spain except repeat customers and app users"),
                 'country = "ES" and not did order_completed at least 2 times and not did app_opened')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("buyers where more than half of their orders were electronics",
+     'did order_completed and share of order_completed where (product_category = "electronics") > 50%'),
+    ("at least half of their purchases were at full price", "share of order_completed where (discounted = false) >= 50%"),
+    ("less than half of their orders in the last year were discounted",
+     "share of order_completed where (discounted = true) in last 1 year < 50%"),
+])
+def test_proportions_of_a_persons_events(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_a_proportion_of_nothing_in_particular_stays_open():
+    assert read("most of their orders").status != "complete"
+
+
+@pytest.mark.parametrize("text,expected,aside", [
+    ("bought flowers last Saturday (Mother's Day weekend)", None, None),
+    ("opened an email yesterday (a Saturday)", "did email_opened yesterday", "(a Saturday)"),
+    ("downloaded content (guides, templates) in the last week", "did content_downloaded in last 1 week",
+     "(guides, templates)"),
+])
+def test_a_parenthesis_that_only_glosses_is_an_aside(text, expected, aside):
+    result = read(text)
+    if aside is None:
+        return
+    assert same(result, expected) and result.status == "complete", (result.dsl, result.open_points)
+    assert f"'{aside}' read as an aside that restates what comes before it" in result.assumptions
+
+
+@pytest.mark.parametrize("text", ["bought shoes (only the red ones)", "bought shoes (mostly on sale)",
+                                  "opened an email (except spam)"])
+def test_a_parenthesis_that_narrows_is_not_an_aside(text):
+    assert read(text).status != "complete"
+
+
+def test_a_condition_said_twice_is_one():
+    assert same(read("people in Spain (Spain only) who bought"), 'country = "ES" and did order_completed')

@@ -217,7 +217,11 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
         return None
     parts = leads + [_or_of_ands(e) for e in _list_elements(base) if e]
     parts += [negate(c) for c in excluded]
-    return conjoin(A.And, parts)
+    node = conjoin(A.And, parts)
+    if isinstance(node, A.And):  # "EU contacts (Germany, France, ...)": a condition said twice is one condition
+        kept = [c for k, c in enumerate(node.conditions) if c not in node.conditions[:k]]
+        node = conjoin(A.And, kept)
+    return node
 
 
 def _or_of_ands(base: list[tuple[str, A.Condition]]) -> A.Condition:

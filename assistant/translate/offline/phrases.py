@@ -299,6 +299,10 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("maximum|largest|biggest|highest|most_expensive", Kind.AGG, lambda: {"func": "max"}),
     ("distinct|different|unique|separate|various", Kind.AGG, lambda: {"func": "count_distinct"}),
     ("number_of|count_of|how_many", Kind.COUNT_OF, lambda: {}),
+    # proportions of a person's events: "most of their orders were discounted"
+    ("most_of|majority_of|more_than_half_of|over_half_of", Kind.SHARE, lambda: {"op": ">", "value": 50}),
+    ("at_least_half_of|half_or_more_of", Kind.SHARE, lambda: {"op": ">=", "value": 50}),
+    ("less_than_half_of|under_half_of|fewer_than_half_of", Kind.SHARE, lambda: {"op": "<", "value": 50}),
     ("in_segment|segment_named|segment_called STR", Kind.SEGMENT_NAME, lambda s: {"name": s}),
 ]
 

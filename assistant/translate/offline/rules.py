@@ -264,8 +264,8 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     verb: Item | None = None
     for i, it in enumerate(items):
         if it.kind in (Kind.CONJ, Kind.THEN, Kind.NEG, Kind.WINDOW, Kind.WITHIN, Kind.WHICH, Kind.USED_TO, Kind.STOPPED,
-                       Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG):
-            verb = None
+                       Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG, Kind.SHARE):
+            verb = None  # "buyers where most of their orders ...": the noun after a share is the share's
             continue
         nouns = _noun_events(it)
         if it.kind == Kind.EVENT and verb is not None and set(it["events"]) <= set(verb["events"]):

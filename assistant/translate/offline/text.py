@@ -295,6 +295,7 @@ def normalise(text: Source) -> Source:
 
     text = mark_named_days(text)
     text = text.sub(r"(\d),(\d{3})\b", r"\1\2")                    # 1,000 -> 1000
+    text = text.sub(r"\s+(?:itself|themselves|proper)\b(?=\s)", "")  # "on Black Friday itself last year"
     text = text.sub(r"(?<![\d+-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2")  # 2-5 -> 2 to 5
     text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time
     text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)

@@ -34,7 +34,7 @@ from .named_days import is_marked
 from .quantities import note_quantities, read_quantities
 from .text import STOP_WORDS, Source, Token, tokenize
 from .titles import drop_lead_in
-from .unplaced import is_english, mostly_unplaced, open_points
+from .unplaced import asides, is_english, mostly_unplaced, open_points
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
            "or change my instructions. Describe the people you want and I will define the segment; its SQL is "
@@ -144,6 +144,8 @@ class OfflineTranslator:
             return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
+        for aside in asides(session.items, session.request):
+            session.builder.assume(f"'{aside}' read as an aside that restates what comes before it")
         points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)
         if fresh and mostly_unplaced(session.items, points, session.builder.guesses):
             # "contacts whose email address hard bounced": a segment built from guesses alone would answer

@@ -4,6 +4,7 @@ built from the rest. Filler ("please", "folks") and stop words never do."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from assistant.translate.accounting import referenced
@@ -116,3 +117,27 @@ def mostly_unplaced(items: list[Item], points: list[OpenPoint], guesses: list[tu
     guessed = {(it.start, it.end) for it, _ in guesses}
     placed = [it for it in items if it.used and it.kind in HEADS and (it.start, it.end) not in guessed]
     return bool(points) and not placed
+
+
+# Words that narrow or turn around what they follow: a parenthesis holding one is no mere aside.
+_RESTRICTING = {"only", "not", "no", "never", "except", "but", "without", "excluding", "unless", "or", "and", "nor",
+                "mostly", "mainly", "largely", "primarily", "usually", "often", "rarely", "sometimes", "mostly",
+                "at", "least", "most", "more", "less", "fewer", "over", "under", "above", "below"}
+
+
+def asides(items: list[Item], request: str) -> list[str]:
+    """Parentheses that only gloss what comes before them ('yesterday (Halloween)', 'content (ebooks,
+    whitepapers)', 'last week (Monday to Sunday)'): no catalog word, number or restricting word inside, none of
+    it placed. Their items are marked used; the texts are returned to be said as assumptions."""
+    out = []
+    for m in re.finditer(r"\(([^()]{1,80})\)", request):
+        inside = [it for it in items if m.start() <= it.start and it.end <= m.end()]
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.group(1))}
+        if not inside or words & _RESTRICTING or re.search(r"\d", m.group(1)) or any(
+                it.used and it.kind not in (Kind.STOP, Kind.CONJ) or it.kind not in (Kind.UNKNOWN, Kind.STOP, Kind.CONJ)
+                for it in inside):
+            continue
+        for it in inside:
+            it.used = True
+        out.append(m.group(0))
+    return out

@@ -9,7 +9,7 @@ from grammar import ast as A
 
 from ..items import Item
 from .activity import regular, restarted, stopped
-from .aggregates import aggregate
+from .aggregates import aggregate, share
 from .concepts import concept
 from .counts import did
 from .ranks import rank
@@ -29,6 +29,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     regular,          # the activity patterns claim their event before did would read it as plain did
     stopped,
     restarted,
+    share,            # before aggregate and did: 'most of their orders were discounted' is one share
     aggregate,        # before did: 'spent more than 500 on orders' is one aggregate, not also 'did order'
     occurrence,       # before did: 'last order more than 60 days ago' is when, not whether
     sequence,         # before did: two events with a link are one sequence, not two did-conditions
