@@ -341,3 +341,34 @@ def test_a_parenthesis_that_narrows_is_not_an_aside(text):
 
 def test_a_condition_said_twice_is_one():
     assert same(read("people in Spain (Spain only) who bought"), 'country = "ES" and did order_completed')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("never opened a push notification or the app", "not (did push_opened or did app_opened)"),
+    ("started a trial and a subscription this year",
+     "did trial_started and did subscription_started in this year"),  # 'and': the window stays with its verb
+])
+def test_a_verb_said_once_for_two_objects(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought swimwear last summer", None),
+    ("signed up in the spring", "signup_at between 2026-03-01 and 2026-05-31"),
+    ("ordered during the winter", "did order_completed between 2025-12-01 and 2026-02-28"),
+    ("clicked an email in autumn last year", "did email_clicked between 2025-09-01 and 2025-11-30"),
+    ("joined in the fall, September to November", "signup_at between 2026-09-01 and 2026-11-30"),  # began before as-of
+])
+def test_seasons_are_their_months(text, expected):
+    result = read(text)
+    if expected is None:  # 'swimwear' is no catalog word: the season is read, the product stays open
+        assert result.status == "partial"
+        return
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert any("northern hemisphere" in a for a in result.assumptions)
+
+
+def test_channel_words_and_previous_n_units():
+    result = read("bought beauty products on the website in the previous 2 months")
+    assert same(result, 'did order_completed where (product_category = "beauty" and channel = "web") in last 2 months')

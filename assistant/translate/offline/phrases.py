@@ -120,6 +120,26 @@ def _named_day_spans() -> list[tuple[str, Kind, Callable[..., dict]]]:
     return out
 
 
+# The seasons of the northern hemisphere, as their months (said as an assumption).
+_SEASONS = {"spring": ("march", "may"), "summer": ("june", "august"), "autumn|fall": ("september", "november"),
+            "winter": ("december", "february")}
+
+
+def _season_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
+    out: list[tuple[str, Kind, Callable[..., dict]]] = []
+    for words, (first, last) in _SEASONS.items():
+        note = f"'{words.split('|')[0]}' read as {first} to {last} (the northern hemisphere's)"
+        for head, tail, year in (("", "", None), ("", " last_year|previous_year", "last"), ("last ", "", "last"),
+                                 ("", " this_year", "this"), ("this ", "", "this")):
+            for prep in ("in|during|over|throughout ", "?in|during|over|throughout " if head else None):
+                if prep is None:
+                    continue
+                out.append((f"{prep}{head}{words}{tail}", Kind.WINDOW,
+                            lambda first=first, last=last, year=year, note=note:
+                            _win(None, note, months=(first, last, year))))
+    return out
+
+
 _MONTH_NAMES = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 
@@ -127,7 +147,7 @@ AGO = "ago|back|earlier"
 # Inside one slot, `_` joins the words of a multi-word alternative: "more_than|over".
 PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # relative windows
-    ("in|within|during|over|for|from last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    ("in|within|during|over|for|from last|past|previous N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     # bare "last year" is the calendar year before (listed before "last UNIT", which it ties with)
     ("last_year|previous_year", Kind.WINDOW, lambda: _cal("previous", "year")),
     ("last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
@@ -161,6 +181,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in|during|over|throughout MONTH last_year|previous_year", Kind.WINDOW, lambda m: _named(m, "last")),
     ("in|during|over|throughout MONTH this_year", Kind.WINDOW, lambda m: _named(m, "this")),
     ("in|during|over|throughout MONTH or|and|to|through MONTH", Kind.WINDOW, lambda a, b: _win(None, months=(a, b, None))),
+    ("MONTH to|through|until MONTH", Kind.WINDOW, lambda a, b: _win(None, months=(a, b, None))),  # "June through August"
+    *_season_phrases(),
     ("in|during|over|throughout MONTH or|and|to|through MONTH last_year|previous_year", Kind.WINDOW,
      lambda a, b: _win(None, months=(a, b, "last"))),
     ("in|during|over|throughout MONTH or|and|to|through MONTH this_year", Kind.WINDOW,

@@ -277,6 +277,7 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
             it.used = True  # "home products", "the Black Friday email": the noun of a value
             continue
         if verb is not None and nouns and (set(nouns) & set(verb["events"])):
+            verb.args.setdefault("candidates", verb["events"])
             verb.args["events"] = [e for e in verb["events"] if e in nouns]
             it.used = True
             prev = items[i - 1]
@@ -312,6 +313,21 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def elided_verbs(items: list[Item], b: Builder) -> list[Item]:
+    """'started a trial or a subscription': the verb is said once for both objects, so a noun joined to the
+    verb's object by or/and names the event of that verb too (subscription_started, not the plan trait)."""
+    for i, it in enumerate(items[:-2]):
+        conj, obj = items[i + 1], items[i + 2]
+        if it.kind != Kind.EVENT or it.get("noun") or conj.kind != Kind.CONJ or conj["op"] not in ("or", "and") \
+                or obj.used or obj.kind == Kind.EVENT:
+            continue
+        verbs = {e.split("_")[-1] for e in it.get("candidates", it["events"])}
+        nouns = [e for e in _noun_events(obj) if e.split("_")[-1] in verbs and e not in it["events"]]
+        if len(nouns) == 1:
+            obj.become(Kind.EVENT, {"events": nouns})
+    return items
+
+
 def _noun_events(it: Item) -> list[str]:
     if it.kind == Kind.EVENT and it.get("noun"):
         return it["events"]
@@ -335,6 +351,7 @@ RULES: tuple[Rule, ...] = (
     elided_concepts,       # the same for 'email or SMS subscribers'
     measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
     retarget_verbs,        # 'looked at the pricing page': the viewing of a page, before nouns are absorbed
-    absorb_nouns,          # last: needs the final kind of every word around a verb ('opened ... emails')
+    absorb_nouns,          # needs the final kind of every word around a verb ('opened ... emails')
+    elided_verbs,          # after absorb_nouns: 'started a trial or a subscription' shares the verb
     drop_used,             # absorbed nouns and merged list values leave before the split into clauses
 )

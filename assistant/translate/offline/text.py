@@ -431,6 +431,7 @@ CATEGORY_WORDS = {
     "home": ["furniture", "homeware", "home decor", "decor", "kitchenware"],
     "beauty": ["cosmetics", "makeup", "skincare", "fragrance", "perfume"],
     "flowers": ["bouquets", "floral"],
+    "web": ["website", "web site"],  # a channel: "bought on the website"
 }
 
 # Everyday words for a messaging channel, as a consent's subject names it ("opted in to texts" = sms).

@@ -74,6 +74,11 @@ def open_points(items: list[Item], request: str, node: A.Condition, segments: di
     """One open point per run of adjacent unplaced, meaningful items (spans into the original request) that
     the segment `node` (with the saved segments it refers to) does not already hold."""
     nodes = [n for root in [node, *referenced(node, segments)] for n in A.walk(root)]
+    # "over the summer, June through August": the same months said twice are placed once
+    months_placed = {it.get("months") for it in items if it.used and it.kind == Kind.WINDOW and it.get("months")}
+    for it in items:
+        if not it.used and it.kind == Kind.WINDOW and it.get("months") in months_placed:
+            it.used = True
     points: list[OpenPoint] = []
     run: list[Item] = []
 
