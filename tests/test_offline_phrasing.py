@@ -372,3 +372,13 @@ def test_seasons_are_their_months(text, expected):
 def test_channel_words_and_previous_n_units():
     result = read("bought beauty products on the website in the previous 2 months")
     assert same(result, 'did order_completed where (product_category = "beauty" and channel = "web") in last 2 months')
+
+
+@pytest.mark.parametrize("text", ["buyers (repeat ones) from Canada", "bought shoes (red, blue)"])
+def test_a_lower_case_parenthesis_after_a_value_is_no_aside(text):
+    assert read(text).status == "partial"
+
+
+def test_since_a_named_day():
+    result = read("spent over $200 since Cyber Monday")
+    assert same(result, "total amount of order_completed after 2025-12-01 > 200"), result.dsl

@@ -28,6 +28,7 @@ _SPAN = re.compile(rf"\b(between|from)\s+(?:the\s+)?({_DAY}|{_DATE})\s+(and|to|t
                    re.I)
 _PAIR = re.compile(rf"\b({_DAY})\s*(?:/|&|and|to|through|-)\s*({_DAY})\s+weekend\b", re.I)
 _BEFORE = re.compile(rf"\b(before|leading\s+up\s+to|ahead\s+of)\s+({_DAY})\b", re.I)
+_SINCE = re.compile(rf"\b(since|after|from)\s+({_DAY})\b(?!\s*\d)", re.I)  # not a campaign ("Black Friday 2025")
 _WEEK = re.compile(rf"\b({_DAY})\s+week\b", re.I)
 
 
@@ -49,6 +50,7 @@ def mark_named_days(text: Source) -> Source:
     text = text.sub(_SPAN, span)
     text = text.sub(_PAIR, lambda m: f"between {_mark(m.group(1))} and {_mark(m.group(2))}")
     text = text.sub(_BEFORE, lambda m: f"before {_mark(m.group(2))}")
+    text = text.sub(_SINCE, lambda m: f"since {_mark(m.group(2))}")
     return text.sub(_WEEK, lambda m: f"{_mark(m.group(1))} week")
 
 

@@ -111,6 +111,7 @@ def _named_day_spans() -> list[tuple[str, Kind, Callable[..., dict]]]:
              lambda n, u, d, year=year: _win(None, before_days=(n, u, d, year))),
             ("?in|during|over|on HDAY week" + tail, Kind.WINDOW, lambda d, year=year: _win(None, week_of=(d, year))),
             ("before HDAY" + tail, Kind.WINDOW, lambda d, year=year: _win(None, before_day=(d, year))),
+            ("since HDAY" + tail, Kind.WINDOW, lambda d, year=year: _win(None, since_day=(d, year))),
         ]
     out += [("?in|during|over between|from BOUND and|to BOUND ?of YEAR", Kind.WINDOW, lambda a, b, y: _span(a, b, y)),
             ("?in|during|over ?last|past N UNIT before HDAY ?of YEAR", Kind.WINDOW,

@@ -12,6 +12,7 @@ from assistant.translate.contract import OpenPoint
 from grammar import ast as A
 
 from .items import HEADS, Item, Kind
+from .text import STOP_WORDS
 
 # Words that cannot change who is in a segment: politeness, informal filler, verbs of asking.
 FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks", "thank", "kindly", "basically",
@@ -137,8 +138,14 @@ def asides(items: list[Item], request: str) -> list[str]:
     out = []
     for m in re.finditer(r"\(([^()]{1,80})\)", request):
         inside = [it for it in items if m.start() <= it.start and it.end <= m.end()]
+        before = [it for it in items if it.end <= m.start()]
         words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.group(1))}
-        if not inside or words & _RESTRICTING or re.search(r"\d", m.group(1)) or any(
+        # names ('(Halloween)', '(Monday to Sunday)'), or examples of a thing the catalog has no values for
+        # ('stuff (ebooks, whitepapers)'); lower-case words after a value may narrow it ('shoes (red ones)')
+        names = all(w[:1].isupper() for w in re.findall(r"[A-Za-z]+", m.group(1))
+                    if w.lower() not in STOP_WORDS | {"a", "an", "the", "to", "through", "and"})
+        examples = "," in m.group(1) and bool(before) and before[-1].kind in (Kind.STOP, Kind.EVENT)
+        if not inside or not (names or examples) or words & _RESTRICTING or re.search(r"\d", m.group(1)) or any(
                 it.used and it.kind not in (Kind.STOP, Kind.CONJ) or it.kind not in (Kind.UNKNOWN, Kind.STOP, Kind.CONJ)
                 for it in inside):
             continue

@@ -53,7 +53,7 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
             b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
     elif item.get("months"):
         window = months(b, *item["months"], item.words)
-    elif item.get("span") or item.get("before_days") or item.get("week_of") or item.get("before_day"):
+    elif any(item.get(k) for k in ("span", "before_days", "week_of", "before_day", "since_day")):
         window = _named_day_window(item, b.as_of)
         b.assume(f"'{named_days.unmarked(item.words)}' read as {format_window(window)}")
     elif item.get("anchor"):
@@ -74,6 +74,9 @@ def _named_day_window(item: Item, as_of) -> A.Node:
         return named_days.before_window(*item["before_days"], as_of)
     if item.get("week_of"):
         return named_days.week_window(*item["week_of"], as_of)
+    if item.get("since_day"):
+        day, year = item["since_day"]
+        return A.After(at=named_days.span_window(day, day, year, as_of).start)
     day, year = item["before_day"]
     return A.Before(at=named_days.span_window(day, day, year, as_of).start)
 
