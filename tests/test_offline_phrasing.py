@@ -382,3 +382,9 @@ def test_a_lower_case_parenthesis_after_a_value_is_no_aside(text):
 def test_since_a_named_day():
     result = read("spent over $200 since Cyber Monday")
     assert same(result, "total amount of order_completed after 2025-12-01 > 200"), result.dsl
+
+
+def test_a_verbs_negation_keeps_its_own_window():
+    """'never' is at any time: a window said after a list of verb negations stays with the last one."""
+    result = read("never opened an email, never clicked one, and haven't ordered in 60 days")
+    assert same(result, "did not email_opened and did not email_clicked and did not order_completed in last 60 days")

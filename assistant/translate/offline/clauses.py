@@ -116,11 +116,13 @@ def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
 
 
 def _negated_event(clause: list[Item]) -> bool:
-    """'no opens', 'never clicked', 'opened zero times': one event, negated, and nothing about who people are."""
+    """'no opens', 'opened zero times': one event negated as a noun or by a zero count (a list of such nouns
+    shares what follows it; 'never clicked' is a verb's negation: at any time), and nothing about who people
+    are."""
     zero = any((it.kind == Kind.COUNT and it["count"] is not None and it["count"].n == 0) or
-               (it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 0 and it.get("op", "=") == "=") for it in clause)
-    return _only_events(clause) and sum(it.kind == Kind.EVENT for it in clause) == 1 and (
-        zero or any(it.kind == Kind.NEG for it in clause))
+               (it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 0 and it.get("op", "=") == "=") or
+               (it.kind == Kind.NEG and it.words.lower() in ("no", "zero", "nothing")) for it in clause)
+    return _only_events(clause) and sum(it.kind == Kind.EVENT for it in clause) == 1 and zero
 
 
 def _share_negated_window(clauses: list[tuple[str, list[Item]]]) -> None:
