@@ -162,6 +162,8 @@ def test_decades_quarters_and_halves(text, expected):
     ("opened half a dozen emails or more", "did email_opened at least 6 times"),
     ("3 downloads or fewer", "did content_downloaded at most 3 times"),
     ("received twelve or more", "did email_delivered at least 12 times"),
+    ("pushed opened fewer than twice", "did push_opened at most 1 time"),
+    ("clicked more than twice this month", "did email_clicked at least 3 times in this month"),
 ])
 def test_vague_and_trailing_bounds(text, expected):
     result = read(text)

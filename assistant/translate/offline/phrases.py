@@ -244,6 +244,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("at_least_twice|twice_or_more|2_or_more_times", Kind.COUNT, lambda: _count("at_least", 2)),
     ("at_most once", Kind.COUNT, lambda: _count("at_most", 1)),
     ("more_than_once|more_than_1_time|repeatedly|again_and_again", Kind.COUNT, lambda: _count("at_least", 2)),
+    ("more_than_twice", Kind.COUNT, lambda: _count("at_least", 3)),
+    ("less_than_twice|fewer_than_twice", Kind.COUNT, lambda: _count("at_most", 1)),
     ("multiple|several|many ?time|times", Kind.COUNT,
      lambda: _count("at_least", 2, note="'multiple' read as at least 2 times")),
     # comparisons of numbers (counts of events before an event noun, property values, aggregates)
