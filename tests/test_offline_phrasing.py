@@ -390,3 +390,16 @@ def test_a_verbs_negation_keeps_its_own_window():
     """'never' is at any time: a window said after a list of verb negations stays with the last one."""
     result = read("never opened an email, never clicked one, and haven't ordered in 60 days")
     assert same(result, "did not email_opened and did not email_clicked and did not order_completed in last 60 days")
+
+
+def test_a_serial_comma_keeps_a_list_of_values_whole():
+    assert same(read("contacts in Brazil, India, or Japan"), 'country in ["BR", "IN", "JP"]')
+
+
+def test_an_or_after_the_closing_and_of_a_list_is_inside_its_last_element():
+    result = read("opened an email this month, bought shoes in May, and have email or SMS consent")
+    assert same(result, 'did email_opened in this month and did order_completed where (product_category = "shoes") '
+                        "in may and (email_consent = true or sms_consent = true)"), result.dsl
+    # with no 'and' closing it, a comma list ending in 'or' is an or-list
+    assert same(read("bought shoes, opened an email, or clicked one"),
+                'did order_completed where (product_category = "shoes") or did email_opened or did email_clicked')

@@ -239,13 +239,18 @@ def _or_of_ands(base: list[tuple[str, A.Condition]]) -> A.Condition:
 def _list_elements(base: list[tuple[str, A.Condition]]) -> list[list[tuple[str, A.Condition]]]:
     """'opened or clicked, has received one, and never unsubscribed': in a comma list closed by 'and' the
     commas and that last 'and' separate the elements, and an 'or' inside an element stays inside it."""
+    ops = [op for op, _ in base[1:]]
+    if len(ops) > 1 and ops[-1] == "or" and all(op == "," for op in ops[:-1]):  # "A, B, or C": an or-list
+        return [[base[0], *(("or", cond) for _, cond in base[1:])]]
     commas = [i for i, (op, _) in enumerate(base) if op in (",", ",and")]
     if not commas or not any(op == "or" for op, _ in base):
         return [base]
-    closing = commas[-1] if base[commas[-1]][0] == ",and" else next(
-        (i for i in range(commas[-1] + 1, len(base)) if base[i][0] in ("and", "but")), None)
-    if closing is None or any(op == "or" for op, _ in base[commas[-1] + 1:]):
-        return [base]
+    if base[commas[-1]][0] == ",and":  # "..., and email or SMS consent": an 'or' after the closer is inside
+        closing = commas[-1]
+    else:  # "A, B or C" is an or-list, not an element
+        closing = next((i for i in range(commas[-1] + 1, len(base)) if base[i][0] in ("and", "but")), None)
+        if closing is None or any(op == "or" for op, _ in base[commas[-1] + 1:]):
+            return [base]
     cuts = [0, *commas, closing, len(base)]
     return [[("and", base[a][1]), *base[a + 1:b]] for a, b in zip(cuts, cuts[1:]) if a < b]
 

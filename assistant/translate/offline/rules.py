@@ -165,12 +165,20 @@ def merge_value_lists(items: list[Item], b: Builder) -> list[Item]:
             values = [it["value"]]
             j = i
             ops = []
-            while (j + 2 < len(items) and items[j + 1].kind == Kind.CONJ and items[j + 1]["op"] in ("or", ",", "and")
-                   and items[j + 2].kind == Kind.VALUE and items[j + 2]["field"] == it["field"]):
-                ops.append(items[j + 1]["op"])
-                if items[j + 2]["value"] not in values:
-                    values.append(items[j + 2]["value"])
-                j += 2
+            while True:
+                # "Spain, France, or Italy": a serial comma before the last connective joins the same list
+                serial = (j + 3 < len(items) and items[j + 1].kind == Kind.CONJ and items[j + 1]["op"] == ","
+                          and items[j + 2].kind == Kind.CONJ and items[j + 2]["op"] in ("or", "and"))
+                k = j + 2 if serial else j + 1
+                if not (k + 1 < len(items) and items[k].kind == Kind.CONJ and items[k]["op"] in ("or", ",", "and")
+                        and items[k + 1].kind == Kind.VALUE and items[k + 1]["field"] == it["field"]):
+                    break
+                ops.append(items[k]["op"])
+                if items[k + 1]["value"] not in values:
+                    values.append(items[k + 1]["value"])
+                if serial:
+                    items[j + 1].used = True
+                j = k + 1
             if "and" in ops and not it["trait"] and "or" not in ops:
                 out.append(it)  # "bought shoes and apparel": two conditions
                 i += 1
@@ -247,9 +255,10 @@ def retarget_verbs(items: list[Item], b: Builder) -> list[Item]:
         if it.kind != Kind.EVENT or it.used or len(it["events"]) != 1 or nxt.kind != Kind.VALUE or nxt["trait"]:
             continue
         event = it["events"][0]
-        if nxt["field"] in b.catalog.event_properties(event):
-            continue
         verb = event.split("_")[-1]
+        if nxt["field"] in b.catalog.event_properties(event) or any(
+                e.split("_")[-1] == verb for e in _noun_events(nxt)):  # 'opened a push': absorb_nouns reads it
+            continue
         kin = [e for e in b.catalog.events if e != event and e.split("_")[-1] == verb
                and nxt["field"] in b.catalog.event_properties(e)]
         if len(kin) == 1:
