@@ -403,3 +403,27 @@ def test_an_or_after_the_closing_and_of_a_list_is_inside_its_last_element():
     # with no 'and' closing it, a comma list ending in 'or' is an or-list
     assert same(read("bought shoes, opened an email, or clicked one"),
                 'did order_completed where (product_category = "shoes") or did email_opened or did email_clicked')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought over Labor Day weekend last year", "did order_completed between 2025-08-30 and 2025-09-01"),
+    ("opened an email over Cyber Monday weekend last year", "did email_opened between 2025-11-29 and 2025-12-01"),
+])
+def test_the_weekend_of_a_weekday_holiday(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_the_weekend_of_a_fixed_date_holiday_is_asked():
+    assert read("bought on Christmas weekend").status == "partial"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("clicked an email, but never in the last week", "did email_clicked and did not email_clicked in last 1 week"),
+    ("bought apparel but not with a discount",
+     'did order_completed where (product_category = "apparel") and '
+     'did not order_completed where (product_category = "apparel" and discounted = true)'),
+])
+def test_a_negated_property_repeats_the_event(text, expected):
+    result = read(text)
+    assert same(result, expected), (result.dsl, result.open_points)

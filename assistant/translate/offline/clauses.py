@@ -83,7 +83,9 @@ def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | Non
     negated = Kind.NEG in kinds or op == "except"
     # "bought in May and three times overall": a count alone repeats the event too
     counted = not negated and Kind.COUNT in kinds and not kinds - {Kind.COUNT, Kind.WINDOW, Kind.AGG, Kind.EVER}
-    if len(events) != 1 or not counted and (not negated or Kind.WINDOW not in kinds or kinds - {Kind.NEG, Kind.WINDOW}):
+    # "bought, but never with a discount": a negated property repeats the event too, with that property
+    said = kinds & {Kind.WINDOW, Kind.PROP}
+    if len(events) != 1 or not counted and (not negated or not said or kinds - {Kind.NEG, Kind.WINDOW, Kind.PROP}):
         return None
     start = prev.index(events[0])
     copied = [events[0]] + [it for it in prev[start + 1:] if it.kind == Kind.VALUE and not it["trait"]]

@@ -113,3 +113,16 @@ def week_window(day: str, said: str | int | None, as_of) -> A.BetweenDates:
     d = _day(day, _year(day, said, as_of))
     monday = d - timedelta(days=d.weekday())
     return A.BetweenDates(start=monday.isoformat(), end=(monday + timedelta(days=6)).isoformat())
+
+
+def weekend_window(name: str, said: str | int | None, as_of) -> A.BetweenDates:
+    """'Labor Day weekend': the long weekend a day on a Monday (Saturday to it) or a Thursday or Friday (it to
+    Sunday) makes."""
+    day = calendar.holiday_day(name, calendar.named_year(name, said, as_of))
+    if day.weekday() == 0:
+        start, end = day - timedelta(days=2), day
+    elif day.weekday() in (3, 4):
+        start, end = day, day + timedelta(days=6 - day.weekday())
+    else:
+        raise ValueError(f"{name} falls on no day next to a weekend")
+    return A.BetweenDates(start=start.isoformat(), end=end.isoformat())

@@ -71,6 +71,8 @@ _HOLIDAY_WORDS = {
 }
 _SEASON_NOTE = "'the holiday season' read as Black Friday to 31 December"
 _WEEKEND_GUESS = "that day alone, or the whole long weekend?"
+# Named days that always fall on the same weekday, next to a weekend: their weekend is a known span of days.
+_WEEKDAY_HOLIDAYS = {"black_friday", "cyber_monday", "thanksgiving", "labor_day"}
 _YEARS = (("", None), (" last_year|previous_year|last_yr", "last"), (" this_year|this_yr", "this"))
 
 
@@ -84,7 +86,10 @@ def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
         out.append((f"{head} of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
         for tail, year in _YEARS:
             out.append((head + tail, Kind.WINDOW, lambda name=name, year=year, note=note: _named(name, year, note)))
-            if name != "holiday_season":  # "Labor Day weekend": the day, but maybe the long weekend meant
+            if name in _WEEKDAY_HOLIDAYS:  # "Labor Day weekend": the long weekend it always makes
+                out.append((f"{head} weekend{tail}", Kind.WINDOW,
+                            lambda name=name, year=year: _win(None, weekend_of=(name, year))))
+            elif name != "holiday_season":  # "Christmas weekend": the day, but maybe the weekend around it
                 out.append((f"{head} weekend{tail}", Kind.WINDOW,
                             lambda name=name, year=year: _named(name, year, guess=_WEEKEND_GUESS)))
     return out

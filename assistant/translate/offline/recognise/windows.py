@@ -53,7 +53,7 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
             b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
     elif item.get("months"):
         window = months(b, *item["months"], item.words)
-    elif any(item.get(k) for k in ("span", "before_days", "week_of", "before_day", "since_day")):
+    elif any(item.get(k) for k in ("span", "before_days", "week_of", "before_day", "since_day", "weekend_of")):
         window = _named_day_window(item, b.as_of)
         b.assume(f"'{named_days.unmarked(item.words)}' read as {format_window(window)}")
     elif item.get("anchor"):
@@ -74,6 +74,8 @@ def _named_day_window(item: Item, as_of) -> A.Node:
         return named_days.before_window(*item["before_days"], as_of)
     if item.get("week_of"):
         return named_days.week_window(*item["week_of"], as_of)
+    if item.get("weekend_of"):
+        return named_days.weekend_window(*item["weekend_of"], as_of)
     if item.get("since_day"):
         day, year = item["since_day"]
         return A.After(at=named_days.span_window(day, day, year, as_of).start)
