@@ -427,3 +427,21 @@ def test_the_weekend_of_a_fixed_date_holiday_is_asked():
 def test_a_negated_property_repeats_the_event(text, expected):
     result = read(text)
     assert same(result, expected), (result.dsl, result.open_points)
+
+
+def test_since_then_after_a_span_that_ended_is_after_it():
+    result = read("bought over Cyber Monday weekend last year and haven't bought since that weekend")
+    assert same(result, "did order_completed between 2025-11-29 and 2025-12-01 and "
+                        "did not order_completed after 2025-12-02"), result.dsl
+    # after an open window, 'since then' is that window
+    assert same(read("clicked an email since March 3 and haven't opened one since then"),
+                "did email_clicked after 2026-03-03 and did not email_opened after 2026-03-03")
+
+
+def test_a_shortened_name_is_the_value_said_before():
+    result = read("received the Weekly Newsletter and clicked a link in the newsletter")
+    assert same(result, 'did email_delivered where (campaign = "Weekly Newsletter") and '
+                        'did email_clicked where (campaign = "Weekly Newsletter")'), result.dsl
+    result = read("were sent the Weekly Newsletter and never opened a single one of them")
+    assert same(result, 'did email_delivered where (campaign = "Weekly Newsletter") and '
+                        'did not email_opened where (campaign = "Weekly Newsletter")'), result.dsl

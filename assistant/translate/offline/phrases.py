@@ -171,7 +171,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u), bare=True)),  # terse: "shoe buyers 30d"
     ("coming_up|upcoming this_week|next_week", Kind.WINDOW, lambda: _win(A.InNext(amount=7, unit="day"))),
     ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
-    ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {}),
+    ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {"after": True}),
+    ("since that|this weekend|day|date|week|month|period|sale|holiday", Kind.SAME_WINDOW, lambda: {"after": True}),
     # calendar periods of the as-of date
     ("?so_far this|current week", Kind.WINDOW, lambda: _cal("this", "week")),
     ("?so_far this|current month", Kind.WINDOW, lambda: _cal("this", "month")),

@@ -102,8 +102,14 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
     the pronoun (a stop word) is still there."""
     out = list(items)
     for i, it in enumerate(items[:-1]):
-        nxt = items[i + 1]
-        if it.kind != Kind.EVENT or nxt.words.lower() not in _PRONOUNS or nxt.kind not in (Kind.STOP, Kind.NUM):
+        # "didn't open it", "haven't opened a single one of them": the pronoun among the small words after the verb
+        after = []
+        for x in items[i + 1:i + 5]:
+            if x.kind not in (Kind.STOP, Kind.NUM):
+                break
+            after.append(x)
+        nxt = next((x for x in after if x.words.lower() in _PRONOUNS), None)
+        if it.kind != Kind.EVENT or nxt is None:
             continue
         props = {p for e in it["events"] for p in b.catalog.event_properties(e)}
         before = [x for x in items[:i] if x.kind == Kind.EVENT]
@@ -117,6 +123,21 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
             if nxt.kind == Kind.NUM:
                 nxt.become(Kind.STOP, {"text": nxt.words})
     return out
+
+
+def shortened_names(items: list[Item], b: Builder) -> list[Item]:
+    """'the Weekly Newsletter ... the newsletter': a value said again by part of its name is that value, not
+    another field's value of that word (the newsletter form)."""
+    for i, it in enumerate(items):
+        if it.kind != Kind.VALUE or it["trait"]:
+            continue
+        words = set(it.words.lower().split())
+        for y in items[:i]:
+            if y.kind == Kind.VALUE and not y["trait"] and y["value"] != it["value"] and \
+                    words < set(y.words.lower().split()):
+                it.become(Kind.VALUE, dict(y.args))
+                break
+    return items
 
 
 def negative_objects(items: list[Item], b: Builder) -> list[Item]:
@@ -348,6 +369,7 @@ def _noun_events(it: Item) -> list[str]:
 RULES: tuple[Rule, ...] = (
     resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
     residence,             # 'live in Austin': while 'in' is still there
+    shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops

@@ -29,13 +29,28 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
             return it
         if it.kind == Kind.SAME_WINDOW and not it.used and b.last_window is not None:
             it.used = True
-            return it.copy(Kind.WINDOW, {"window": b.last_window})
+            window = _after(b.last_window, b.as_of) if it.get("after") else b.last_window
+            return it.copy(Kind.WINDOW, {"window": window})
     for it in reversed(items[:idx]):
         if it.kind in HEADS and not (it.kind == Kind.VALUE and not it["trait"]):
             break
         if it.kind in kinds and not it.used and not it.get("tenure"):  # "customers for 2 years who opened ..."
             return it
     return None
+
+
+def _after(window: A.Node, as_of) -> A.Node:
+    """'since then', 'since that weekend': after a span of days that ended, the days from its end on; an open
+    window ('since August 1') goes on to as-of, so 'since then' is that window itself."""
+    if isinstance(window, A.BetweenDates):
+        end = A.parse_when(window.end).date()
+    elif isinstance(window, A.OnDate):
+        end = A.parse_when(window.day).date()
+    elif isinstance(window, (A.NamedPeriod, A.CalendarPeriod)):
+        end = calendar.bounds(window, as_of)[1].date() - timedelta(days=1)
+    else:
+        return window
+    return A.After(at=(end + timedelta(days=1)).isoformat())
 
 
 def window_of(b: Builder, item: Item | None) -> A.Node | None:
