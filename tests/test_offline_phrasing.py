@@ -445,3 +445,14 @@ def test_a_shortened_name_is_the_value_said_before():
     result = read("were sent the Weekly Newsletter and never opened a single one of them")
     assert same(result, 'did email_delivered where (campaign = "Weekly Newsletter") and '
                         'did not email_opened where (campaign = "Weekly Newsletter")'), result.dsl
+
+
+def test_a_named_day_with_its_year_after_a_preposition_is_a_day():
+    assert same(read("ordered on Thanksgiving 2024"), "did order_completed on thanksgiving of 2024")
+    # without one it may be a campaign's name
+    assert same(read("opened the Black Friday 2025 email"), 'did email_opened where (campaign = "Black Friday 2025")')
+
+
+def test_money_spent_on_it_asks_which():
+    result = read("ordered on Thanksgiving 2024 and spent over $80 on it")
+    assert result.status == "partial" and any("the one said before" in p.reason for p in result.open_points)

@@ -83,7 +83,7 @@ def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
         # A name alone ("the Valentine's Day email", "Black Friday 2025") may be a campaign's: a day needs a
         # preposition before it, and a year "of" before it.
         head = f"on|during|over|around|for|in {words}"
-        out.append((f"{head} of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
+        out.append((f"{head} ?of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
         for tail, year in _YEARS:
             out.append((head + tail, Kind.WINDOW, lambda name=name, year=year, note=note: _named(name, year, note)))
             if name in _WEEKDAY_HOLIDAYS:  # "Labor Day weekend": the long weekend it always makes

@@ -140,6 +140,18 @@ def shortened_names(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def spent_on_it(items: list[Item], b: Builder) -> list[Item]:
+    """'ordered on Monday and spent over $100 on it': money spent 'on it' is the amount of that one event, not a
+    total over all of them; which one is meant stays an open point. Read while the pronoun is still there."""
+    for i, it in enumerate(items):
+        if it.kind != Kind.AGG or not it.get("spend"):
+            continue
+        tail = [x.words.lower() for x in items[i + 1:i + 5]]
+        if any(a == "on" and c in ("it", "them", "that", "those") for a, c in zip(tail, tail[1:])):
+            b.guess(it, "the total of all of them, or the amount of the one said before?")
+    return items
+
+
 def negative_objects(items: list[Item], b: Builder) -> list[Item]:
     """'bought nothing in the last 5 months': a negative object negates the verb before it, as 'did not buy'
     would. With no verb before it ('..., and nothing since May') it stays for the clause's ellipsis."""
@@ -371,6 +383,7 @@ RULES: tuple[Rule, ...] = (
     residence,             # 'live in Austin': while 'in' is still there
     shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there
+    spent_on_it,           # "spent over $100 on it": also while the pronoun is there
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
