@@ -456,3 +456,12 @@ def test_a_named_day_with_its_year_after_a_preposition_is_a_day():
 def test_money_spent_on_it_asks_which():
     result = read("ordered on Thanksgiving 2024 and spent over $80 on it")
     assert result.status == "partial" and any("the one said before" in p.reason for p in result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened the app for the first time in the last 3 days", "first app_opened in last 3 days"),
+    ("bought for the first time this month", "first order_completed in this month"),
+])
+def test_for_the_first_time_after_its_verb(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl

@@ -152,6 +152,20 @@ def spent_on_it(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def first_time_after(items: list[Item], b: Builder) -> list[Item]:
+    """'started a trial for the first time last week': 'for the first time' after its verb says which occurrence,
+    as 'first' before it would; it moves before the verb, where the occurrence recogniser reads it."""
+    out = list(items)
+    for it in items:
+        if it.kind != Kind.WHICH or "time" not in it.words.lower():
+            continue
+        at = out.index(it)
+        verb = next((j for j in range(at - 1, -1, -1) if out[j].kind == Kind.EVENT), None)
+        if verb is not None and not any(x.kind in (Kind.CONJ, Kind.NEG) for x in out[verb:at]):
+            out.insert(verb, out.pop(at))
+    return out
+
+
 def negative_objects(items: list[Item], b: Builder) -> list[Item]:
     """'bought nothing in the last 5 months': a negative object negates the verb before it, as 'did not buy'
     would. With no verb before it ('..., and nothing since May') it stays for the clause's ellipsis."""
@@ -389,6 +403,7 @@ RULES: tuple[Rule, ...] = (
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
     trailing_bounds,       # '6 orders or more': before anything reads the number
+    first_time_after,      # 'started a trial for the first time': 'first' before its verb
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
