@@ -291,9 +291,12 @@ def test_a_leap_day_without_a_year_is_the_last_one_that_happened():
     assert with_years(("2026-01-01", "++12-31"), date(2026, 11, 1)) == ["2026-01-01", "2026-12-31"]
 
 
-def test_a_holiday_weekend_asks_how_long(translator, catalog):
+def test_a_holiday_weekend_asks_how_long_unless_its_weekday_says(translator, catalog):
+    """Thanksgiving is always a Thursday: its weekend is Thursday to Sunday. Christmas falls on any day."""
     result = translate(translator, catalog, "opened the app over Thanksgiving weekend")
-    assert result.dsl == "did app_opened on thanksgiving" and result.status == "partial"
+    assert result.dsl == "did app_opened between 2025-11-27 and 2025-11-30" and result.status == "complete"
+    result = translate(translator, catalog, "opened the app over Christmas weekend")
+    assert result.dsl == "did app_opened on christmas" and result.status == "partial"
 
 
 def test_since_then_with_nothing_before_it_is_left_open(translator, catalog):
