@@ -465,3 +465,16 @@ def test_money_spent_on_it_asks_which():
 def test_for_the_first_time_after_its_verb(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_pronoun_carries_the_window_of_what_it_names():
+    result = read("received more than 5 emails this month but opened none of them")
+    assert same(result, "did email_delivered at least 6 times in this month and "
+                        "did not email_opened in this month"), result.dsl
+
+
+def test_a_window_after_a_comma_tells_when_the_one_occurrence_was():
+    result = read("bought exactly once, 10 to 20 days ago")
+    assert same(result, "did order_completed exactly 1 time and did order_completed between 10 and 20 days ago")
+    # a count of more than one keeps the window
+    assert same(read("bought 3 times, in the last 90 days"), "did order_completed exactly 3 times in last 90 days")

@@ -83,6 +83,12 @@ def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | Non
     negated = Kind.NEG in kinds or op == "except"
     # "bought in May and three times overall": a count alone repeats the event too
     counted = not negated and Kind.COUNT in kinds and not kinds - {Kind.COUNT, Kind.WINDOW, Kind.AGG, Kind.EVER}
+    # "bought exactly once, 14 to 30 days ago": a window after a comma tells when the one occurrence was
+    once = any((it.kind == Kind.COUNT and it["count"] is not None and it["count"].op == "exactly"
+                and it["count"].n == 1) or (it.kind in (Kind.CMP, Kind.NUM) and it.get("value") == 1
+                                            and it.get("op", "=") == "=") for it in prev)
+    if op == "," and kinds == {Kind.WINDOW} and once and len(events) == 1:
+        counted = True
     # "bought, but never with a discount": a negated property repeats the event too, with that property
     said = kinds & {Kind.WINDOW, Kind.PROP}
     if len(events) != 1 or not counted and (not negated or not said or kinds - {Kind.NEG, Kind.WINDOW, Kind.PROP}):

@@ -109,6 +109,8 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
                 break
             after.append(x)
         nxt = next((x for x in after if x.words.lower() in _PRONOUNS), None)
+        if nxt is None and i + 2 < len(items) and items[i + 1].words.lower() == "none":  # "opened none of them"
+            nxt = next((x for x in items[i + 2:i + 4] if x.words.lower() in _PRONOUNS), None)
         if it.kind != Kind.EVENT or nxt is None:
             continue
         props = {p for e in it["events"] for p in b.catalog.event_properties(e)}
@@ -117,9 +119,16 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
             continue
         start = items.index(before[-1])
         values = [x for x in items[start + 1:i] if x.kind == Kind.VALUE and not x["trait"] and x["field"] in props]
-        if values:
+        # the window of what 'it' was ('got 10 emails this month but opened none of them'), unless one is said
+        rest = items[i + 1:]
+        own = any(x.kind == Kind.WINDOW for x in rest[:next((k for k, x in enumerate(rest) if x.kind == Kind.CONJ),
+                                                           len(rest))])
+        # (only when both events act on the same kind of thing: they share a property)
+        shared = props & {p for e in before[-1]["events"] for p in b.catalog.event_properties(e)}
+        windows = [] if own or not shared else [x for x in items[start + 1:i] if x.kind == Kind.WINDOW][-1:]
+        if values or windows:
             at = out.index(it) + 1
-            out[at:at] = [v.copy(args={**v.args, "pronoun": True}) for v in values]
+            out[at:at] = [v.copy(args={**v.args, "pronoun": True}) for v in values + windows]
             if nxt.kind == Kind.NUM:
                 nxt.become(Kind.STOP, {"text": nxt.words})
     return out
@@ -171,9 +180,14 @@ def negative_objects(items: list[Item], b: Builder) -> list[Item]:
     would. With no verb before it ('..., and nothing since May') it stays for the clause's ellipsis."""
     out = list(items)
     for i in range(1, len(out)):
-        it, prev = out[i], out[i - 1]
-        if it.kind == Kind.NEG and it.get("object") and prev.kind == Kind.EVENT and not prev.used:
-            out[i - 1], out[i] = it, prev
+        it = out[i]
+        if it.kind != Kind.NEG or not (it.get("object") or it.words.lower() == "none"):
+            continue
+        j = i - 1
+        while j > 0 and out[j].get("pronoun"):  # what a pronoun carried over sits between the verb and 'none'
+            j -= 1
+        if out[j].kind == Kind.EVENT and not out[j].used:
+            out.insert(j, out.pop(i))
     return out
 
 
