@@ -478,3 +478,7 @@ def test_a_window_after_a_comma_tells_when_the_one_occurrence_was():
     assert same(result, "did order_completed exactly 1 time and did order_completed between 10 and 20 days ago")
     # a count of more than one keeps the window
     assert same(read("bought 3 times, in the last 90 days"), "did order_completed exactly 3 times in last 90 days")
+
+
+def test_a_purpose_that_says_who_is_read():
+    assert same(read("For Germany: bought shoes"), 'country = "DE" and did order_completed where (product_category = "shoes")')

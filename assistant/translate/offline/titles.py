@@ -28,6 +28,9 @@ _PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "bla
             "audience", "mailing", "initiative", "sendout"}
 # Nouns that name a list of people rather than state who is in it ("a 90-day active segment:").
 _LIST_NOUNS = {"segment", "list", "audience", "group", "cohort", "tier", "bucket", "pool"}
+# What a purpose can say about who people are (a trait's name alone says no one): said again after it, or it
+# is read as a condition.
+_WHO = (Kind.VALUE, Kind.CONSENT, Kind.CONCEPT, Kind.TEMPLATE, Kind.SEGMENT)
 # What the words of a title can say: these must be said again after it for the title to be dropped.
 _STATING = (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.EVENT, Kind.PROP, Kind.NUM, Kind.CMP,
             Kind.RANGE, Kind.COUNT, Kind.WINDOW, Kind.NEG, Kind.RANK, Kind.AGG)
@@ -54,7 +57,10 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None], 
         if _REFINES.match(rest):  # "VIPs: in Germany" narrows the known segment VIPs
             return lead + " " + rest
         assume(f"'{lead}' read as the name of the segment being defined, not a condition")
-    elif {t.text for t in tokenize(m.group())} & _PURPOSE or _purpose(lead):
+    elif {t.text for t in tokenize(m.group())} & _PURPOSE or (
+            _purpose(lead) and (not titled or _restated([it for it in items if it.kind in _WHO], [], rest))):
+        # "For reporting we need ...", "For an SMS reminder: ... SMS consent": purposes; "For Germany: ..."
+        # (a title that says who, not said again) is read
         assume(f"'{lead}' read as the purpose of the list, not a condition")
     elif titled and len(lead.split()) <= 6 and (
             not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items)
@@ -91,10 +97,16 @@ def _named_title(lead: str, items: list[Item], rest: str) -> bool:
     if any(it.kind == Kind.UNKNOWN and it is not items[0] and it.words[:1].isupper() and it.words[1:].islower()
            for it in items):
         return False  # a capitalised name inside the title may be a value ('Austin shoppers')
+    return _restated([it for it in items if it.kind in _STATING], heads, rest)
+
+
+def _restated(items: list[Item], skip: list[Item], rest: str) -> bool:
+    """Whether the definition `rest` says again every item (but those skipped): the same words (any form) or
+    numbers."""
     said = set().union(*(t.lemmas for t in tokenize(rest)))
     numbers = {t.number for t in tokenize(rest) if t.kind == "num"}
     for it in items:
-        if any(it is h for h in heads) or it.kind not in _STATING:
+        if any(it is h for h in skip):
             continue
         toks = tokenize(it.words)
         if not all((t.number in numbers) if t.kind == "num" else bool(t.lemmas & said) for t in toks):
