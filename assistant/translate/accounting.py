@@ -30,7 +30,7 @@ _NUMBER_WORD = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|t
 _QUANTITY = re.compile(
     rf"""(?P<date>\b\d{{4}}-\d{{2}}-\d{{2}}\b)
       | (?P<num>[$€£]?\b\d+(?:[.,]\d+)*(?:k\b)?%?)
-      | (?P<dozen>\b(?:a|one|two|three|four|five|six|\d+)\s+dozen\b|\bdozen\b)
+      | (?P<dozen>\bhalf\s+a\s+dozen\b|\b(?:a|one|two|three|four|five|six|\d+)\s+dozen\b|\bdozen\b)
       | (?P<times>\b(?:once|twice|thrice)\b)
       | (?P<words>\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b)""",
     re.I | re.X)
@@ -61,6 +61,8 @@ class Quantity:
 
 def _dozen(text: str) -> float:
     head = text.lower().split()[0]
+    if head == "half":
+        return 6
     if head in ("a", "dozen"):
         return 12
     return 12 * (float(head) if head.isdigit() else text2num(head, "en"))
@@ -157,6 +159,9 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date],
         elif isinstance(value, (list, tuple)):
             for v in value:
                 visit(v)
+        if isinstance(value, A.BetweenDates):  # "the two weeks before Christmas": a span of days holds its length
+            start, end = A.parse_when(value.start), A.parse_when(value.end)
+            seconds.add(int((end - start).total_seconds()) + 86400)
 
     visit(node)
     return numbers, seconds, days, texts

@@ -21,16 +21,25 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
             clauses.append((it["op"], []))
         else:
             clauses[-1][1].append(it)
+    # ", and": the closing connective of a comma list (see _list_elements)
+    clauses = [(",and" if op in ("and", "but") and k and clauses[k - 1][0] == "," and not clauses[k - 1][1] else op, c)
+               for k, (op, c) in enumerate(clauses)]
     clauses = [(op, c) for op, c in clauses if c or op == "except"]
     # glue: "used to X but stopped", "X then Y", "added to cart and didn't buy" are one clause
     out: list[tuple[str, list[Item]]] = []
-    for op, clause in clauses:
-        if out and _glue(out[-1][1], op, clause):
+    for k, (op, clause) in enumerate(clauses):
+        # "..., and haven't opened or clicked": a clause that begins an or-run is that run's, not a sequence step
+        or_run = k + 1 < len(clauses) and clauses[k + 1][0] == "or"
+        if out and not or_run and _glue(out[-1][1], op, clause):
+            if op == "but" and clause[0].get("then") and not any(
+                    it.kind in (Kind.THEN_TAIL, Kind.WITHIN) for it in clause):
+                # "filled a form but haven't subscribed": 'but' contrasts, it does not tell what came next
+                b.guess(clause[0], "only after it (a sequence), or at any time?")
             out[-1][1].extend(clause)
-        elif out and not any(it.kind in HEADS for it in clause):
+        elif out and not any(it.kind in HEADS and not _restating(it) for it in clause):
             ellipsis = _ellipsis(out[-1][1], clause, op)
-            if ellipsis:
-                out.append((op, ellipsis))  # "bought shoes but not in the last 30 days"
+            if ellipsis:  # "bought shoes but not in the last 30 days": the exclusion is this clause alone
+                out.append(("except_one" if op == "except" else op, ellipsis))
             elif op != "except":
                 out[-1][1].extend(clause)  # a clause with no subject of its own belongs to the one before
             else:
@@ -40,6 +49,11 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
     if out and not out[0][1] and len(out) > 1 and out[1][0] != "except":
         out = out[1:]
     return _hoist_lead(out)
+
+
+def _restating(it: Item) -> bool:
+    """'overall', 'in total' with no measure: they say again that a count counts everything."""
+    return it.kind == Kind.AGG and it["func"] == "total" and not it.get("spend") and not it.get("prop")
 
 
 def _hoist_lead(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item]]]:
@@ -67,7 +81,17 @@ def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | Non
     kinds = {it.kind for it in clause}
     events = [it for it in prev if it.kind == Kind.EVENT]
     negated = Kind.NEG in kinds or op == "except"
-    if not negated or Kind.WINDOW not in kinds or kinds - {Kind.NEG, Kind.WINDOW} or len(events) != 1:
+    # "bought in May and three times overall": a count alone repeats the event too
+    counted = not negated and Kind.COUNT in kinds and not kinds - {Kind.COUNT, Kind.WINDOW, Kind.AGG, Kind.EVER}
+    # "bought exactly once, 14 to 30 days ago": a window after a comma tells when the one occurrence was
+    once = any((it.kind == Kind.COUNT and it["count"] is not None and it["count"].op == "exactly"
+                and it["count"].n == 1) or (it.kind in (Kind.CMP, Kind.NUM) and it.get("value") == 1
+                                            and it.get("op", "=") == "=") for it in prev)
+    if op == "," and kinds == {Kind.WINDOW} and once and len(events) == 1:
+        counted = True
+    # "bought, but never with a discount": a negated property repeats the event too, with that property
+    said = kinds & {Kind.WINDOW, Kind.PROP}
+    if len(events) != 1 or not counted and (not negated or not said or kinds - {Kind.NEG, Kind.WINDOW, Kind.PROP}):
         return None
     start = prev.index(events[0])
     copied = [events[0]] + [it for it in prev[start + 1:] if it.kind == Kind.VALUE and not it["trait"]]
@@ -89,7 +113,9 @@ def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
     # "added to cart and didn't buy" is a sequence; "viewed pricing twice and didn't buy" is not
     prev_positive_event = any(it.kind == Kind.EVENT for it in prev) and not any(
         it.kind in (Kind.NEG, Kind.COUNT) for it in prev)
-    if (first.kind == Kind.NEG and prev_positive_event and kinds.count(Kind.EVENT) == 1
+    # "... and didn't open it": the same thing twice, no order in time between the two
+    same_object = any(it.get("pronoun") for it in clause)
+    if (first.kind == Kind.NEG and prev_positive_event and kinds.count(Kind.EVENT) == 1 and not same_object
             and (first.get("past") or first.get("without") or Kind.THEN_TAIL in kinds or Kind.WITHIN in kinds)
             and Kind.WINDOW not in kinds and Kind.SAME_WINDOW not in kinds and Kind.COUNT not in kinds):
         first.args["then"] = True
@@ -97,9 +123,40 @@ def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
     return False
 
 
+def _negated_event(clause: list[Item]) -> bool:
+    """'no opens', 'opened zero times': one event negated as a noun or by a zero count (a list of such nouns
+    shares what follows it; 'never clicked' is a verb's negation: at any time), and nothing about who people
+    are."""
+    zero = any((it.kind == Kind.COUNT and it["count"] is not None and it["count"].n == 0) or
+               (it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 0 and it.get("op", "=") == "=") or
+               (it.kind == Kind.NEG and it.words.lower() in ("no", "zero", "nothing")) for it in clause)
+    return _only_events(clause) and sum(it.kind == Kind.EVENT for it in clause) == 1 and zero
+
+
+def _share_negated_window(clauses: list[tuple[str, list[Item]]]) -> None:
+    """'opened zero times and clicked zero times in the last 90 days', 'no opens, no clicks in 90 days': in a
+    run of negated events joined by and, a window said once at the end covers each of them."""
+    i = 0
+    while i < len(clauses):
+        if not _negated_event(clauses[i][1]):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(clauses) and clauses[j + 1][0] in ("and", ",", ",and") and _negated_event(clauses[j + 1][1]):
+            j += 1
+        run = [c for _, c in clauses[i:j + 1]]
+        windows = [w for w in run[-1] if w.kind == Kind.WINDOW and not w.used]
+        if j > i and windows and not any(
+                x.kind in (Kind.WINDOW, Kind.WITHIN, Kind.FOR) for c in run[:-1] for x in c):
+            for c in run[:-1]:
+                c.append(windows[-1].copy())
+        i = j + 1
+
+
 def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item], bool]]:
     """'did not open or click an email in the last 90 days': the window at the end of an or-run applies
     to every clause of it, and a negation at its start negates the whole run."""
+    _share_negated_window(clauses)
     out = [(op, c, False) for op, c in clauses]
     i = 0
     while i < len(out):
@@ -151,6 +208,9 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
         cond = read_clause(b, clause) if clause else None
         if cond is None:
             continue
+        if op == "except_one":
+            excluded.append(cond)
+            continue
         if negated:
             negated_run.append(cond)
             continue
@@ -165,15 +225,42 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
         base.append(("and", negate(conjoin(A.Or, negated_run))))
     if not base and not excluded:
         return None
+    parts = leads + [_or_of_ands(e) for e in _list_elements(base) if e]
+    parts += [negate(c) for c in excluded]
+    node = conjoin(A.And, parts)
+    if isinstance(node, A.And):  # "EU contacts (Germany, France, ...)": a condition said twice is one condition
+        kept = [c for k, c in enumerate(node.conditions) if c not in node.conditions[:k]]
+        node = conjoin(A.And, kept)
+    return node
+
+
+def _or_of_ands(base: list[tuple[str, A.Condition]]) -> A.Condition:
+    """'A and B or C': and binds tighter than or."""
     terms: list[list[A.Condition]] = [[]]
     for op, cond in base:
         if op == "or" and terms[-1]:
             terms.append([])
         terms[-1].append(cond)
-    ors = [conjoin(A.And, t) for t in terms if t]
-    parts = leads + ([conjoin(A.Or, ors)] if ors else [])
-    parts += [negate(c) for c in excluded]
-    return conjoin(A.And, parts)
+    return conjoin(A.Or, [conjoin(A.And, t) for t in terms if t])
+
+
+def _list_elements(base: list[tuple[str, A.Condition]]) -> list[list[tuple[str, A.Condition]]]:
+    """'opened or clicked, has received one, and never unsubscribed': in a comma list closed by 'and' the
+    commas and that last 'and' separate the elements, and an 'or' inside an element stays inside it."""
+    ops = [op for op, _ in base[1:]]
+    if len(ops) > 1 and ops[-1] == "or" and all(op == "," for op in ops[:-1]):  # "A, B, or C": an or-list
+        return [[base[0], *(("or", cond) for _, cond in base[1:])]]
+    commas = [i for i, (op, _) in enumerate(base) if op in (",", ",and")]
+    if not commas or not any(op == "or" for op, _ in base):
+        return [base]
+    if base[commas[-1]][0] == ",and":  # "..., and email or SMS consent": an 'or' after the closer is inside
+        closing = commas[-1]
+    else:  # "A, B or C" is an or-list, not an element
+        closing = next((i for i in range(commas[-1] + 1, len(base)) if base[i][0] in ("and", "but")), None)
+        if closing is None or any(op == "or" for op, _ in base[commas[-1] + 1:]):
+            return [base]
+    cuts = [0, *commas, closing, len(base)]
+    return [[("and", base[a][1]), *base[a + 1:b]] for a, b in zip(cuts, cuts[1:]) if a < b]
 
 
 def read_clause(b: Builder, items: list[Item]) -> A.Condition | None:

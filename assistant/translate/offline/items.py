@@ -49,6 +49,7 @@ class Kind(str, Enum):
     MOST = "most"                # "the most"
     AGG = "agg"                  # func, spend, prop
     COUNT_OF = "count_of"        # "number of"
+    SHARE = "share"              # op, value (a percentage): "most of", "more than half of"
     SEGMENT_NAME = "segment_name"  # name: "in segment 'X'"
     # words no phrase claims
     STOP = "stop"                # text: a stop word
@@ -61,7 +62,7 @@ class Kind(str, Enum):
 
 # Kinds that are the subject of a clause (a condition is about one of them).
 HEADS = frozenset({Kind.EVENT, Kind.TRAIT, Kind.VALUE, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE,
-                   Kind.SEGMENT_NAME, Kind.RANK, Kind.AGG, Kind.CONCEPT})
+                   Kind.SEGMENT_NAME, Kind.RANK, Kind.AGG, Kind.CONCEPT, Kind.SHARE})
 NUMBERS = (Kind.CMP, Kind.NUM, Kind.RANGE)
 
 PEOPLE = {"people", "customers", "users", "contacts", "members", "accounts", "clients", "shoppers", "buyers"}

@@ -14,7 +14,7 @@ from grammar.catalog import Catalog
 
 from .items import Item, Kind
 from .phrases import COMPILED, match
-from .text import CATEGORY_WORDS, COUNTRIES, FLAG_OPPOSITES, REGIONS, STOP_WORDS, UNITS, Token, lemmas
+from .text import CATEGORY_WORDS, CHANNEL_WORDS, COUNTRIES, FLAG_OPPOSITES, REGIONS, STOP_WORDS, UNITS, Token, lemmas
 
 
 # ---- catalog phrases -----------------------------------------------------------------------------------
@@ -127,7 +127,8 @@ class Lexicon:
             known = {str(v).upper(): v for v in self.catalog.traits[name].values}
             for code, names in COUNTRIES.items():
                 value = known.get(code, code) if codes else names[0].title()
-                for country_name in names:
+                # demonyms in the plural name people too: "Germans", "Canadians"
+                for country_name in names + [n + "s" for n in names if n.endswith("an")]:
                     self.add(_words(country_name), Kind.VALUE,
                              {"field": name, "trait": True, "value": value, "country": country_name},
                              exact=True, priority=2)
@@ -143,14 +144,19 @@ class Lexicon:
 
     def _consent(self, name: str, synonyms: list[str]) -> None:
         """Boolean traits like email_consent / sms_opt_in: 'opted in to email', 'agreed to sms' ..."""
-        s = consent_subject(name)
-        if s is None:
+        subject = consent_subject(name)
+        if subject is None:
             return
+        for s in [subject, *CHANNEL_WORDS.get(subject, [])]:  # "opted in to texts" is the sms consent
+            self._consent_phrases(name, s)
+
+    def _consent_phrases(self, name: str, s: str) -> None:
         true = [f"opted in to {s}", f"opted into {s}", f"opt in to {s}", f"{s} opt in", f"{s} opted in",
                 f"consented to {s}", f"agreed to {s}", f"agreed to receive {s}", f"agreed to receive marketing {s}",
-                f"given {s} consent", f"gave {s} consent", f"{s} consent", f"can receive {s}",
+                f"given {s} consent", f"gave {s} consent", f"given we {s} consent", f"gave we {s} consent", f"{s} consent", f"can receive {s}",
                 f"can receive marketing {s}", f"{s} marketing consent", f"accept {s}", f"subscribed to {s}",
-                f"{s} permission", f"{s} ok", f"{s} okay", f"{s} allowed"]
+                f"{s} permission", f"{s} ok", f"{s} okay", f"{s} allowed", f"can get {s}", f"can still get {s}",
+                f"can still receive {s}", f"can be {s}ed", f"can still be {s}ed", f"reachable by {s}"]
         false = [f"opted out of {s}", f"opted out from {s}", f"no {s} consent", f"declined {s}"]
         for text in true:
             self.add(_words(text), Kind.CONSENT, {"trait": name, "value": True}, priority=4)
@@ -167,7 +173,8 @@ class Lexicon:
                     continue
                 args = {"field": name, "trait": False, "value": value}
                 words = _words(value.strip("/"))
-                self.add(words, Kind.VALUE, args, priority=2)
+                # a page path is a name, not a word with forms: '/pricing' is no 'priced'
+                self.add(words, Kind.VALUE, args, exact=value.startswith("/"), priority=2)
                 if words and words[-1].isdigit() and len(words) > 1:  # "Black Friday 2025" -> "black friday"
                     self.add(words[:-1], Kind.VALUE, args, priority=2)
                 for word in CATEGORY_WORDS.get(value.lower(), []):

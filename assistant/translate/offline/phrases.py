@@ -9,6 +9,7 @@ from typing import Any, Callable
 from grammar import ast as A
 
 from .items import Kind
+from .named_days import is_marked
 from .text import THIS_YEAR, UNITS, YEARLESS, Token
 
 # ---- the fixed phrasing table ------------------------------------------------------------------------
@@ -70,7 +71,9 @@ _HOLIDAY_WORDS = {
 }
 _SEASON_NOTE = "'the holiday season' read as Black Friday to 31 December"
 _WEEKEND_GUESS = "that day alone, or the whole long weekend?"
-_YEARS = (("", None), (" last_year|previous_year", "last"), (" this_year", "this"))
+# Named days that always fall on the same weekday, next to a weekend: their weekend is a known span of days.
+_WEEKDAY_HOLIDAYS = {"black_friday", "cyber_monday", "thanksgiving", "labor_day"}
+_YEARS = (("", None), (" last_year|previous_year|last_yr", "last"), (" this_year|this_yr", "this"))
 
 
 def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
@@ -80,12 +83,66 @@ def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
         # A name alone ("the Valentine's Day email", "Black Friday 2025") may be a campaign's: a day needs a
         # preposition before it, and a year "of" before it.
         head = f"on|during|over|around|for|in {words}"
-        out.append((f"{head} of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
+        out.append((f"{head} ?of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
         for tail, year in _YEARS:
             out.append((head + tail, Kind.WINDOW, lambda name=name, year=year, note=note: _named(name, year, note)))
-            if name != "holiday_season":  # "Labor Day weekend": the day, but maybe the long weekend meant
+            if name in _WEEKDAY_HOLIDAYS:  # "Labor Day weekend": the long weekend it always makes
+                out.append((f"{head} weekend{tail}", Kind.WINDOW,
+                            lambda name=name, year=year: _win(None, weekend_of=(name, year))))
+            elif name != "holiday_season":  # "Christmas weekend": the day, but maybe the weekend around it
                 out.append((f"{head} weekend{tail}", Kind.WINDOW,
                             lambda name=name, year=year: _named(name, year, guess=_WEEKEND_GUESS)))
+    return out
+
+
+def _span(first: str, last: str, year: str | int | None = None) -> dict:
+    if not (is_marked(first) or is_marked(last)):
+        raise ValueError("a span of plain dates is read by the date phrases")
+    return _win(None, span=(first, last, _said_year(year)))
+
+
+def _said_year(year: str | int | None) -> str | int | None:
+    return int(year[:4]) if isinstance(year, str) and year[:1].isdigit() else year
+
+
+def _named_day_spans() -> list[tuple[str, Kind, Callable[..., dict]]]:
+    """Spans bounded by named days (named_days.py marks the days in the text)."""
+    out: list[tuple[str, Kind, Callable[..., dict]]] = []
+    for tail, year in (("", None), (" last_year|previous_year", "last"), (" this_year", "this")):
+        out += [
+            ("?in|during|over between|from BOUND and|to BOUND" + tail, Kind.WINDOW,
+             lambda a, b, year=year: _span(a, b, year)),
+            ("?in|during|over ?last|past N UNIT before HDAY" + tail, Kind.WINDOW,
+             lambda n, u, d, year=year: _win(None, before_days=(n, u, d, year))),
+            ("?in|during|over|on HDAY week" + tail, Kind.WINDOW, lambda d, year=year: _win(None, week_of=(d, year))),
+            ("before HDAY" + tail, Kind.WINDOW, lambda d, year=year: _win(None, before_day=(d, year))),
+            ("since HDAY" + tail, Kind.WINDOW, lambda d, year=year: _win(None, since_day=(d, year))),
+        ]
+    out += [("?in|during|over between|from BOUND and|to BOUND ?of YEAR", Kind.WINDOW, lambda a, b, y: _span(a, b, y)),
+            ("?in|during|over ?last|past N UNIT before HDAY ?of YEAR", Kind.WINDOW,
+             lambda n, u, d, y: _win(None, before_days=(n, u, d, _said_year(y)))),
+            ("?in|during|over|on HDAY week ?of YEAR", Kind.WINDOW, lambda d, y: _win(None, week_of=(d, _said_year(y)))),
+            ("before HDAY ?of YEAR", Kind.WINDOW, lambda d, y: _win(None, before_day=(d, _said_year(y))))]
+    return out
+
+
+# The seasons of the northern hemisphere, as their months (said as an assumption).
+_SEASONS = {"spring": ("march", "may"), "summer": ("june", "august"), "autumn|fall": ("september", "november"),
+            "winter": ("december", "february")}
+
+
+def _season_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
+    out: list[tuple[str, Kind, Callable[..., dict]]] = []
+    for words, (first, last) in _SEASONS.items():
+        note = f"'{words.split('|')[0]}' read as {first} to {last} (the northern hemisphere's)"
+        for head, tail, year in (("", "", None), ("", " last_year|previous_year", "last"), ("last ", "", "last"),
+                                 ("", " this_year", "this"), ("this ", "", "this")):
+            for prep in ("in|during|over|throughout ", "?in|during|over|throughout " if head else None):
+                if prep is None:
+                    continue
+                out.append((f"{prep}{head}{words}{tail}", Kind.WINDOW,
+                            lambda first=first, last=last, year=year, note=note:
+                            _win(None, note, months=(first, last, year))))
     return out
 
 
@@ -96,7 +153,7 @@ AGO = "ago|back|earlier"
 # Inside one slot, `_` joins the words of a multi-word alternative: "more_than|over".
 PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # relative windows
-    ("in|within|during|over|for|from last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
+    ("in|within|during|over|for|from last|past|previous N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
     # bare "last year" is the calendar year before (listed before "last UNIT", which it ties with)
     ("last_year|previous_year", Kind.WINDOW, lambda: _cal("previous", "year")),
     ("last|past N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
@@ -114,7 +171,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u), bare=True)),  # terse: "shoe buyers 30d"
     ("coming_up|upcoming this_week|next_week", Kind.WINDOW, lambda: _win(A.InNext(amount=7, unit="day"))),
     ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
-    ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {}),
+    ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {"after": True}),
+    ("since that|this weekend|day|date|week|month|period|sale|holiday", Kind.SAME_WINDOW, lambda: {"after": True}),
     # calendar periods of the as-of date
     ("?so_far this|current week", Kind.WINDOW, lambda: _cal("this", "week")),
     ("?so_far this|current month", Kind.WINDOW, lambda: _cal("this", "month")),
@@ -130,11 +188,14 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in|during|over|throughout MONTH last_year|previous_year", Kind.WINDOW, lambda m: _named(m, "last")),
     ("in|during|over|throughout MONTH this_year", Kind.WINDOW, lambda m: _named(m, "this")),
     ("in|during|over|throughout MONTH or|and|to|through MONTH", Kind.WINDOW, lambda a, b: _win(None, months=(a, b, None))),
+    ("MONTH to|through|until MONTH", Kind.WINDOW, lambda a, b: _win(None, months=(a, b, None))),  # "June through August"
+    *_season_phrases(),
     ("in|during|over|throughout MONTH or|and|to|through MONTH last_year|previous_year", Kind.WINDOW,
      lambda a, b: _win(None, months=(a, b, "last"))),
     ("in|during|over|throughout MONTH or|and|to|through MONTH this_year", Kind.WINDOW,
      lambda a, b: _win(None, months=(a, b, "this"))),
     *_holiday_phrases(),
+    *_named_day_spans(),
     ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
@@ -143,7 +204,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u),
                                                  f"'{n} {u}s ago' read as more than {n} {u}s ago")),
     ("less_than|under|within|< N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
-    ("between|from N and|to N UNIT " + AGO, Kind.WINDOW,
+    ("?between|from N and|to N UNIT " + AGO, Kind.WINDOW,
      lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
     ("before|prior_to|until DATE", Kind.WINDOW, _dated(lambda d: A.Before(at=d))),
     ("on_or_after|since|from|after DATE", Kind.WINDOW, _dated(lambda d: A.After(at=d))),
@@ -161,6 +222,11 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("within N UNIT", Kind.WITHIN, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("within UNIT", Kind.WITHIN, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
     ("for N UNIT", Kind.FOR, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    # "(been with us) for at least 6 months": with no event in its clause, how long they have been a contact
+    ("for at_least|over|more_than|longer_than N UNIT", Kind.FOR,
+     lambda n, u: {"duration": A.Duration(amount=n, unit=u), "tenure": True}),
+    ("for at_least|over|more_than|longer_than UNIT", Kind.FOR,
+     lambda u: {"duration": A.Duration(amount=1, unit=u), "tenure": True}),
     ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
@@ -184,6 +250,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("at_least_twice|twice_or_more|2_or_more_times", Kind.COUNT, lambda: _count("at_least", 2)),
     ("at_most once", Kind.COUNT, lambda: _count("at_most", 1)),
     ("more_than_once|more_than_1_time|repeatedly|again_and_again", Kind.COUNT, lambda: _count("at_least", 2)),
+    ("more_than_twice", Kind.COUNT, lambda: _count("at_least", 3)),
+    ("less_than_twice|fewer_than_twice", Kind.COUNT, lambda: _count("at_most", 1)),
     ("multiple|several|many ?time|times", Kind.COUNT,
      lambda: _count("at_least", 2, note="'multiple' read as at least 2 times")),
     # comparisons of numbers (counts of events before an event noun, property values, aggregates)
@@ -214,16 +282,19 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("is|=|equals|equal_to|named|called QSTR", Kind.EQUALS, lambda s: {"value": s}),
     # negation and connectives
     ("not|no|never|none|neither|non|nobody|zero|outside|outside_of", Kind.NEG, lambda: {}),
+    # a negative object ("bought nothing in May"): the rule negative_objects moves it before its verb
+    ("nothing|nothing_at_all", Kind.NEG, lambda: {"object": True}),
     ("did|does|do|have|has|had|is|are|was|were not", Kind.NEG, lambda: {"past": True}),
     ("never_have|have_never|has_never|not_yet|never_ever", Kind.NEG, lambda: {}),
     ("without", Kind.NEG, lambda: {"without": True}),
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
     ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
-    ("but|yet|while|although|though", Kind.CONJ, lambda: {"op": "but"}),
+    ("but|yet|while|although|though|even_though|even_if|even_so", Kind.CONJ, lambda: {"op": "but"}),
     ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),
     ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", Kind.CONJ, lambda: {"op": "or"}),  # a union
     (",", Kind.CONJ, lambda: {"op": ","}),
-    ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for", Kind.CONJ,
+    ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
+     "|but_leave_out|but_exclude|not_including|but_not_including", Kind.CONJ,
      lambda: {"op": "except"}),
     ("then|and_then|followed_by|later|and_later|subsequently|and_after_that", Kind.THEN, lambda: {}),
     ("after_it|after_that|afterwards|after_this|since", Kind.THEN_TAIL, lambda: {}),  # "... and no order since"
@@ -259,10 +330,14 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("maximum|largest|biggest|highest|most_expensive", Kind.AGG, lambda: {"func": "max"}),
     ("distinct|different|unique|separate|various", Kind.AGG, lambda: {"func": "count_distinct"}),
     ("number_of|count_of|how_many", Kind.COUNT_OF, lambda: {}),
+    # proportions of a person's events: "most of their orders were discounted"
+    ("most_of|majority_of|more_than_half_of|over_half_of", Kind.SHARE, lambda: {"op": ">", "value": 50}),
+    ("at_least_half_of|half_or_more_of", Kind.SHARE, lambda: {"op": ">=", "value": 50}),
+    ("less_than_half_of|under_half_of|fewer_than_half_of", Kind.SHARE, lambda: {"op": "<", "value": 50}),
     ("in_segment|segment_named|segment_called STR", Kind.SEGMENT_NAME, lambda s: {"name": s}),
 ]
 
-_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "MONTH", "STR", "QSTR"}
+_ALT_SLOTS = {"N", "X", "UNIT", "DATE", "YEAR", "MONTH", "STR", "QSTR", "HDAY", "BOUND"}
 
 
 def _compile(pattern: str) -> list[tuple[bool, str | list[tuple[str, ...]]]]:
@@ -300,6 +375,11 @@ def _slot(slot: str, tok: Token) -> tuple[bool, Any]:
         return ok, f"{tok.text}-01-01" if ok else None
     if slot == "MONTH":
         return tok.kind == "word" and tok.text in _MONTH_NAMES.split("|"), tok.text
+    if slot == "HDAY":
+        return tok.kind == "word" and is_marked(tok.text), tok.text
+    if slot == "BOUND":  # a named day or a day (with or without its year)
+        ok = (tok.kind == "word" and is_marked(tok.text)) or (tok.kind == "date" and "t" not in tok.text)
+        return ok, tok.text
     if slot == "QSTR":
         return tok.kind == "str", tok.orig
     if slot == "STR":

@@ -47,6 +47,170 @@ def mark_silent(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def dangling_before(items: list[Item], b: Builder) -> list[Item]:
+    """'bought before, ...', 'ordered twice before and ...': a 'before' with no date or event after it (the
+    clause ends) says only that it happened at some time, like 'ever'. Read while stop words are still
+    there: 'before that' has an object."""
+    for i, it in enumerate(items):
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if (it.kind == Kind.UNKNOWN and it.words.lower() == "before" and
+                (nxt is None or nxt.kind == Kind.CONJ) and
+                any(x.kind in (Kind.EVENT, Kind.COUNT, Kind.CONCEPT) for x in items[max(0, i - 3):i])):
+            it.become(Kind.EVER, {})
+    return items
+
+
+_RESIDE = {"live", "lives", "living", "based", "located", "resident", "residents", "reside", "resides", "residing"}
+
+
+def residence(items: list[Item], b: Builder) -> list[Item]:
+    """'live in Austin', 'based in Germany': the verb of residence says only where; a capitalised name after it
+    that no catalog value claims is a city when the catalog has a city trait (said as an assumption)."""
+    city = next((t for t, spec in b.catalog.traits.items() if spec.type == "string" and
+                 ({"city", "town"} & {t, *(s.lower() for s in spec.synonyms)})), None)
+    for i, it in enumerate(items[:-2]):
+        if it.kind != Kind.UNKNOWN or it.words.lower() not in _RESIDE or items[i + 1].words.lower() != "in":
+            continue
+        name = items[i + 2]
+        if name.kind in (Kind.VALUE, Kind.TRAIT) and name.get("trait", True):
+            it.become(Kind.STOP, {"text": it.words})
+            continue
+        run = []
+        for x in items[i + 2:i + 5]:  # "Salt Lake City": a capitalised word of the name may be a catalog word
+            if x.kind not in (Kind.UNKNOWN, Kind.TRAIT) or not x.words[:1].isupper() or \
+                    not x.words.replace(".", "").isalpha() or (x.kind == Kind.TRAIT and not run):
+                break
+            run.append(x)
+        if city is None or not run:
+            continue
+        value = " ".join(x.words for x in run)
+        it.become(Kind.STOP, {"text": it.words})
+        run[0].become(Kind.VALUE, {"field": city, "trait": True, "value": value})
+        run[0].words, run[0].end = value, run[-1].end
+        for x in run[1:]:
+            x.become(Kind.STOP, {"text": x.words})
+        b.assume(f"'{value}' read as a {city}")
+    return items
+
+
+_PRONOUNS = {"it", "them", "one", "ones", "those", "that"}
+
+
+def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
+    """'got the Weekly Newsletter but didn't open it': a pronoun object names what the event before it was done
+    to, so the second event takes the first one's property values (those it has: a campaign, a url). Read while
+    the pronoun (a stop word) is still there."""
+    out = list(items)
+    for i, it in enumerate(items[:-1]):
+        # "didn't open it", "haven't opened a single one of them": the pronoun among the small words after the verb
+        after = []
+        for x in items[i + 1:i + 5]:
+            if x.kind not in (Kind.STOP, Kind.NUM):
+                break
+            after.append(x)
+        nxt = next((x for x in after if x.words.lower() in _PRONOUNS), None)
+        if nxt is None and i + 2 < len(items) and items[i + 1].words.lower() == "none":  # "opened none of them"
+            nxt = next((x for x in items[i + 2:i + 4] if x.words.lower() in _PRONOUNS), None)
+        if it.kind != Kind.EVENT or nxt is None:
+            continue
+        props = {p for e in it["events"] for p in b.catalog.event_properties(e)}
+        before = [x for x in items[:i] if x.kind == Kind.EVENT]
+        if not before:
+            continue
+        start = items.index(before[-1])
+        values = [x for x in items[start + 1:i] if x.kind == Kind.VALUE and not x["trait"] and x["field"] in props]
+        # the window of what 'it' was ('got 10 emails this month but opened none of them'), unless one is said
+        rest = items[i + 1:]
+        own = any(x.kind == Kind.WINDOW for x in rest[:next((k for k, x in enumerate(rest) if x.kind == Kind.CONJ),
+                                                           len(rest))])
+        # (only when both events act on the same kind of thing: they share a property)
+        shared = props & {p for e in before[-1]["events"] for p in b.catalog.event_properties(e)}
+        windows = [] if own or not shared else [x for x in items[start + 1:i] if x.kind == Kind.WINDOW][-1:]
+        if values or windows:
+            at = out.index(it) + 1
+            out[at:at] = [v.copy(args={**v.args, "pronoun": True}) for v in values + windows]
+            if nxt.kind == Kind.NUM:
+                nxt.become(Kind.STOP, {"text": nxt.words})
+    return out
+
+
+def shortened_names(items: list[Item], b: Builder) -> list[Item]:
+    """'the Weekly Newsletter ... the newsletter': a value said again by part of its name is that value, not
+    another field's value of that word (the newsletter form)."""
+    for i, it in enumerate(items):
+        if it.kind != Kind.VALUE or it["trait"]:
+            continue
+        words = set(it.words.lower().split())
+        for y in items[:i]:
+            if y.kind == Kind.VALUE and not y["trait"] and y["value"] != it["value"] and \
+                    words < set(y.words.lower().split()):
+                it.become(Kind.VALUE, dict(y.args))
+                break
+    return items
+
+
+def spent_on_it(items: list[Item], b: Builder) -> list[Item]:
+    """'ordered on Monday and spent over $100 on it': money spent 'on it' is the amount of that one event, not a
+    total over all of them; which one is meant stays an open point. Read while the pronoun is still there."""
+    for i, it in enumerate(items):
+        if it.kind != Kind.AGG or not it.get("spend"):
+            continue
+        tail = [x.words.lower() for x in items[i + 1:i + 5]]
+        if any(a == "on" and c in ("it", "them", "that", "those") for a, c in zip(tail, tail[1:])):
+            b.guess(it, "the total of all of them, or the amount of the one said before?")
+    return items
+
+
+def first_time_after(items: list[Item], b: Builder) -> list[Item]:
+    """'started a trial for the first time last week': 'for the first time' after its verb says which occurrence,
+    as 'first' before it would; it moves before the verb, where the occurrence recogniser reads it."""
+    out = list(items)
+    for it in items:
+        if it.kind != Kind.WHICH or "time" not in it.words.lower():
+            continue
+        at = out.index(it)
+        verb = next((j for j in range(at - 1, -1, -1) if out[j].kind == Kind.EVENT), None)
+        if verb is not None and not any(x.kind in (Kind.CONJ, Kind.NEG) for x in out[verb:at]):
+            out.insert(verb, out.pop(at))
+    return out
+
+
+def negative_objects(items: list[Item], b: Builder) -> list[Item]:
+    """'bought nothing in the last 5 months': a negative object negates the verb before it, as 'did not buy'
+    would. With no verb before it ('..., and nothing since May') it stays for the clause's ellipsis."""
+    out = list(items)
+    for i in range(1, len(out)):
+        it = out[i]
+        if it.kind != Kind.NEG or not (it.get("object") or it.words.lower() == "none"):
+            continue
+        j = i - 1
+        while j > 0 and out[j].get("pronoun"):  # what a pronoun carried over sits between the verb and 'none'
+            j -= 1
+        if out[j].kind == Kind.EVENT and not out[j].used:
+            out.insert(j, out.pop(i))
+    return out
+
+
+def trailing_bounds(items: list[Item], b: Builder) -> list[Item]:
+    """'6 orders or more', '2 visits or fewer': 'or more' after the counted noun bounds the number before it."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        four = items[i:i + 4]
+        if (len(four) == 4 and it.kind == Kind.NUM and (four[1].kind == Kind.EVENT or _noun_events(four[1]))
+                and four[2].kind == Kind.CONJ
+                and four[2]["op"] == "or" and four[3].words.lower() in ("more", "fewer", "less")):
+            it.become(Kind.CMP, {**it.args, "op": ">=" if four[3].words.lower() == "more" else "<="})
+            four[2].used = four[3].used = True
+            out += four[:2]
+            i += 4
+            continue
+        out.append(it)
+        i += 1
+    return out
+
+
 def drop_used(items: list[Item], b: Builder) -> list[Item]:
     """Only unused items read on."""
     return [it for it in items if not it.used]
@@ -62,12 +226,20 @@ def merge_value_lists(items: list[Item], b: Builder) -> list[Item]:
             values = [it["value"]]
             j = i
             ops = []
-            while (j + 2 < len(items) and items[j + 1].kind == Kind.CONJ and items[j + 1]["op"] in ("or", ",", "and")
-                   and items[j + 2].kind == Kind.VALUE and items[j + 2]["field"] == it["field"]):
-                ops.append(items[j + 1]["op"])
-                if items[j + 2]["value"] not in values:
-                    values.append(items[j + 2]["value"])
-                j += 2
+            while True:
+                # "Spain, France, or Italy": a serial comma before the last connective joins the same list
+                serial = (j + 3 < len(items) and items[j + 1].kind == Kind.CONJ and items[j + 1]["op"] == ","
+                          and items[j + 2].kind == Kind.CONJ and items[j + 2]["op"] in ("or", "and"))
+                k = j + 2 if serial else j + 1
+                if not (k + 1 < len(items) and items[k].kind == Kind.CONJ and items[k]["op"] in ("or", ",", "and")
+                        and items[k + 1].kind == Kind.VALUE and items[k + 1]["field"] == it["field"]):
+                    break
+                ops.append(items[k]["op"])
+                if items[k + 1]["value"] not in values:
+                    values.append(items[k + 1]["value"])
+                if serial:
+                    items[j + 1].used = True
+                j = k + 1
             if "and" in ops and not it["trait"] and "or" not in ops:
                 out.append(it)  # "bought shoes and apparel": two conditions
                 i += 1
@@ -136,6 +308,25 @@ def measured_properties(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def retarget_verbs(items: list[Item], b: Builder) -> list[Item]:
+    """'looked at the pricing page': a verb whose event has no property for the value that follows it means
+    the event of the same action that has one (product_viewed -> page_viewed: both 'viewed', only one has
+    a url)."""
+    for it, nxt in zip(items, items[1:]):
+        if it.kind != Kind.EVENT or it.used or len(it["events"]) != 1 or nxt.kind != Kind.VALUE or nxt["trait"]:
+            continue
+        event = it["events"][0]
+        verb = event.split("_")[-1]
+        if nxt["field"] in b.catalog.event_properties(event) or any(
+                e.split("_")[-1] == verb for e in _noun_events(nxt)):  # 'opened a push': absorb_nouns reads it
+            continue
+        kin = [e for e in b.catalog.events if e != event and e.split("_")[-1] == verb
+               and nxt["field"] in b.catalog.event_properties(e)]
+        if len(kin) == 1:
+            it.args["events"] = kin
+    return items
+
+
 def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     """'opened ... emails', 'added ... to the cart', 'started a subscription': a noun naming the event
     of the verb before it belongs to that verb (and narrows it: 'viewed products' -> product_viewed).
@@ -143,8 +334,8 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     verb: Item | None = None
     for i, it in enumerate(items):
         if it.kind in (Kind.CONJ, Kind.THEN, Kind.NEG, Kind.WINDOW, Kind.WITHIN, Kind.WHICH, Kind.USED_TO, Kind.STOPPED,
-                       Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG):
-            verb = None
+                       Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG, Kind.SHARE):
+            verb = None  # "buyers where most of their orders ...": the noun after a share is the share's
             continue
         nouns = _noun_events(it)
         if it.kind == Kind.EVENT and verb is not None and set(it["events"]) <= set(verb["events"]):
@@ -156,6 +347,7 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
             it.used = True  # "home products", "the Black Friday email": the noun of a value
             continue
         if verb is not None and nouns and (set(nouns) & set(verb["events"])):
+            verb.args.setdefault("candidates", verb["events"])
             verb.args["events"] = [e for e in verb["events"] if e in nouns]
             it.used = True
             prev = items[i - 1]
@@ -174,6 +366,12 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
         nxt = items[i + 1]
         if it.kind != Kind.WITHIN or not it.get("anchor_next") or nxt.kind != Kind.EVENT or nxt.used:
             continue
+        if any(x.kind == Kind.EVENT and set(nxt["events"]) & set(x["events"]) for x in items[:i]):
+            # "added to cart and didn't order within a day of adding": the anchor is the step said before, so
+            # the within is a sequence step's
+            it.args.pop("anchor_next")
+            nxt.used = True
+            continue
         if len(nxt["events"]) != 1:
             b.guess(it, f"within {it['duration'].amount} {it['duration'].unit}s of which '{nxt.words}'?")
             continue
@@ -182,6 +380,21 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
         it.words = f"{it.words} {nxt.words}"
         it.end = max(it.end, nxt.end)
         nxt.used = True
+    return items
+
+
+def elided_verbs(items: list[Item], b: Builder) -> list[Item]:
+    """'started a trial or a subscription': the verb is said once for both objects, so a noun joined to the
+    verb's object by or/and names the event of that verb too (subscription_started, not the plan trait)."""
+    for i, it in enumerate(items[:-2]):
+        conj, obj = items[i + 1], items[i + 2]
+        if it.kind != Kind.EVENT or it.get("noun") or conj.kind != Kind.CONJ or conj["op"] not in ("or", "and") \
+                or obj.used or obj.kind == Kind.EVENT:
+            continue
+        verbs = {e.split("_")[-1] for e in it.get("candidates", it["events"])}
+        nouns = [e for e in _noun_events(obj) if e.split("_")[-1] in verbs and e not in it["events"]]
+        if len(nouns) == 1:
+            obj.become(Kind.EVENT, {"events": nouns})
     return items
 
 
@@ -195,13 +408,23 @@ def _noun_events(it: Item) -> list[str]:
 
 RULES: tuple[Rule, ...] = (
     resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
+    residence,             # 'live in Austin': while 'in' is still there
+    shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
+    pronoun_objects,       # "didn't open it": while the pronoun is still there
+    spent_on_it,           # "spent over $100 on it": also while the pronoun is there
+    dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
+    trailing_bounds,       # '6 orders or more': before anything reads the number
+    first_time_after,      # 'started a trial for the first time': 'first' before its verb
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
     elided_concepts,       # the same for 'email or SMS subscribers'
     measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
-    absorb_nouns,          # last: needs the final kind of every word around a verb ('opened ... emails')
+    retarget_verbs,        # 'looked at the pricing page': the viewing of a page, before nouns are absorbed
+    absorb_nouns,          # needs the final kind of every word around a verb ('opened ... emails')
+    elided_verbs,          # after absorb_nouns: 'started a trial or a subscription' shares the verb
     drop_used,             # absorbed nouns and merged list values leave before the split into clauses
 )

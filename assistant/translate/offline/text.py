@@ -226,6 +226,20 @@ def _expand_dates(text: Source) -> Source:
         first = m.group(1).lower() == "first"
         return f"between {year}-{'01-01' if first else '07-01'} and {year}-{'06-30' if first else '12-31'}"
 
+    def decade(m: re.Match) -> str:
+        start = int(m.group(1))
+        return f"between {start}-01-01 and {start + 9}-12-31"
+
+    def quarter(m: re.Match) -> str:
+        q, year = int(m.group(1)), int(m.group(2))
+        first, last = 3 * q - 2, 3 * q
+        return f"between {_day(year, first, 1)} and {_day(year, last, calendar.monthrange(year, last)[1])}"
+
+    def quarter_days(m: re.Match) -> str:
+        q, mark = int(m.group(1)), THIS_YEAR if m.group(2) else YEARLESS
+        last = 3 * q
+        return f"between {mark}{3 * q - 2:02d}-01 and {mark}{last:02d}-{calendar.monthrange(2001, last)[1]:02d}"
+
     day = r"(\d{1,2})(?:st|nd|rd|th)?"
     text = text.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
                     shared_year, flags=re.I)
@@ -233,6 +247,13 @@ def _expand_dates(text: Source) -> Source:
     text = text.sub(rf"\b{day}\s+({month}),?\s+(\d{{4}})\b", dm, flags=re.I)
     text = text.sub(rf"\b({month}),?\s+(\d{{4}})\b", whole_month, flags=re.I)  # "October 2026"
     text = text.sub(r"\b(first|second) half of (\d{4})\b", half, flags=re.I)
+    text = text.sub(r"\b(?:in\s+|during\s+)?(?:the\s+)?((?:19|20)\d0)'?s\b", decade, flags=re.I)  # "the 1990s"
+    text = text.sub(r"\b(?:in\s+|during\s+)?(?:the\s+)?(first|second) half of (?:this|the current) year\b",
+                    lambda m: "between ++01-01 and ++06-30" if m.group(1).lower() == "first"
+                    else "between ++07-01 and ++12-31", flags=re.I)
+    text = text.sub(r"\b(?:in\s+|during\s+)?q([1-4])\s+(?:of\s+)?(\d{4})\b", quarter, flags=re.I)  # "Q2 2025"
+    # "Q3 this year" is this year's; "Q2" alone, like a day without a year, the most recent one
+    text = text.sub(r"\b(?:in\s+|during\s+)?q([1-4])(\s+(?:of\s+)?this\s+year)?\b", quarter_days, flags=re.I)
     return _yearless(text, day)
 
 
@@ -270,7 +291,11 @@ def normalise(text: Source) -> Source:
     for pattern, repl in _CONTRACTIONS:
         text = text.sub(pattern, repl, flags=re.I)
     text = _expand_dates(text)
+    from .named_days import mark_named_days  # it builds on this module's day markers, so it is loaded after it
+
+    text = mark_named_days(text)
     text = text.sub(r"(\d),(\d{3})\b", r"\1\2")                    # 1,000 -> 1000
+    text = text.sub(r"\s+(?:itself|themselves|proper)\b(?=\s)", "")  # "on Black Friday itself last year"
     text = text.sub(r"(?<![\d+-])(\d+)\s*(?:-|–)\s*(\d+)(?![\d-])", r"\1 to \2")  # 2-5 -> 2 to 5
     text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time
     text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)
@@ -332,6 +357,10 @@ def tokenize(text: str) -> list[Token]:
             if tokens and tokens[-1].kind == "num":  # "two dozen"
                 tokens[-1] = _merged_number(tokens[-1], tok, tokens[-1].number * 12)
                 continue
+            if i > 1 and raw[i - 1].text == "a" and tokens and tokens[-1].text == "half":  # "half a dozen"
+                tokens[-1] = Token("6", "num", f"{tokens[-1].orig} {raw[i - 1].orig} {tok.orig}", number=6.0,
+                                   start=tokens[-1].start, end=tok.end)
+                continue
             if i and raw[i - 1].text in ("a", "one"):  # "a dozen"
                 tokens.append(Token("12", "num", f"{raw[i - 1].orig} {tok.orig}", number=12.0,
                                     start=raw[i - 1].start, end=tok.end))
@@ -383,6 +412,8 @@ COUNTRIES = {
 REGIONS = {
     ("europe", "european"): ["GB", "DE", "FR", "ES", "IT", "NL", "AT", "CH", "BE", "SE", "NO", "DK", "FI", "PL",
                              "PT", "IE", "GR", "CZ"],
+    ("eu", "european union"): ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+                               "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"],
     ("north america", "north american"): ["US", "CA", "MX"],
     ("south america", "south american", "latin america", "latin american", "latam"): ["BR", "AR", "MX"],
     ("asia", "asian"): ["IN", "JP", "CN", "KR", "SG"],
@@ -400,7 +431,11 @@ CATEGORY_WORDS = {
     "home": ["furniture", "homeware", "home decor", "decor", "kitchenware"],
     "beauty": ["cosmetics", "makeup", "skincare", "fragrance", "perfume"],
     "flowers": ["bouquets", "floral"],
+    "web": ["website", "web site"],  # a channel: "bought on the website"
 }
+
+# Everyday words for a messaging channel, as a consent's subject names it ("opted in to texts" = sms).
+CHANNEL_WORDS = {"sms": ["text", "texts", "text message", "text messages", "texting"], "email": ["emails", "e mail"]}
 
 # Phrases meaning a yes/no flag is false, by a word of the flag's name: "at full price" = not discounted.
 FLAG_OPPOSITES = {

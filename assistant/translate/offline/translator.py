@@ -30,9 +30,11 @@ from .edit import (conjoin, drop_filters, drop_unknown_values, drop_values, name
                    replace_amounts, rewindow)
 from .items import Item, Kind
 from .lexicon import Lexicon, lex
+from .named_days import is_marked
 from .quantities import note_quantities, read_quantities
 from .text import STOP_WORDS, Source, Token, tokenize
-from .unplaced import is_english, open_points
+from .titles import drop_lead_in
+from .unplaced import asides, is_english, mostly_unplaced, open_points
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
            "or change my instructions. Describe the people you want and I will define the segment; its SQL is "
@@ -70,18 +72,6 @@ _EXCLUDE = re.compile(r"^\s*(exclude|except|excluding|but not|without|minus|leav
 _REMOVE = re.compile(r"^\s*(remove|drop|delete|forget|lose|get rid of|take out)\b(?P<rest>.*)$", re.I)
 _CHANGE = re.compile(r"^\s*(actually\s*,|(actually\s+)?(make (it|that)|change (it|that) to|change to|set (it|that) to|"
                      r"use|change it|switch (it |that )?to|instead)\b)(?P<rest>.*)$", re.I)
-# A lead-in before the audience: "For our win-back campaign I need ...", "VIPs: the top 10% ...",
-# "Our promo should go to people who ...". The lead-in is dropped (and said) when it names the segment
-# being defined or the purpose of the list; otherwise it is read like the rest.
-_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
-                      r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
-# A title's separator: a colon or a spaced dash.
-_TITLED = re.compile(r"\s*(:|[-–]\s)")
-# What follows a known segment name and a colon when it narrows that segment rather than defines a new one.
-_REFINES = re.compile(r"(only|just|but|and|who|whose|that|which|with|without|in|from|on|outside|not|except|"
-                      r"excluding|living|based|located)\b", re.I)
-_PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "blast", "retargeting", "outreach",
-            "audience", "mailing", "initiative", "sendout"}
 # "stretch it to 3 weeks", "shorten the window to a week": a new amount for the window.
 _RESIZE = re.compile(r"^\s*(extend|lengthen|stretch|widen|expand|shorten|narrow|reduce|cut|increase|decrease|bump)"
                      r"\b(\s+(it|that|this|the\s+(window|period|time\s*frame|range)))?(\s+(up|down|back))?\s+to\b"
@@ -134,7 +124,7 @@ class OfflineTranslator:
             node, session = self._read(text, ctx)
         except NotUnderstood as err:
             return Translation(question=str(err))
-        return self._finish(node, session, ctx)
+        return self._finish(node, session, ctx, fresh=True)
 
     # ---- reading a request ------------------------------------------------------------------------------
     def _read(self, text: Source, ctx: "_Ctx") -> tuple[A.Condition, "_Session"]:
@@ -145,7 +135,7 @@ class OfflineTranslator:
         return node, session
 
     def _finish(self, node: A.Condition, session: "_Session", ctx: "_Ctx",
-                extra: list[str] | None = None) -> Translation:
+                extra: list[str] | None = None, fresh: bool = False) -> Translation:
         node, dropped = drop_unknown_values(node, session.closed_values)
         warnings = session.warnings() + dropped
         try:
@@ -154,7 +144,16 @@ class OfflineTranslator:
             return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
+        for aside in asides(session.items, session.request):
+            session.builder.assume(f"'{aside}' read as an aside that restates what comes before it")
         points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)
+        if fresh and mostly_unplaced(session.items, points, session.builder.guesses):
+            # "contacts whose email address hard bounced": a segment built from guesses alone would answer
+            # another request; ask about what was not placed
+            words = ", ".join(f"'{p.text}'" for p in points)
+            return Translation(question=f"I could not place {words}: what should that mean in terms of what people "
+                                        "did, their traits or a saved segment?",
+                               warnings=warnings, open_points=points)
         return Translation(condition=node, assumptions=(extra or []) + session.builder.assumptions, warnings=warnings,
                            open_points=points, question=question_for(points) if points else None)
 
@@ -364,36 +363,15 @@ class _Session:
         return self.items
 
     def read(self, text: Source) -> A.Condition | None:
-        return build(self.builder, self.lex(self._drop_lead_in(text)))
-
-    def _drop_lead_in(self, text: Source) -> Source:
-        m = _LEAD_IN.match(text)
-        if not m:
-            return text
-        lead = _group(text, m, "lead").strip()
-        items = lex(tokenize(lead), self.lexicon)
-        if items and all(it.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.STOP) for it in items) and \
-                any(it.kind != Kind.STOP for it in items):
-            if _REFINES.match(text[m.end():]):  # "VIPs: in Germany" narrows the known segment VIPs
-                return lead + " " + text[m.end():]
-            self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
-        elif {t.text for t in tokenize(m.group())} & _PURPOSE:
-            self.builder.assume(f"'{lead}' read as the purpose of the list, not a condition")
-        elif _TITLED.match(str(text)[m.end("lead"):m.end()]) and len(lead.split()) <= 6 and \
-                not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items):
-            # "Slipping away: opened the app ...": a short title before a colon or dash names the segment; one
-            # that states a trait ("Germans: ...") is read as a condition instead
-            self.builder.assume(f"'{lead}' read as the name of the segment being defined, not a condition")
-        else:
-            return text
-        return text[m.end():]
+        return build(self.builder, self.lex(drop_lead_in(text, self.lexicon, self.builder.assume)))
 
     def _spellcheck(self, tokens: list[Token]) -> list[Token]:
         """Unknown words close to a known one ('purchsed') are read as it, and said so; words English knows
         are no typos ('finished' is not 'finnish') and stay as they are."""
         vocab = sorted(w for w in self.lexicon.vocabulary if w.isalpha() and len(w) > 3)
         for tok in tokens:
-            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok) or is_english(tok.text):
+            if tok.kind != "word" or len(tok.text) < 4 or self.lexicon.known(tok) or is_english(tok.text) or \
+                    is_marked(tok.text):
                 continue
             close = difflib.get_close_matches(tok.text, vocab, n=1, cutoff=0.8)
             if close:

@@ -4,13 +4,15 @@ built from the rest. Filler ("please", "folks") and stop words never do."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from assistant.translate.accounting import referenced
 from assistant.translate.contract import OpenPoint
 from grammar import ast as A
 
-from .items import Item, Kind
+from .items import HEADS, Item, Kind
+from .text import STOP_WORDS
 
 # Words that cannot change who is in a segment: politeness, informal filler, verbs of asking.
 FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks", "thank", "kindly", "basically",
@@ -41,6 +43,10 @@ def _in_segment(it: Item, nodes: list[A.Node]) -> bool:
         it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 1 and it.get("op", ">=") == ">=")
     if once:
         return any(isinstance(n, A.Did) and n.count is None for n in nodes)
+    if it.kind == Kind.AGG and it.get("func") == "total" and not it.get("spend") and not it.get("prop"):
+        return any(isinstance(n, A.Did) and n.count is not None for n in nodes)  # "3 times overall"
+    if it.kind == Kind.RESTARTED and it.words.lower() == "again":
+        return any(isinstance(n, A.Not) for n in nodes)  # "haven't bought again": not since, said by the negation
     if it.kind == Kind.WINDOW and it.get("window") is not None:
         return any(n == it["window"] for n in nodes)
     if it.kind == Kind.EVENT:
@@ -69,6 +75,11 @@ def open_points(items: list[Item], request: str, node: A.Condition, segments: di
     """One open point per run of adjacent unplaced, meaningful items (spans into the original request) that
     the segment `node` (with the saved segments it refers to) does not already hold."""
     nodes = [n for root in [node, *referenced(node, segments)] for n in A.walk(root)]
+    # "over the summer, June through August": the same months said twice are placed once
+    months_placed = {it.get("months") for it in items if it.used and it.kind == Kind.WINDOW and it.get("months")}
+    for it in items:
+        if not it.used and it.kind == Kind.WINDOW and it.get("months") in months_placed:
+            it.used = True
     points: list[OpenPoint] = []
     run: list[Item] = []
 
@@ -102,3 +113,43 @@ def is_english(word: str) -> bool:
     """Whether English knows the word: the spell-corrector leaves such words alone ('finished' is not a typo
     of 'finnish', 'nothing' not of 'thing'), so they stay unplaced instead of being misread."""
     return bool(_english().known([word.lower()]))
+
+
+
+def mostly_unplaced(items: list[Item], points: list[OpenPoint], guesses: list[tuple[Item, str]] = ()) -> bool:
+    """Open points, and nothing the segment is about (an event, a trait, a value, a segment ...) placed but by a
+    guess: a segment made only of guesses answers another request ('marked our emails as spam' is no 'email
+    is set')."""
+    guessed = {(it.start, it.end) for it, _ in guesses}
+    placed = [it for it in items if it.used and it.kind in HEADS and (it.start, it.end) not in guessed]
+    return bool(points) and not placed
+
+
+# Words that narrow or turn around what they follow: a parenthesis holding one is no mere aside.
+_RESTRICTING = {"only", "not", "no", "never", "except", "but", "without", "excluding", "unless", "or", "and", "nor",
+                "mostly", "mainly", "largely", "primarily", "usually", "often", "rarely", "sometimes", "mostly",
+                "at", "least", "most", "more", "less", "fewer", "over", "under", "above", "below"}
+
+
+def asides(items: list[Item], request: str) -> list[str]:
+    """Parentheses that only gloss what comes before them ('yesterday (Halloween)', 'content (ebooks,
+    whitepapers)', 'last week (Monday to Sunday)'): no catalog word, number or restricting word inside, none of
+    it placed. Their items are marked used; the texts are returned to be said as assumptions."""
+    out = []
+    for m in re.finditer(r"\(([^()]{1,80})\)", request):
+        inside = [it for it in items if m.start() <= it.start and it.end <= m.end()]
+        before = [it for it in items if it.end <= m.start()]
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.group(1))}
+        # names ('(Halloween)', '(Monday to Sunday)'), or examples of a thing the catalog has no values for
+        # ('stuff (ebooks, whitepapers)'); lower-case words after a value may narrow it ('shoes (red ones)')
+        names = all(w[:1].isupper() for w in re.findall(r"[A-Za-z]+", m.group(1))
+                    if w.lower() not in STOP_WORDS | {"a", "an", "the", "to", "through", "and"})
+        examples = "," in m.group(1) and bool(before) and before[-1].kind in (Kind.STOP, Kind.EVENT)
+        if not inside or not (names or examples) or words & _RESTRICTING or re.search(r"\d", m.group(1)) or any(
+                it.used and it.kind not in (Kind.STOP, Kind.CONJ) or it.kind not in (Kind.UNKNOWN, Kind.STOP, Kind.CONJ)
+                for it in inside):
+            continue
+        for it in inside:
+            it.used = True
+        out.append(m.group(0))
+    return out

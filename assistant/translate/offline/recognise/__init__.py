@@ -9,13 +9,13 @@ from grammar import ast as A
 
 from ..items import Item
 from .activity import regular, restarted, stopped
-from .aggregates import aggregate
+from .aggregates import aggregate, share
 from .concepts import concept
 from .counts import did
 from .ranks import rank
 from .segments import segment
 from .sequences import occurrence, sequence
-from .traits import property_values, traits
+from .traits import property_values, tenure, traits
 
 if TYPE_CHECKING:
     from ..context import Builder
@@ -29,10 +29,12 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     regular,          # the activity patterns claim their event before did would read it as plain did
     stopped,
     restarted,
+    share,            # before aggregate and did: 'most of their orders were discounted' is one share
     aggregate,        # before did: 'spent more than 500 on orders' is one aggregate, not also 'did order'
     occurrence,       # before did: 'last order more than 60 days ago' is when, not whether
     sequence,         # before did: two events with a link are one sequence, not two did-conditions
     did,              # every event left: did / did not, with its count and the window next to it
+    tenure,           # after did: a duration no event took is how long people have been contacts
     traits,           # after the events took the windows next to them; trait values and traits
     property_values,  # last: property values no event claimed ('people who like shoes')
 )

@@ -30,6 +30,10 @@ def aggregate(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         prop_item = next((it for it in items[idx + 1:idx + 3] if it.kind == Kind.PROP and not it.used
                           and b.catalog.properties[it["prop"]].type in measurable), None)
         ev_item = next((it for it in items if it.kind == Kind.EVENT and not it.used), None)
+        if (agg["func"] == "total" and not agg.get("spend") and prop_item is None and not agg.get("prop")
+                and ev_item is not None and items.index(cmp) == items.index(ev_item) - 1):
+            b.use(agg)  # "three or more orders in total": the number counts the orders; 'in total' adds nothing
+            continue
         event = pick_event(b, ev_item, items) if ev_item else None
         prop = prop_item["prop"] if prop_item else agg.get("prop")
         if event is None:
@@ -76,3 +80,23 @@ def _compared(pos: int, base: dict, cmp: Item) -> list[tuple[int, A.Condition]]:
         return [(pos, A.Aggregate(**base, op=">=", value=cmp["low"])),
                 (pos, A.Aggregate(**base, op="<=", value=cmp["high"]))]
     return [(pos, A.Aggregate(**base, op=cmp.get("op", ">="), value=cmp["value"]))]
+
+
+def share(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """'most of their orders were discounted', 'less than half of their orders were shoes': the events that have
+    the value, as a share of all of a person's events of that name."""
+    out = []
+    for it in b.free(items, Kind.SHARE):
+        idx = items.index(it)
+        ev = next((x for x in items[idx + 1:idx + 2] if x.kind == Kind.EVENT), None)  # maybe a verb's noun
+        if ev is None:
+            continue
+        event = pick_event(b, ev, items)
+        ref = filters(b, event, items, items.index(ev), before=False)
+        if ref.where is None:  # 'most of their orders' and nothing said about them: no share
+            ev.used = False
+            continue
+        b.use(it)
+        window = window_of(b, next(iter(b.free(items, Kind.WINDOW)), None))
+        out.append((it.pos, A.Share(event=ref, window=window, op=it["op"], value=it["value"])))
+    return out

@@ -26,8 +26,13 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         count = count_for(b, items, idx)
         window_item = window_near(b, items, idx, kinds=(Kind.WINDOW, Kind.WITHIN, Kind.FOR))
         ref = filters(b, event, items, idx)
-        node: A.Condition = A.Did(event=ref, count=count, window=window_of(b, window_item))
-        if neg:
+        zero = count is not None and count.n == 0 and count.op in ("exactly", "at_most")  # "opened zero times"
+        node: A.Condition = A.Did(event=ref, count=None if zero else count, window=window_of(b, window_item))
+        if zero and not neg:
+            node = A.Not(condition=node)
+        elif neg and zero:
+            b.use(neg)
+        elif neg:
             b.use(neg)
             node = A.Not(condition=node)
         out.append((ev.pos, node))
@@ -44,6 +49,11 @@ def count_for(b: Builder, items: list[Item], idx: int) -> A.Count | None:
             return it["count"]
         if it.get("count_for_noun") and not it.used:
             return as_count(b, it)
+    # "received eleven or more": a bound that ends the clause right after an event with no number to compare
+    nxt = items[idx + 1] if idx + 1 < len(items) else None
+    if (nxt is not None and nxt is items[-1] and nxt.kind == Kind.CMP and not nxt.used and
+            float(nxt["value"]).is_integer() and not any(b.number_property(e) for e in items[idx].get("events", []))):
+        return as_count(b, nxt)
     for it in reversed(items[:idx]):
         if it.used:
             continue

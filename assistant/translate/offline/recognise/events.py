@@ -63,7 +63,9 @@ def filters(b: Builder, event: str, items: list[Item], idx: int, before: bool = 
         if it.kind == Kind.VALUE and not it["trait"] and it["field"] in props:
             b.use(it)
             v = it["value"]
-            parts.append(A.PropertyCondition(property=it["field"], op="in" if isinstance(v, list) else "=", value=v))
+            cond = A.PropertyCondition(property=it["field"], op="in" if isinstance(v, list) else "=", value=v)
+            if cond not in parts:  # "the Weekly Newsletter ... the newsletter": one filter
+                parts.append(cond)
         elif it.kind == Kind.PROP and it["prop"] in props:
             b.use(it)
             if b.catalog.properties[it["prop"]].type == "boolean":

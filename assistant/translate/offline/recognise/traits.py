@@ -138,3 +138,19 @@ def property_values(b: Builder, items: list[Item]) -> list[tuple[int, A.Conditio
         node = A.Did(event=A.EventRef(name=event, where=where), window=window)
         out.append((it.pos, b.negated_if_preceded(node, items, idx)))
     return out
+
+
+def tenure(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
+    """'been with us for at least 30 days': a duration no event took as its window is how long people have been
+    contacts, read on the catalog's creation time ('more than 30 days ago')."""
+    created = b.catalog.contacts.created_at
+    if created is None or created not in b.catalog.traits:
+        return []
+    out = []
+    for it in b.free(items, Kind.FOR):
+        if it.get("tenure"):
+            b.use(it)
+            d = it["duration"]
+            b.assume(f"'{it.words}' read as {created} more than {d.amount} {d.unit}s ago")
+            out.append((it.pos, A.TraitTime(trait=created, window=A.MoreThanAgo(amount=d.amount, unit=d.unit))))
+    return out

@@ -12,6 +12,7 @@ from grammar import ast as A
 from grammar import calendar
 from grammar.format import window_text as format_window
 
+from .. import named_days
 from ..items import HEADS, Item, Kind
 from ..text import THIS_YEAR, YEARLESS
 
@@ -28,13 +29,28 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
             return it
         if it.kind == Kind.SAME_WINDOW and not it.used and b.last_window is not None:
             it.used = True
-            return it.copy(Kind.WINDOW, {"window": b.last_window})
+            window = _after(b.last_window, b.as_of) if it.get("after") else b.last_window
+            return it.copy(Kind.WINDOW, {"window": window})
     for it in reversed(items[:idx]):
         if it.kind in HEADS and not (it.kind == Kind.VALUE and not it["trait"]):
             break
-        if it.kind in kinds and not it.used:
+        if it.kind in kinds and not it.used and not it.get("tenure"):  # "customers for 2 years who opened ..."
             return it
     return None
+
+
+def _after(window: A.Node, as_of) -> A.Node:
+    """'since then', 'since that weekend': after a span of days that ended, the days from its end on; an open
+    window ('since August 1') goes on to as-of, so 'since then' is that window itself."""
+    if isinstance(window, A.BetweenDates):
+        end = A.parse_when(window.end).date()
+    elif isinstance(window, A.OnDate):
+        end = A.parse_when(window.day).date()
+    elif isinstance(window, (A.NamedPeriod, A.CalendarPeriod)):
+        end = calendar.bounds(window, as_of)[1].date() - timedelta(days=1)
+    else:
+        return window
+    return A.After(at=(end + timedelta(days=1)).isoformat())
 
 
 def window_of(b: Builder, item: Item | None) -> A.Node | None:
@@ -52,6 +68,9 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
             b.assume(f"a day without a year read as the most recent one: {format_window(window)}")
     elif item.get("months"):
         window = months(b, *item["months"], item.words)
+    elif any(item.get(k) for k in ("span", "before_days", "week_of", "before_day", "since_day", "weekend_of")):
+        window = _named_day_window(item, b.as_of)
+        b.assume(f"'{named_days.unmarked(item.words)}' read as {format_window(window)}")
     elif item.get("anchor"):
         window = anchored(b, item)
         if window is None:
@@ -60,6 +79,23 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
         window = item["window"]
     b.last_window = window
     return window
+
+
+def _named_day_window(item: Item, as_of) -> A.Node:
+    """A span bounded by named days, worked out against the as-of (named_days.py)."""
+    if item.get("span"):
+        return named_days.span_window(*item["span"], as_of)
+    if item.get("before_days"):
+        return named_days.before_window(*item["before_days"], as_of)
+    if item.get("week_of"):
+        return named_days.week_window(*item["week_of"], as_of)
+    if item.get("weekend_of"):
+        return named_days.weekend_window(*item["weekend_of"], as_of)
+    if item.get("since_day"):
+        day, year = item["since_day"]
+        return A.After(at=named_days.span_window(day, day, year, as_of).start)
+    day, year = item["before_day"]
+    return A.Before(at=named_days.span_window(day, day, year, as_of).start)
 
 
 def anchored(b: Builder, item: Item) -> A.Node | None:

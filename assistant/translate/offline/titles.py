@@ -1,0 +1,114 @@
+"""Lead-ins before the audience: a title ("Win-back: ..."), a purpose ("For our promo we need ..."), or a known
+segment's name. A lead-in that only names or motivates the list is dropped and said as an assumption; one that
+states a condition is read with the rest.
+
+A title is a noun phrase, and English noun phrases end in their head: "SMS win-back", "App re-engagement",
+"Engaged SMS L30". When the head is no catalog word (nor a word for people) the phrase names something (a
+campaign, a list), and the words before it only qualify that name. Such a title is dropped only when the
+definition after it says again every catalog word or number the title holds, so nothing it states is lost."""
+
+from __future__ import annotations
+
+import re
+
+from typing import Callable
+
+from .items import PEOPLE, Item, Kind
+from .lexicon import Lexicon, lex
+from .text import Source, tokenize
+
+_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
+                      r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
+# A title's separator: a colon or a spaced dash.
+_TITLED = re.compile(r"\s*(:|[-–]\s)")
+# What follows a known segment name and a colon when it narrows that segment rather than defines a new one.
+_REFINES = re.compile(r"(only|just|but|and|who|whose|that|which|with|without|in|from|on|outside|not|except|"
+                      r"excluding|living|based|located)\b", re.I)
+_PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "blast", "retargeting", "outreach",
+            "audience", "mailing", "initiative", "sendout"}
+# Nouns that name a list of people rather than state who is in it ("a 90-day active segment:").
+_LIST_NOUNS = {"segment", "list", "audience", "group", "cohort", "tier", "bucket", "pool"}
+# What a purpose can say about who people are (a trait's name alone says no one): said again after it, or it
+# is read as a condition.
+_WHO = (Kind.VALUE, Kind.CONSENT, Kind.CONCEPT, Kind.TEMPLATE, Kind.SEGMENT)
+# What the words of a title can say: these must be said again after it for the title to be dropped.
+_STATING = (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.EVENT, Kind.PROP, Kind.NUM, Kind.CMP,
+            Kind.RANGE, Kind.COUNT, Kind.WINDOW, Kind.NEG, Kind.RANK, Kind.AGG)
+
+
+def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None], depth: int = 0) -> Source:
+    """`text` without a lead-in that names or motivates the list (said through `assume`); unchanged when
+    the lead-in states a condition. A title may follow a purpose ("For deliverability I want a 90-day active
+    segment: ..."): read twice at most."""
+    m = _LEAD_IN.match(text)
+    if not m:
+        return text
+    lead = text[m.start("lead"):m.end("lead")].strip()
+    rest = text[m.end():]
+    # "Ghosts for the sunset flow": a purpose after the name says what the list is for, not who is in it
+    named = lead
+    cut = re.search(r"\s+for\s+(?P<tail>.+)$", lead, re.I)
+    if cut and _purpose("for " + cut["tail"]):
+        named = lead[:cut.start()]
+    items = lex(tokenize(named), lexicon)
+    titled = bool(_TITLED.match(str(text)[m.end("lead"):m.end()]))
+    if items and all(it.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.STOP) for it in items) and \
+            any(it.kind != Kind.STOP for it in items):
+        if _REFINES.match(rest):  # "VIPs: in Germany" narrows the known segment VIPs
+            return lead + " " + rest
+        assume(f"'{lead}' read as the name of the segment being defined, not a condition")
+    elif {t.text for t in tokenize(m.group())} & _PURPOSE or (
+            _purpose(lead) and (not titled or _restated([it for it in items if it.kind in _WHO], [], rest))):
+        # "For reporting we need ...", "For an SMS reminder: ... SMS consent": purposes; "For Germany: ..."
+        # (a title that says who, not said again) is read
+        assume(f"'{lead}' read as the purpose of the list, not a condition")
+    elif titled and len(lead.split()) <= 6 and (
+            not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items)
+            or _named_title(named, items, rest)):
+        # "Slipping away: opened the app ...": a short title before a colon or dash names the segment; one
+        # that states a trait ("Germans: ...") is read as a condition instead
+        assume(f"'{lead}' read as the name of the segment being defined, not a condition")
+    elif named != lead:  # "Sale-waiters in the UK for the preview: ...": the name is read, its purpose is not
+        assume(f"'{lead[len(named):].strip()}' read as the purpose of the list, not a condition")
+        return named + " " + rest
+    else:
+        return text
+    return drop_lead_in(rest, lexicon, assume, depth + 1) if depth == 0 else rest
+
+
+def _purpose(lead: str) -> bool:
+    """'For an SMS reminder', 'For next year's planning': a lead-in that starts with 'for' and names no people
+    is what the list is for."""
+    words = [t.text for t in tokenize(lead)]
+    return len(words) > 1 and words[0] == "for" and not (set(words) & (PEOPLE | {"everyone", "anyone"}))
+
+
+def _named_title(lead: str, items: list[Item], rest: str) -> bool:
+    """A title whose head is no catalog word and whose every stating word the definition says again."""
+    words = [it for it in items if it.kind != Kind.STOP or it.words.lower() in _LIST_NOUNS]
+    if not words:
+        return False
+    heads = [words[-1]]
+    compound = re.search(r"\S*[a-z]-[a-z]+$", lead, re.I)  # 'win-back': a hyphenated noun, whatever its parts say
+    if compound:
+        heads = [it for it in items if it.start >= compound.start()]
+    elif heads[0].kind not in (Kind.UNKNOWN, Kind.STOP) or heads[0].words.lower() in PEOPLE:
+        return False
+    if any(it.kind == Kind.UNKNOWN and it is not items[0] and it.words[:1].isupper() and it.words[1:].islower()
+           for it in items):
+        return False  # a capitalised name inside the title may be a value ('Austin shoppers')
+    return _restated([it for it in items if it.kind in _STATING], heads, rest)
+
+
+def _restated(items: list[Item], skip: list[Item], rest: str) -> bool:
+    """Whether the definition `rest` says again every item (but those skipped): the same words (any form) or
+    numbers."""
+    said = set().union(*(t.lemmas for t in tokenize(rest)))
+    numbers = {t.number for t in tokenize(rest) if t.kind == "num"}
+    for it in items:
+        if any(it is h for h in skip):
+            continue
+        toks = tokenize(it.words)
+        if not all((t.number in numbers) if t.kind == "num" else bool(t.lemmas & said) for t in toks):
+            return False
+    return True

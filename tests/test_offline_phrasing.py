@@ -1,0 +1,484 @@
+"""Real marketers' phrasing, one mechanism at a time: titles and purposes before the audience, ranges of days
+ago, negative objects, pronoun objects, zero counts, list structure, windows shared by negated events,
+elided events, decades / quarters / halves, vague numbers, channel words of a consent, residence, and what
+stays an open point when the reading is not certain. Phrasings here are written for these tests, not taken
+from any eval suite: each one shows the mechanism, not a case."""
+
+from datetime import datetime
+
+import pytest
+
+from assistant.translate.accounting import confirm
+from assistant.translate.offline import OfflineTranslator
+from grammar.catalog import load_catalog
+from grammar.format import format_segment
+from grammar.parser import parse
+
+AS_OF = datetime(2026, 11, 1)
+CATALOG = load_catalog()
+
+
+def read(text: str):
+    """What `draft` gets: the offline reading, through the accounting every answer goes through."""
+    return confirm(text, OfflineTranslator().translate(text, catalog=CATALOG, as_of=AS_OF))
+
+
+def same(result, expected: str) -> bool:
+    return result.dsl == format_segment(parse(expected))
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a title whose head is no catalog word, restated by the definition after it
+    ("Push win-back: app users who haven't opened the app in 45 days",
+     "did app_opened and did not app_opened in last 45 days"),
+    ("Email sunset cohort - can receive email and opened zero emails in the last 120 days",
+     "email_consent = true and did not email_opened in last 120 days"),
+    # a purpose after 'for', alone or after the list's name
+    ("For a spring teaser: people in Italy who bought beauty products",
+     'country = "IT" and did order_completed where (product_category = "beauty")'),
+    ("Dormant buyers for the reactivation flow: no order in the last 200 days",
+     "did not order_completed in last 200 days"),
+    # a purpose, then a title naming the list
+    ("For reporting we need a 45-day engaged segment: clicked an email in the last 45 days",
+     "did email_clicked in last 45 days"),
+])
+def test_titles_and_purposes_are_not_conditions(text, expected):
+    result = read(text)
+    assert result.status == "complete"
+    assert same(result, expected)
+    assert any("not a condition" in a for a in result.assumptions)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a catalog word the definition does not say again keeps the title a condition (nothing is lost)
+    ("SMS nudge: people who bought shoes", 'did order_completed where (product_category = "shoes")'),
+])
+def test_a_title_with_an_unrestated_catalog_word_is_not_dropped_silently(text, expected):
+    result = read(text)
+    assert result.status != "complete" or not same(result, expected)
+
+
+def test_a_demonym_title_is_a_condition():
+    result = read("Canadians: opened an email in the last 10 days")
+    assert same(result, 'country = "CA" and did email_opened in last 10 days')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("visited the pricing page 14 to 28 days ago", 'did page_viewed where (url = "/pricing") between 14 and 28 days ago'),
+    ("started a trial 3-6 weeks ago", "did trial_started between 3 and 6 weeks ago"),
+])
+def test_a_range_of_time_ago(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("repeat buyers who purchased nothing in the last 3 weeks",
+     "did order_completed at least 2 times and did not order_completed in last 3 weeks"),
+    ("clicked an email between 30 and 60 days ago and nothing in the last 30 days",
+     "did email_clicked between 30 and 60 days ago and did not email_clicked in last 30 days"),
+])
+def test_a_negative_object_negates_its_verb(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("received the Welcome Series email and clicked it",
+     'did email_delivered where (campaign = "Welcome Series") and did email_clicked where (campaign = "Welcome Series")'),
+    ("people who were sent the Weekly Newsletter but never opened it",
+     'did email_delivered where (campaign = "Weekly Newsletter") and did not email_opened where '
+     '(campaign = "Weekly Newsletter")'),
+])
+def test_a_pronoun_object_carries_the_property_values(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up this year and downloaded content zero times", "signup_at in this year and did not content_downloaded"),
+    ("never opened the app zero times", "did app_opened"),
+])
+def test_a_zero_count_is_a_negation(text, expected):
+    assert same(read(text), expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # an 'or' inside an element of a comma list closed by 'and' stays inside it
+    ("viewed a product or added to cart in the last week, live in Spain, and never bought",
+     '(did product_viewed in last 1 week or did cart_added in last 1 week) and country = "ES" and '
+     "did not order_completed"),
+    ("pushed opened or app opened, and on the team plan",
+     '(did push_opened or did app_opened) and plan = "team"'),
+])
+def test_or_binds_inside_a_comma_list(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("no push opens and no app opens in the last 20 days",
+     "did not push_opened in last 20 days and did not app_opened in last 20 days"),
+    ("clicked zero emails and opened zero emails in the past 2 weeks",
+     "did not email_clicked in last 2 weeks and did not email_opened in last 2 weeks"),
+])
+def test_a_window_said_once_covers_a_run_of_negated_events(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+def test_a_window_after_a_positive_event_stays_its_own():
+    result = read("never opened an email and added to cart in the last 5 days")
+    assert same(result, "did not email_opened and did cart_added in last 5 days")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("downloaded content in the last 60 days and four times or more overall",
+     "did content_downloaded in last 60 days and did content_downloaded at least 4 times"),
+    ("five or more app opens in total, none in the last 2 weeks",
+     "did app_opened at least 5 times and did not app_opened in last 2 weeks"),
+])
+def test_a_count_alone_repeats_the_event_and_in_total_adds_nothing(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_spending_in_total_is_still_an_aggregate():
+    assert same(read("spent more than 250 in total"), "total amount of order_completed > 250")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("contacts born in the 1980s", "birthday between 1980-01-01 and 1989-12-31"),
+    ("signed up in Q4 2025", "signup_at between 2025-10-01 and 2025-12-31"),
+    ("bought in Q1 of 2024", "did order_completed between 2024-01-01 and 2024-03-31"),
+    ("first order in the second half of this year", "first order_completed between 2026-07-01 and 2026-12-31"),
+])
+def test_decades_quarters_and_halves(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened half a dozen emails or more", "did email_opened at least 6 times"),
+    ("3 downloads or fewer", "did content_downloaded at most 3 times"),
+    ("received twelve or more", "did email_delivered at least 12 times"),
+    ("pushed opened fewer than twice", "did push_opened at most 1 time"),
+    ("clicked more than twice this month", "did email_clicked at least 3 times in this month"),
+])
+def test_vague_and_trailing_bounds(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opted in to text messages", "sms_consent = true"),
+    ("people who can still be emailed", "email_consent = true"),
+    ("leave out anyone who's opted out of texts", "sms_consent = true"),
+])
+def test_channel_words_of_a_consent(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected,said", [
+    ("contacts who live in Denver", 'city = "Denver"', "'Denver' read as a city"),
+    ("buyers based in Salt Lake City", 'did order_completed and city = "Salt Lake City"', "'Salt Lake City' read as a city"),
+    ("people living in Japan", 'country = "JP"', None),
+])
+def test_residence(text, expected, said):
+    result = read(text)
+    assert same(result, expected), result.dsl
+    assert said is None or said in result.assumptions
+
+
+def test_an_uncapitalised_place_stays_open():
+    assert read("people who live in boise").status != "complete"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought before, and on the free plan", 'did order_completed and plan = "free"'),
+    ("people who have ordered from us before", "did order_completed"),
+])
+def test_a_dangling_before_is_ever(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_before_with_an_object_is_not_ever():
+    assert read("clicked an email before that").status != "complete"
+
+
+def test_but_before_a_negated_event_asks_whether_a_sequence_is_meant():
+    result = read("downloaded an ebook but haven't booked a demo form")
+    assert result.status == "partial"
+    assert any("sequence" in p.reason for p in result.open_points)
+    # 'and' tells what came next: the sequence is the reading
+    assert read("started checkout and didn't buy").dsl == "did checkout_started then did not order_completed"
+
+
+@pytest.mark.parametrize("text", [
+    "contacts whose email bounced twice",
+    "people in the gold loyalty tier",
+])
+def test_a_segment_of_guesses_alone_is_a_question(text):
+    result = read(text)
+    assert result.status == "question" and result.dsl is None
+    assert result.open_points
+
+
+def test_a_request_with_something_placed_stays_partial():
+    result = read("bought shoes in the last 30 days with gift wrapping")
+    assert result.status == "partial"
+    assert same(result, 'did order_completed where (product_category = "shoes") in last 30 days')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("looked at the demo page twice this week", 'did page_viewed where (url = "/demo") exactly 2 times in this week'),
+    ("looked at the features page", 'did page_viewed where (url = "/features")'),
+    ("looked at apparel", 'did product_viewed where (product_category = "apparel")'),
+])
+def test_a_verb_means_the_event_of_its_object(text, expected):
+    assert same(read(text), expected), read(text).dsl
+
+
+def test_page_paths_are_names_not_word_forms():
+    result = read("viewed a product priced under $20")
+    assert same(result, "did product_viewed where (amount < 20)"), result.dsl
+
+
+def test_within_of_an_earlier_step_is_a_sequence_step():
+    result = read("started checkout this week and didn't buy within 2 hours of starting it")
+    assert same(result, "did checkout_started in this week then did not order_completed within 2 hours"), result.dsl
+    assert same(read("bought within 3 days of signing up"), "did order_completed within 3 days after signup_at")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up between Thanksgiving and Christmas last year", "signup_at between 2025-11-27 and 2025-12-25"),
+    ("opened an email from Cyber Monday to Christmas 2024", "did email_opened between 2024-12-02 and 2024-12-25"),
+    ("bought between March 20 and Labor Day", "did order_completed between 2026-03-20 and 2026-09-07"),
+    ("viewed products over the Thanksgiving / Black Friday weekend this year",
+     "did product_viewed between 2026-11-26 and 2026-11-27"),
+    ("ordered in the 3 days before Valentine's Day", "did order_completed between 2026-02-11 and 2026-02-13"),
+    ("clicked an email during Christmas week of 2025", "did email_clicked between 2025-12-22 and 2025-12-28"),
+    ("joined before Labor Day this year", "signup_at before 2026-09-07"),
+])
+def test_spans_bounded_by_named_days(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_a_campaign_named_like_a_day_is_still_a_campaign():
+    assert same(read("clicked the Black Friday 2025 email"), 'did email_clicked where (campaign = "Black Friday 2025")')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("contacts who have been with us for more than 2 years", "signup_at more than 2 years ago"),
+    ("subscribers for at least 3 months who never clicked an email",
+     "signup_at more than 3 months ago and did not email_clicked"),
+    ("haven't bought for at least 45 days", "did not order_completed in last 45 days"),  # an event: its window
+])
+def test_a_duration_alone_is_how_long_people_have_been_contacts(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up in Q3", "signup_at between 2026-07-01 and 2026-09-30"),
+    ("ordered in Q4", "did order_completed between 2025-10-01 and 2025-12-31"),  # the most recent whole one
+    ("opened an email in Q1 this year", "did email_opened between 2026-01-01 and 2026-03-31"),
+])
+def test_quarters_without_a_year(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+def test_eu_is_its_member_states_in_the_catalog():
+    assert same(read("EU contacts who bought apparel"),
+                'country in ["DE", "FR", "ES", "IT", "NL"] and did order_completed where (product_category = "apparel")')
+
+
+def test_an_elided_exclusion_ends_with_its_clause():
+    result = read("clicked an email in March but not in April and have SMS consent")
+    assert same(result, "did email_clicked in march and sms_consent = true and did not email_clicked in april"), result.dsl
+    # a list after 'except' is all excluded
+    assert same(read("people in Spain except repeat customers and app users"),
+                'country = "ES" and not did order_completed at least 2 times and not did app_opened')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("buyers where more than half of their orders were electronics",
+     'did order_completed and share of order_completed where (product_category = "electronics") > 50%'),
+    ("at least half of their purchases were at full price", "share of order_completed where (discounted = false) >= 50%"),
+    ("less than half of their orders in the last year were discounted",
+     "share of order_completed where (discounted = true) in last 1 year < 50%"),
+])
+def test_proportions_of_a_persons_events(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_a_proportion_of_nothing_in_particular_stays_open():
+    assert read("most of their orders").status != "complete"
+
+
+@pytest.mark.parametrize("text,expected,aside", [
+    ("bought flowers last Saturday (Mother's Day weekend)", None, None),
+    ("opened an email yesterday (a Saturday)", "did email_opened yesterday", "(a Saturday)"),
+    ("downloaded content (guides, templates) in the last week", "did content_downloaded in last 1 week",
+     "(guides, templates)"),
+])
+def test_a_parenthesis_that_only_glosses_is_an_aside(text, expected, aside):
+    result = read(text)
+    if aside is None:
+        return
+    assert same(result, expected) and result.status == "complete", (result.dsl, result.open_points)
+    assert f"'{aside}' read as an aside that restates what comes before it" in result.assumptions
+
+
+@pytest.mark.parametrize("text", ["bought shoes (only the red ones)", "bought shoes (mostly on sale)",
+                                  "opened an email (except spam)"])
+def test_a_parenthesis_that_narrows_is_not_an_aside(text):
+    assert read(text).status != "complete"
+
+
+def test_a_condition_said_twice_is_one():
+    assert same(read("people in Spain (Spain only) who bought"), 'country = "ES" and did order_completed')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("never opened a push notification or the app", "not (did push_opened or did app_opened)"),
+    ("started a trial and a subscription this year",
+     "did trial_started and did subscription_started in this year"),  # 'and': the window stays with its verb
+])
+def test_a_verb_said_once_for_two_objects(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought swimwear last summer", None),
+    ("signed up in the spring", "signup_at between 2026-03-01 and 2026-05-31"),
+    ("ordered during the winter", "did order_completed between 2025-12-01 and 2026-02-28"),
+    ("clicked an email in autumn last year", "did email_clicked between 2025-09-01 and 2025-11-30"),
+    ("joined in the fall, September to November", "signup_at between 2026-09-01 and 2026-11-30"),  # began before as-of
+])
+def test_seasons_are_their_months(text, expected):
+    result = read(text)
+    if expected is None:  # 'swimwear' is no catalog word: the season is read, the product stays open
+        assert result.status == "partial"
+        return
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert any("northern hemisphere" in a for a in result.assumptions)
+
+
+def test_channel_words_and_previous_n_units():
+    result = read("bought beauty products on the website in the previous 2 months")
+    assert same(result, 'did order_completed where (product_category = "beauty" and channel = "web") in last 2 months')
+
+
+@pytest.mark.parametrize("text", ["buyers (repeat ones) from Canada", "bought shoes (red, blue)"])
+def test_a_lower_case_parenthesis_after_a_value_is_no_aside(text):
+    assert read(text).status == "partial"
+
+
+def test_since_a_named_day():
+    result = read("spent over $200 since Cyber Monday")
+    assert same(result, "total amount of order_completed after 2025-12-01 > 200"), result.dsl
+
+
+def test_a_verbs_negation_keeps_its_own_window():
+    """'never' is at any time: a window said after a list of verb negations stays with the last one."""
+    result = read("never opened an email, never clicked one, and haven't ordered in 60 days")
+    assert same(result, "did not email_opened and did not email_clicked and did not order_completed in last 60 days")
+
+
+def test_a_serial_comma_keeps_a_list_of_values_whole():
+    assert same(read("contacts in Brazil, India, or Japan"), 'country in ["BR", "IN", "JP"]')
+
+
+def test_an_or_after_the_closing_and_of_a_list_is_inside_its_last_element():
+    result = read("opened an email this month, bought shoes in May, and have email or SMS consent")
+    assert same(result, 'did email_opened in this month and did order_completed where (product_category = "shoes") '
+                        "in may and (email_consent = true or sms_consent = true)"), result.dsl
+    # with no 'and' closing it, a comma list ending in 'or' is an or-list
+    assert same(read("bought shoes, opened an email, or clicked one"),
+                'did order_completed where (product_category = "shoes") or did email_opened or did email_clicked')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought over Labor Day weekend last year", "did order_completed between 2025-08-30 and 2025-09-01"),
+    ("opened an email over Cyber Monday weekend last year", "did email_opened between 2025-11-29 and 2025-12-01"),
+])
+def test_the_weekend_of_a_weekday_holiday(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_the_weekend_of_a_fixed_date_holiday_is_asked():
+    assert read("bought on Christmas weekend").status == "partial"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("clicked an email, but never in the last week", "did email_clicked and did not email_clicked in last 1 week"),
+    ("bought apparel but not with a discount",
+     'did order_completed where (product_category = "apparel") and '
+     'did not order_completed where (product_category = "apparel" and discounted = true)'),
+])
+def test_a_negated_property_repeats_the_event(text, expected):
+    result = read(text)
+    assert same(result, expected), (result.dsl, result.open_points)
+
+
+def test_since_then_after_a_span_that_ended_is_after_it():
+    result = read("bought over Cyber Monday weekend last year and haven't bought since that weekend")
+    assert same(result, "did order_completed between 2025-11-29 and 2025-12-01 and "
+                        "did not order_completed after 2025-12-02"), result.dsl
+    # after an open window, 'since then' is that window
+    assert same(read("clicked an email since March 3 and haven't opened one since then"),
+                "did email_clicked after 2026-03-03 and did not email_opened after 2026-03-03")
+
+
+def test_a_shortened_name_is_the_value_said_before():
+    result = read("received the Weekly Newsletter and clicked a link in the newsletter")
+    assert same(result, 'did email_delivered where (campaign = "Weekly Newsletter") and '
+                        'did email_clicked where (campaign = "Weekly Newsletter")'), result.dsl
+    result = read("were sent the Weekly Newsletter and never opened a single one of them")
+    assert same(result, 'did email_delivered where (campaign = "Weekly Newsletter") and '
+                        'did not email_opened where (campaign = "Weekly Newsletter")'), result.dsl
+
+
+def test_a_named_day_with_its_year_after_a_preposition_is_a_day():
+    assert same(read("ordered on Thanksgiving 2024"), "did order_completed on thanksgiving of 2024")
+    # without one it may be a campaign's name
+    assert same(read("opened the Black Friday 2025 email"), 'did email_opened where (campaign = "Black Friday 2025")')
+
+
+def test_money_spent_on_it_asks_which():
+    result = read("ordered on Thanksgiving 2024 and spent over $80 on it")
+    assert result.status == "partial" and any("the one said before" in p.reason for p in result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened the app for the first time in the last 3 days", "first app_opened in last 3 days"),
+    ("bought for the first time this month", "first order_completed in this month"),
+])
+def test_for_the_first_time_after_its_verb(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_pronoun_carries_the_window_of_what_it_names():
+    result = read("received more than 5 emails this month but opened none of them")
+    assert same(result, "did email_delivered at least 6 times in this month and "
+                        "did not email_opened in this month"), result.dsl
+
+
+def test_a_window_after_a_comma_tells_when_the_one_occurrence_was():
+    result = read("bought exactly once, 10 to 20 days ago")
+    assert same(result, "did order_completed exactly 1 time and did order_completed between 10 and 20 days ago")
+    # a count of more than one keeps the window
+    assert same(read("bought 3 times, in the last 90 days"), "did order_completed exactly 3 times in last 90 days")
+
+
+def test_a_purpose_that_says_who_is_read():
+    assert same(read("For Germany: bought shoes"), 'country = "DE" and did order_completed where (product_category = "shoes")')
