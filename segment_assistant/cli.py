@@ -56,6 +56,10 @@ def demo_data_cmd(
     contacts: int = typer.Option(demo_store.DEMO_CONTACTS, "--contacts", min=1, help="How many contacts."),
     seed: int = typer.Option(demo_store.DEMO_SEED, "--seed", help="Random seed: same seed, same data."),
     postgres: Optional[str] = typer.Option(None, "--postgres", metavar="URL", help="Also load it into this PostgreSQL URL."),
+    parquet: Optional[Path] = typer.Option(None, "--parquet", metavar="FOLDER",
+                                           help="Also write it as Parquet there (read it with --db spark:FOLDER)."),
+    chdb: Optional[Path] = typer.Option(None, "--chdb", metavar="PATH",
+                                        help="Also load it into embedded ClickHouse there (--db chdb:PATH); needs --parquet."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write the deterministic demo store (contacts + events) to a DuckDB file."""
@@ -73,10 +77,31 @@ def demo_data_cmd(
             summary["postgres"] = copy_to_postgres(str(out), postgres)
         except Exception as err:
             raise CliError("postgres", f"could not load the demo data into PostgreSQL: {str(err).strip()}") from None
+    if chdb and not parquet:
+        raise CliError("usage", "--chdb loads the Parquet files: give --parquet FOLDER too")
+    if parquet:
+        summary.update(_engines_copy(out, parquet, chdb))
     if as_json:
         inputs.emit_json(summary)
     else:
         console.print(f"wrote {summary['contacts']:,} contacts and {summary['events']:,} events to [bold]{out}[/]")
+
+
+def _engines_copy(out: Path, parquet: Path, chdb: Optional[Path]) -> dict:
+    """The demo store as Parquet (for Spark) and, from those files, in embedded ClickHouse."""
+    from assistant.data.parquet import export_parquet
+
+    copied = {"parquet": export_parquet(str(out), parquet)}
+    if chdb:
+        from assistant.data import clickhouse
+        from assistant.data.database import Database, DatabaseError
+
+        try:
+            with Database(f"chdb:{chdb}").connect() as conn:
+                copied["chdb"] = clickhouse.load_parquet(conn.raw, parquet)
+        except (DatabaseError, clickhouse.ClickHouseError) as err:
+            raise CliError("clickhouse", f"could not load the demo data into ClickHouse: {err}") from None
+    return copied
 
 
 @command()

@@ -145,12 +145,21 @@ TABLES = {
 
 def load_parquet(engine: Embedded, folder: Path) -> dict[str, int]:
     """Replace the demo tables with the Parquet files `folder/NAME.parquet` (chdb reads them from disk; a
-    server loads them with `clickhouse-client`, see the README); row counts loaded."""
+    server loads them with `clickhouse-client`, see the README); row counts loaded. A file's comment (the
+    demo's as-of tag) becomes the table's."""
+    from assistant.data.parquet import parquet_comment
+
     counts = {}
     for table, ddl in TABLES.items():
         engine.query(f"DROP TABLE IF EXISTS {table}")
-        engine.query(ddl)
+        comment = parquet_comment(folder / f"{table}.parquet")
+        engine.query(ddl + (" COMMENT '" + comment.replace("'", "") + "'" if comment else ""))
         source = (folder / f"{table}.parquet").resolve()
         engine.query(f"INSERT INTO {table} SELECT * FROM file('{source}', Parquet)")
         counts[table] = engine.query(f"SELECT count() FROM {table}")[1][0][0]
     return counts
+
+
+def table_comment(engine: Embedded | Server, table: str) -> str | None:
+    rows = engine.query(f"SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = '{table}'")[1]
+    return rows[0][0] if rows and rows[0][0] else None

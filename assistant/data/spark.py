@@ -8,6 +8,7 @@ folder's tables are registered as views once per session."""
 from __future__ import annotations
 
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ def local_session(master: str = "local[2]", log_level: str = "ERROR"):
             builder = SparkSession.builder.master(master).appName("segment-assistant")
             for key, value in LOCAL_CONF.items():
                 builder = builder.config(key, value)
-            session = builder.getOrCreate()
+            with warnings.catch_warnings():  # pyspark's notice about pandas 3, which no query here uses
+                warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+                session = builder.getOrCreate()
             session.sparkContext.setLogLevel(log_level)
             _sessions["local"] = session
         return _sessions["local"]
