@@ -65,6 +65,8 @@ def demo_data_cmd(
     """Write the deterministic demo store (contacts + events) to a DuckDB file."""
     if out.exists() and out.is_dir():
         raise CliError("usage", f"--out is a directory: {out}")
+    if chdb and not parquet:
+        raise CliError("usage", "--chdb loads the Parquet files: give --parquet FOLDER too")
     out.parent.mkdir(parents=True, exist_ok=True)
     with inputs.progress() as bar:
         task = bar.add_task(f"generating {contacts:,} contacts", total=contacts)
@@ -77,8 +79,6 @@ def demo_data_cmd(
             summary["postgres"] = copy_to_postgres(str(out), postgres)
         except Exception as err:
             raise CliError("postgres", f"could not load the demo data into PostgreSQL: {str(err).strip()}") from None
-    if chdb and not parquet:
-        raise CliError("usage", "--chdb loads the Parquet files: give --parquet FOLDER too")
     if parquet:
         summary.update(_engines_copy(out, parquet, chdb))
     if as_json:
