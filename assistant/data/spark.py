@@ -22,6 +22,7 @@ LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "4",
     "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "2g",  # local mode: the driver is the executor; 1g spills on a million contacts
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
