@@ -183,7 +183,8 @@ def compile_cmd(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt
 def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db: Optional[str] = DbOpt,
             as_of: Optional[str] = AsOfOpt, sample: int = SampleOpt, sql: bool = SqlOpt,
             show_pii: bool = typer.Option(False, "--show-pii", help="Show emails and names unmasked."),
-            timeout: float = typer.Option(30.0, "--timeout", min=0.1, metavar="SECONDS", help="Statement timeout."),
+            timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, metavar="SECONDS",
+                                                    help="Statement timeout (default 30 s; 300 s on Spark)."),
             catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Run a segment: count, share, a sample of members and segment stats."""
     from assistant.pipeline import build_result
@@ -192,7 +193,8 @@ def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db
     text = inputs.source(source, expr)
     node, _, segments = inputs.checked(text, cat, inputs.store(store))
     database = inputs.database(db)
-    database.timeout = timeout
+    if timeout:
+        database.timeout = timeout
     when = inputs.as_of(as_of, database.target)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
                           segments=segments, condition=node, sample_size=sample, show_pii=show_pii)

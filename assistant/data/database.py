@@ -16,6 +16,9 @@ from typing import Any
 import duckdb
 
 DEFAULT_TIMEOUT = 30.0
+# Spark plans stages and generates code for every query: on one machine a segment takes seconds to a minute,
+# so its default limit is longer. (A limit given explicitly holds as given.)
+ENGINE_TIMEOUTS = {"spark": 300.0}
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
 
@@ -184,6 +187,10 @@ class Database:
     target: str
     timeout: float | None = DEFAULT_TIMEOUT
     read_only: bool = True
+
+    def __post_init__(self) -> None:
+        if self.timeout is DEFAULT_TIMEOUT:
+            self.timeout = ENGINE_TIMEOUTS.get(self.engine, DEFAULT_TIMEOUT)
 
     @property
     def is_postgres(self) -> bool:
