@@ -68,3 +68,18 @@ def chdb_demo(parquet_demo, tmp_path_factory) -> str:
     with Database(target).connect() as conn:
         clickhouse.load_parquet(conn.raw, Path(parquet_demo))
     return target
+
+
+@pytest.fixture(scope="session")
+def spark_connect_demo(parquet_demo, tmp_path_factory) -> str:
+    """A real Spark Connect server (local mode) whose catalog holds `contacts` and `events` as tables over
+    `parquet_demo`; its sc:// URL."""
+    from assistant.data.database import Database
+    from assistant.data.local_postgres import free_port
+    from assistant.data.spark import local_connect_server
+
+    with local_connect_server(free_port(), tmp_path_factory.mktemp("spark-connect") / "warehouse") as url:
+        db = Database(url, timeout=None)
+        for table in ("contacts", "events"):
+            db.rows(f"CREATE TABLE {table} USING parquet LOCATION '{parquet_demo}/{table}.parquet'")
+        yield url

@@ -40,6 +40,19 @@ def test_spark_selects_the_same_members_as_duckdb(name, spark_demo, demo_db, cat
     assert got == on_duckdb(demo_db, catalog, as_of, dsl)
 
 
+@pytest.mark.slow
+def test_spark_connect_selects_the_same_members_as_duckdb(spark_connect_demo, demo_db, catalog, as_of):
+    """The cluster path: the same compiled SQL through Spark Connect, on a local server pyspark ships.
+    A ranking, a sequence, a restart (LAG) and a JSON property: one of each kind of plan."""
+    for name in ("seed:vips", "seed:cart_abandoners", "case:restarted", "case:json_property"):
+        dsl = SEGMENTS[name]
+        got = member_ids(Database(spark_connect_demo), compile_segment(parse(dsl), catalog, "spark", as_of))
+        assert got == on_duckdb(demo_db, catalog, as_of, dsl), name
+    with pytest.raises(DatabaseError, match=r"^Spark error: \[TABLE_OR_VIEW_NOT_FOUND\] The table or view `nope` "
+                                            r"cannot be found\..*SQLSTATE: 42P01; line 1 pos 14;$"):
+        Database(spark_connect_demo).rows("SELECT * FROM nope")
+
+
 def test_restarted_is_not_fooled_by_clickhouse_default_dates(chdb_demo, demo_db, catalog, as_of):
     """ClickHouse's LAG on a non-nullable DateTime gives 1970-01-01 before a person's first event, which
     reads as a gap of 56 years: everyone whose first app open is recent would count as restarted."""

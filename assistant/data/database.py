@@ -142,9 +142,9 @@ class SparkConnection(Connection):
 
 
 def _spark_message(err: Exception) -> str:
-    """Spark's own message without the JVM stack trace under it."""
-    text = getattr(err, "getMessage", lambda: str(err))()
-    return _one_line(text.split("\n\tat ")[0].split("\nJVM stacktrace:")[0])
+    """Spark's own message without the plan and the JVM stack trace under it."""
+    text = str(getattr(err, "getMessage", lambda: str(err))()).strip()
+    return _one_line(text.split("\n")[0])  # the error class and message; below it, the plan and the JVM stack
 
 
 class ClickHouseConnection(Connection):

@@ -7,8 +7,16 @@ folder's tables are registered as views once per session."""
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +75,49 @@ def connect_session(url: str):
     _pyspark()
     from pyspark.sql import SparkSession
 
+    # The client logs every failed query with its JVM stack; the adapter reports it as one line instead.
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     with _lock:
         if url not in _sessions:
-            _sessions[url] = SparkSession.builder.remote(url).getOrCreate()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+                _sessions[url] = SparkSession.builder.remote(url).getOrCreate()
         return _sessions[url]
+
+
+@contextmanager
+def local_connect_server(port: int, warehouse: Path, start_timeout: float = 600.0) -> Iterator[str]:
+    """A Spark Connect server in local mode (the one pyspark ships), for tests and trials: its `sc://` URL
+    while it runs. A real cluster runs the same server (`sbin/start-connect-server.sh`)."""
+    _pyspark()
+    import pyspark
+
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    conf = {**LOCAL_CONF, "spark.connect.grpc.binding.port": str(port), "spark.sql.warehouse.dir": str(warehouse)}
+    command = [str(submit), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+               "--master", "local[2]", *[arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]]
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=warehouse.parent)
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"the Spark Connect server exited with code {server.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the Spark Connect server did not listen on port {port} in {start_timeout:g} s")
+                time.sleep(1)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def parquet_tables(folder: Path) -> dict[str, Path]:
