@@ -48,9 +48,10 @@ def test_spark_connect_selects_the_same_members_as_duckdb(spark_connect_demo, de
         dsl = SEGMENTS[name]
         got = member_ids(Database(spark_connect_demo), compile_segment(parse(dsl), catalog, "spark", as_of))
         assert got == on_duckdb(demo_db, catalog, as_of, dsl), name
-    with pytest.raises(DatabaseError, match=r"^Spark error: \[TABLE_OR_VIEW_NOT_FOUND\] The table or view `nope` "
-                                            r"cannot be found\..*SQLSTATE: 42P01; line 1 pos 14;$"):
+    with pytest.raises(DatabaseError) as err:
         Database(spark_connect_demo).rows("SELECT * FROM nope")
+    assert str(err.value).startswith("Spark error: [TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found.")
+    assert "\n" not in str(err.value) and "JVM stacktrace" not in str(err.value)
 
 
 def test_restarted_is_not_fooled_by_clickhouse_default_dates(chdb_demo, demo_db, catalog, as_of):

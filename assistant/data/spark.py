@@ -73,7 +73,9 @@ def local_session(master: str = "local[2]", log_level: str = "ERROR"):
 def connect_session(url: str):
     """A Spark Connect session for `sc://host:port[/;params]` (a cluster's own catalog holds the tables)."""
     _pyspark()
-    from pyspark.sql import SparkSession
+    # Connect's own builder: the unified one switches the whole process to Connect mode, and the local
+    # session then tries to reach a server too.
+    from pyspark.sql.connect.session import SparkSession as RemoteSession
 
     # The client logs every failed query with its JVM stack; the adapter reports it as one line instead.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
@@ -81,7 +83,7 @@ def connect_session(url: str):
         if url not in _sessions:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-                _sessions[url] = SparkSession.builder.remote(url).getOrCreate()
+                _sessions[url] = RemoteSession.builder.remote(url).create()
         return _sessions[url]
 
 
