@@ -73,16 +73,16 @@ def local_session(master: str = "local[2]", log_level: str = "ERROR"):
 def connect_session(url: str):
     """A Spark Connect session for `sc://host:port[/;params]` (a cluster's own catalog holds the tables)."""
     _pyspark()
-    # Connect's own builder: the unified one switches the whole process to Connect mode, and the local
-    # session then tries to reach a server too.
-    from pyspark.sql.connect.session import SparkSession as RemoteSession
-
     # The client logs every failed query with its JVM stack; the adapter reports it as one line instead.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     with _lock:
         if url not in _sessions:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings():  # pyspark's notice about pandas 3, which no query here uses
                 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+                # Connect's own builder: the unified one switches the whole process to Connect mode, and
+                # the local session then tries to reach a server too.
+                from pyspark.sql.connect.session import SparkSession as RemoteSession
+
                 _sessions[url] = RemoteSession.builder.remote(url).create()
         return _sessions[url]
 
