@@ -208,7 +208,14 @@ class Database:
     def connect(self) -> Iterator[Connection]:
         engine = self.engine
         if engine in ("spark", "clickhouse"):
-            yield self._engine_connection(engine)
+            conn = self._engine_connection(engine)
+            try:
+                yield conn
+            finally:
+                from assistant.data.clickhouse import Server
+
+                if isinstance(conn.raw, Server):  # a ClickHouse server's HTTP client is this connection's own
+                    conn.raw.close()
             return
         if self.is_postgres:
             import psycopg
@@ -245,8 +252,8 @@ class Database:
             raw.close()
 
     def _engine_connection(self, engine: str) -> Connection:
-        """Spark and ClickHouse sessions are the process's own (a JVM, an embedded server): opened once,
-        shared by every connection, never closed here."""
+        """Spark sessions and embedded ClickHouse are the process's own (a JVM, an embedded server): opened
+        once, shared by every connection, never closed here."""
         try:
             if engine == "spark":
                 from assistant.data.spark import session_for
