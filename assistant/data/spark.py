@@ -99,6 +99,7 @@ def local_connect_server(port: int, warehouse: Path, start_timeout: float = 600.
     command = [str(submit), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
                "--master", "local[2]", *[arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]]
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    url = f"sc://127.0.0.1:{port}"
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=warehouse.parent)
     try:
         deadline = time.monotonic() + start_timeout
@@ -112,8 +113,9 @@ def local_connect_server(port: int, warehouse: Path, start_timeout: float = 600.
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the Spark Connect server did not listen on port {port} in {start_timeout:g} s")
                 time.sleep(1)
-        yield f"sc://127.0.0.1:{port}"
+        yield url
     finally:
+        close_session(url)
         server.terminate()
         try:
             server.wait(30)
@@ -150,6 +152,15 @@ def session_for(target: str):
                 session.read.parquet(str(path)).createOrReplaceTempView(name)
             _registered["local"] = key
     return session
+
+
+def close_session(url: str) -> None:
+    """Stop a Spark Connect session before its server goes: a client left open retries the dead server for
+    minutes when the process exits."""
+    with _lock:
+        session = _sessions.pop(url, None)
+    if session is not None:
+        session.stop()
 
 
 class SparkCursor:
