@@ -56,11 +56,17 @@ def demo_data_cmd(
     contacts: int = typer.Option(demo_store.DEMO_CONTACTS, "--contacts", min=1, help="How many contacts."),
     seed: int = typer.Option(demo_store.DEMO_SEED, "--seed", help="Random seed: same seed, same data."),
     postgres: Optional[str] = typer.Option(None, "--postgres", metavar="URL", help="Also load it into this PostgreSQL URL."),
+    parquet: Optional[Path] = typer.Option(None, "--parquet", metavar="FOLDER",
+                                           help="Also write it as Parquet there (read it with --db spark:FOLDER)."),
+    chdb: Optional[Path] = typer.Option(None, "--chdb", metavar="PATH",
+                                        help="Also load it into embedded ClickHouse there (--db chdb:PATH); needs --parquet."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Write the deterministic demo store (contacts + events) to a DuckDB file."""
     if out.exists() and out.is_dir():
         raise CliError("usage", f"--out is a directory: {out}")
+    if chdb and not parquet:
+        raise CliError("usage", "--chdb loads the Parquet files: give --parquet FOLDER too")
     out.parent.mkdir(parents=True, exist_ok=True)
     with inputs.progress() as bar:
         task = bar.add_task(f"generating {contacts:,} contacts", total=contacts)
@@ -73,10 +79,29 @@ def demo_data_cmd(
             summary["postgres"] = copy_to_postgres(str(out), postgres)
         except Exception as err:
             raise CliError("postgres", f"could not load the demo data into PostgreSQL: {str(err).strip()}") from None
+    if parquet:
+        summary.update(_engines_copy(out, parquet, chdb))
     if as_json:
         inputs.emit_json(summary)
     else:
         console.print(f"wrote {summary['contacts']:,} contacts and {summary['events']:,} events to [bold]{out}[/]")
+
+
+def _engines_copy(out: Path, parquet: Path, chdb: Optional[Path]) -> dict:
+    """The demo store as Parquet (for Spark) and, from those files, in embedded ClickHouse."""
+    from assistant.data.parquet import export_parquet
+
+    copied = {"parquet": export_parquet(str(out), parquet)}
+    if chdb:
+        from assistant.data import clickhouse
+        from assistant.data.database import Database, DatabaseError
+
+        try:
+            with Database(f"chdb:{chdb}").connect() as conn:
+                copied["chdb"] = clickhouse.load_parquet(conn.raw, parquet)
+        except (DatabaseError, clickhouse.ClickHouseError) as err:
+            raise CliError("clickhouse", f"could not load the demo data into ClickHouse: {err}") from None
+    return copied
 
 
 @command()
@@ -158,7 +183,8 @@ def compile_cmd(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt
 def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db: Optional[str] = DbOpt,
             as_of: Optional[str] = AsOfOpt, sample: int = SampleOpt, sql: bool = SqlOpt,
             show_pii: bool = typer.Option(False, "--show-pii", help="Show emails and names unmasked."),
-            timeout: float = typer.Option(30.0, "--timeout", min=0.1, metavar="SECONDS", help="Statement timeout."),
+            timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, metavar="SECONDS",
+                                                    help="Statement timeout (default 30 s; 300 s on Spark)."),
             catalog: Optional[Path] = CatalogOpt, store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Run a segment: count, share, a sample of members and segment stats."""
     from assistant.pipeline import build_result
@@ -167,7 +193,8 @@ def preview(source: Optional[str] = SourceArg, expr: Optional[str] = ExprOpt, db
     text = inputs.source(source, expr)
     node, _, segments = inputs.checked(text, cat, inputs.store(store))
     database = inputs.database(db)
-    database.timeout = timeout
+    if timeout:
+        database.timeout = timeout
     when = inputs.as_of(as_of, database.target)
     result = build_result("", None, catalog=cat, as_of=when, dialect=database.dialect, db=database,
                           segments=segments, condition=node, sample_size=sample, show_pii=show_pii)

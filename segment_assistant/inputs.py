@@ -50,7 +50,8 @@ ProviderOpt = typer.Option(None, "--provider", help="offline, openai or local (d
 ModelOpt = typer.Option(None, "--model", help="Model name (openai), or a GGUF file (local).")
 ConfigOpt = typer.Option(None, "--config", envvar="SEGMENT_CONFIG", metavar="FILE", help="Model configuration YAML.")
 DbOpt = typer.Option(None, "--db", envvar="SEGMENT_DB", metavar="PATH|URL",
-                     help="DuckDB file or postgresql:// URL (default: the demo store, generated on first use).")
+                     help="DuckDB file, postgresql:// URL, spark:FOLDER (Parquet), sc://host:port (Spark Connect), "
+                          "chdb:PATH or clickhouse:// URL (default: the demo store, generated on first use).")
 DialectOpt = typer.Option("duckdb", "--dialect", help="duckdb, postgres, snowflake, bigquery, clickhouse, redshift, "
                           "spark, trino or mysql.")
 SampleOpt = typer.Option(10, "--sample", min=0, max=1000, help="How many members to show.")

@@ -60,15 +60,28 @@ def database_as_of(target: str) -> datetime | None:
     from assistant.data.database import Database, DatabaseError
 
     db = Database(target)
-    if db.is_postgres or not Path(target).exists():
-        return None
-    try:
-        with db.connect() as conn:
-            rows = conn.rows("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'")
-    except DatabaseError:
-        return None
-    if rows and rows[0][0] and rows[0][0].startswith(_AS_OF_TAG):
-        return datetime.fromisoformat(rows[0][0][len(_AS_OF_TAG):])
+    comment = None
+    if db.engine == "spark" and target.startswith("spark:"):  # the Parquet file's tag: no Spark needed
+        from assistant.data.parquet import parquet_comment
+
+        comment = parquet_comment(Path(target[len("spark:"):]).expanduser() / "events.parquet")
+    elif db.engine == "clickhouse" and target.startswith("chdb:"):
+        from assistant.data import clickhouse
+
+        try:
+            with db.connect() as conn:
+                comment = clickhouse.table_comment(conn.raw, "events")
+        except (DatabaseError, clickhouse.ClickHouseError):
+            return None
+    elif db.engine == "duckdb" and Path(target).exists():
+        try:
+            with db.connect() as conn:
+                rows = conn.rows("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'")
+        except DatabaseError:
+            return None
+        comment = rows[0][0] if rows else None
+    if comment and comment.startswith(_AS_OF_TAG):
+        return datetime.fromisoformat(comment[len(_AS_OF_TAG):])
     return None
 
 

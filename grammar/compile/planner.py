@@ -45,9 +45,12 @@ EXISTS_DIALECTS = ("duckdb", "postgres")
 LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a computed top-N
 
 
-def plan_forms(dialect: str) -> tuple[bool, bool, bool]:
-    """What the planned SQL looks like in `dialect`: EXISTS semi-joins, a computed LIMIT, top-N at all."""
-    return dialect in EXISTS_DIALECTS, dialect in LIMIT_SUBQUERY_DIALECTS, dialect != "mysql"  # MySQL: no LIMIT in IN (...)
+def plan_forms(dialect: str) -> tuple[bool, bool, bool, bool]:
+    """What the planned SQL looks like in `dialect`: EXISTS semi-joins, a computed LIMIT, top-N at all (MySQL
+    takes no LIMIT in IN (...)), and LAG over a nullable copy of the time (ClickHouse's LAG of a non-nullable
+    column gives 1970-01-01 before a person's first event, not NULL)."""
+    return (dialect in EXISTS_DIALECTS, dialect in LIMIT_SUBQUERY_DIALECTS, dialect != "mysql",
+            dialect == "clickhouse")
 
 
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
@@ -57,7 +60,7 @@ class _Compiler(SharedScans):
     def __init__(self, catalog: Catalog, as_of: datetime, segments: Mapping[str, A.Condition],
                  dialect: str = "duckdb"):
         self.catalog, self.as_of, self.segments = catalog, as_of, segments
-        self.exists, self.limit_subquery, self.top_n = plan_forms(dialect)
+        self.exists, self.limit_subquery, self.top_n, self.nullable_lag = plan_forms(dialect)
         ev = catalog.events_table
         self.ev_table, self.cid, self.t, self.ev_name = ev.table, ev.contact_id, ev.time, ev.name
         self.contact_id = catalog.contacts.id
@@ -384,7 +387,8 @@ class _Compiler(SharedScans):
 
     def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
         t = col("e", self.t)
-        prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[t]), partition_by=[col("e", self.cid)],
+        lagged = exp.Anonymous(this="toNullable", expressions=[clone(t)]) if self.nullable_lag else clone(t)
+        prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[lagged]), partition_by=[col("e", self.cid)],
                           order=exp.Order(expressions=[exp.Ordered(this=clone(t))]))
         inner = select([col("e", self.cid), clone(t), exp.Alias(this=prev, alias=exp.to_identifier("prev_at"))],
                        table(self.ev_table, "e"), and_([self.event_match(node.event, "e"), self.cap("e")]))

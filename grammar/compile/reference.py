@@ -264,7 +264,10 @@ class ReferenceCompiler:
 
     def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
         cid, t = self.catalog.events_table.contact_id, self.ev_time
-        prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[_col(E, t)]),
+        # LAG of a timestamp is a nullable timestamp before a person's first event. The cast says so; only
+        # ClickHouse needs it (sqlglot writes Nullable(DateTime) there): on a non-nullable column its LAG
+        # returns 1970-01-01 instead of NULL. Elsewhere it is a no-op.
+        prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[exp.cast(_col(E, t), "timestamp")]),
                           partition_by=[_col(E, cid)], order=exp.Order(expressions=[exp.Ordered(this=_col(E, t))]))
         inner = exp.select(_col(E, cid), _col(E, t), exp.alias_(prev, "prev_at")).from_(self.events_table(E), copy=False).where(
             _and([self.event_match(node.event, E), self.as_of_cap(E)]), copy=False)
