@@ -60,13 +60,18 @@ def _scalar(query: exp.Query, alias: str) -> exp.Expression:
     return exp.alias_(exp.Subquery(this=query), alias)
 
 
-def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample_size: int) -> tuple[exp.Select, int]:
+MATERIALIZED_CTE_DIALECTS = ("duckdb", "postgres")  # WITH m AS MATERIALIZED: the members evaluated once
+
+
+def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample_size: int,
+                  materialize: bool = True) -> tuple[exp.Select, int]:
     """ONE query for the whole preview, and how many of its leading columns are figures (the rest are the
     sample's). The members are materialised once (`m`) and every figure reads them: the count, the sum of each
     stat measure over the members (a grouped scan per event, of the members' events only), and a sample; the
     universe count and the newest event read no segment. One row per sample member, each repeating the figures (one row of
     figures and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
-    is one statement on both engines."""
+    is one statement on both engines. `materialize`: say `AS MATERIALIZED` (DuckDB, PostgreSQL; Spark's parser
+    refuses it and plans the CTE itself)."""
     cid = catalog.contacts.id
     events = catalog.events_table
     measures = _stat_measures(catalog)
@@ -76,7 +81,7 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
                              compile_universe(catalog, as_of).subquery("u")), "total"),
                          _scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(
                              exp.to_table(events.table)), "latest")).from_(exp.alias_(exp.to_table("m"), "m", table=True))
-    query = exp.select().with_("m", as_=segment, materialized=True)
+    query = exp.select().with_("m", as_=segment, materialized=materialize or None)
     if measures:  # the sum of each measure over the members: the measures' scan joined to the members
         per_contact = compile_measures(measures, catalog, as_of, within=members)
         for cte in per_contact.args.pop("with_").expressions:
@@ -104,7 +109,8 @@ def preview(db: Database, node: A.Condition | None, catalog: Catalog, as_of: dat
     catalog and as-of); without it the segment `node` is compiled here."""
     segment = expression if expression is not None else compile_expression(node, catalog, as_of, segments,
                                                                           dialect=db.dialect)
-    query, width = preview_query(catalog, segment, as_of, sample_size)
+    query, width = preview_query(catalog, segment, as_of, sample_size,
+                                 materialize=db.dialect in MATERIALIZED_CTE_DIALECTS)
     with db.connect() as conn:
         columns, rows = conn.query(query.sql(db.dialect))
     count, total, latest, *sums = rows[0][:width]
