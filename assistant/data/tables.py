@@ -142,7 +142,9 @@ def _clickhouse(database: Database, sql: str, names: list[str], prefix: str,
                 conn.query(f"DROP TABLE IF EXISTS {building}")
                 conn.query(f"CREATE TABLE {building} ENGINE = MergeTree ORDER BY {CONTACT} AS SELECT {CONTACT} "
                            f"FROM {STAGE} WHERE {NAME} = {exp.Literal.string(name).sql('clickhouse')}")
-                if conn.rows(f"EXISTS TABLE {final}")[0][0]:
+                exists = conn.rows("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = "
+                                   f"{exp.Literal.string(table).sql('clickhouse')}")[0][0]
+                if exists:
                     conn.query(f"EXCHANGE TABLES {building} AND {final}")  # atomic: the Atomic database engine
                     conn.query(f"DROP TABLE {building}")
                 else:
