@@ -151,7 +151,8 @@ def session_for(target: str):
     with _lock:
         if _registered.get("local") != key:
             for name, path in tables.items():
-                session.read.parquet(str(path)).createOrReplaceTempView(name)
+                # quoted: a table name may hold a hyphen (refresh writes `segment_<name>` for any segment name)
+                session.read.parquet(str(path)).createOrReplaceTempView(f"`{name}`")
             _registered["local"] = key
     return session
 

@@ -83,7 +83,7 @@ def write_tables(database: Database, segments: Mapping[str, A.Condition], catalo
             return _spark_local(writable, sql, list(segments), prefix, tick)
         raise RefreshError(f"cannot write tables to {where}: refresh writes to DuckDB, PostgreSQL, ClickHouse "
                            f"and local Spark (spark:FOLDER); over Spark Connect, create the tables in the "
-                           f"cluster's catalog from `segment-assistant sql` instead")
+                           f"cluster's catalog from `segment-assistant compile --dialect spark` instead")
     except DatabaseError as err:
         raise RefreshError(f"cannot write the segment tables to {where}: {err.detail}") from None
     except OSError as err:
