@@ -33,8 +33,8 @@ def saved_names(store: SegmentStore) -> list[str]:
 def refresh(store: SegmentStore, database: Database, catalog: Catalog, as_of: datetime,
             names: Sequence[str] = (), prefix: str = PREFIX,
             progress: Callable[[int, int], None] | None = None) -> list[Refreshed]:
-    """Write `names` (default: every saved segment) as tables `<prefix><name>` in `database` and record a
-    snapshot of each. Unknown names are refused before anything is written."""
+    """Write `names` (default: every saved segment; none saved: nothing) as tables `<prefix><name>` in
+    `database` and record a snapshot of each. Unknown names are refused before anything is written."""
     check_prefix(prefix)
     known = store.names()
     unknown = [n for n in names if n not in known]
@@ -42,8 +42,8 @@ def refresh(store: SegmentStore, database: Database, catalog: Catalog, as_of: da
         raise RefreshError(f"no segment named {', '.join(map(repr, unknown))} in the store {store.db.target} "
                            f"(list them with: segment-assistant segments list)")
     chosen = list(dict.fromkeys(names)) or saved_names(store)
-    if not chosen:
-        raise RefreshError(f"the store {store.db.target} holds no saved segments to refresh")
+    if not chosen:  # nothing saved yet: nothing to write
+        return []
     references = store.conditions()
     written = write_tables(database, {n: store.condition(n) for n in chosen}, catalog, as_of, references,
                            prefix, progress)

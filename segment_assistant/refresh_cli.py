@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
             inputs.emit_json({"as_of": when.isoformat(sep=" "), "target": database.target,
                               "tables": [r.model_dump() for r in done]})
             return
+        if not done:
+            inputs.console.print(f"no saved segments in {st.db.target}: nothing to refresh (save one with: "
+                                 f"segment-assistant segments save NAME -e '...')", highlight=False)
         for r in done:
             inputs.console.print(f"{r.table}: {r.count:,} members ({r.name}, snapshot {r.snapshot_id})",
                                  highlight=False)

@@ -169,6 +169,8 @@ def test_refresh_on_spark_local(parquet_demo, tmp_path, catalog, as_of):
 def test_refresh_through_the_api(duck_copy, tmp_path, catalog, as_of):
     app = create_app(db=duck_copy, store=tmp_path / "api.db")
     with live_server(app, "API") as url, httpx.Client(base_url=url, timeout=120) as api:
+        nothing = api.post("/v1/segments/refresh", json={"as_of": as_of.isoformat()})
+        assert nothing.status_code == 200 and nothing.json()["tables"] == []  # nothing saved yet
         for name, dsl in FIRST.items():
             assert api.post(f"/v1/segments/{name}", json={"dsl": dsl}).status_code == 201
         r = api.post("/v1/segments/refresh", json={"as_of": as_of.isoformat()})
