@@ -131,8 +131,7 @@ def test_refresh_on_postgres(pg_demo, demo_db, tmp_path, catalog, as_of):
     with psycopg.connect(target, autocommit=True) as conn:
         conn.execute("GRANT SELECT ON contacts, events TO reader")
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-    reader = target.replace("://", "://reader:secret@", 1) if "@" not in target else \
-        target.split("://", 1)[0] + "://reader:secret@" + target.split("@", 1)[1]
+    reader = "postgresql://reader:secret@" + target.split("@", 1)[1]  # the test server's URL names its user
     store = SegmentStore(tmp_path / "other.db")
     store.save("big-buyers", parse(FIRST["big-buyers"]), catalog)
     with pytest.raises(RefreshError) as err:
@@ -188,3 +187,13 @@ def test_refresh_through_the_api(duck_copy, tmp_path, catalog, as_of):
     for t in body["tables"]:
         assert table_members(duck_copy, t["table"]) == want[t["name"]]
     assert [s["id"] for s in shots] == [body["tables"][1]["snapshot_id"]]
+
+
+def test_spark_connect_is_refused_with_what_to_do_instead(tmp_path, catalog, as_of):
+    store = saved_store(tmp_path, catalog)
+    with pytest.raises(RefreshError) as err:
+        refresh(store, Database("sc://127.0.0.1:15002"), catalog, as_of)
+    assert str(err.value) == ("cannot write tables to spark target sc://127.0.0.1:15002: refresh writes to DuckDB, "
+                              "PostgreSQL, ClickHouse and local Spark (spark:FOLDER); over Spark Connect, create the "
+                              "tables in the cluster's catalog from `segment-assistant compile --dialect spark` instead")
+    assert membership.snapshots(store, "big-buyers") == []
