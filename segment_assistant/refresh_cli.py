@@ -23,8 +23,8 @@ def register(app: typer.Typer) -> None:
                 as_of: Optional[str] = typer.Option(None, "--as-of"),
                 catalog: Optional[Path] = typer.Option(None, "--catalog"),
                 store: Optional[Path] = StoreOpt, as_json: bool = JsonOpt) -> None:
-        """Write each saved segment's members as a table <prefix><name> (contact_id) where the data lives,
-        replaced atomically, and record a snapshot of each."""
+        """Write each saved segment's members as a table named prefix + segment name (one column, contact_id)
+        where the data lives, replaced atomically, and record a snapshot of each."""
         from assistant import refresh as refreshing
         from assistant.data.tables import RefreshError
 
