@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from api import problems
 from api.builder import routes as builder
 from api.middleware import Guard, access_log
-from api.routers import chats, draft, language, members, meta, preview, segments
+from api.routers import chats, draft, language, members, meta, preview, refresh, segments
 from api.routers.meta import ASSETS
 from api.settings import Settings
 from api.state import AppState
@@ -48,8 +48,9 @@ def create_app(db: str | None = None, store: str | Path | None = None, catalog: 
                               "Errors are application/problem+json (RFC 9457).",
                   responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
-    for router in (builder.router, meta.router, language.router, preview.router, draft.router, segments.router,
-                   members.router, chats.router):
+    # refresh before segments: `POST /v1/segments/{name}` would take `refresh` for a segment name
+    for router in (builder.router, meta.router, language.router, preview.router, draft.router, refresh.router,
+                   segments.router, members.router, chats.router):
         app.include_router(router)
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.add_middleware(Guard, settings=settings)

@@ -418,6 +418,12 @@ from segment_assistant.store_cli import register as _register_store_commands  # 
 
 _register_store_commands(segments_app)
 
+# ---- refresh: segments as tables in the target engine (segment_assistant/refresh_cli.py) ------------------
+
+from segment_assistant.refresh_cli import register as _register_refresh  # noqa: E402
+
+_register_refresh(app)
+
 
 # ---- errors -------------------------------------------------------------------------------------------------
 

@@ -88,7 +88,8 @@ class Connection:
 
         try:
             cur = self.raw.execute(sql.replace("?", "%s") if params else sql, params)
-            return [d.name for d in cur.description or []], cur.fetchall()
+            # DDL (refresh's CREATE / DROP / ALTER) produces no rows to fetch
+            return [d.name for d in cur.description or []], cur.fetchall() if cur.description else []
         except psycopg.errors.QueryCanceled:
             raise self._stopped() from None
         except psycopg.Error as err:

@@ -128,6 +128,8 @@ def parquet_tables(folder: Path) -> dict[str, Path]:
     """Table name -> Parquet path: each `NAME.parquet` file or `NAME/` folder of Parquet files."""
     tables = {}
     for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(("_", ".")):  # hidden, as Hadoop has it: refresh's versions and staging
+            continue
         if entry.suffix == ".parquet" or (entry.is_dir() and any(entry.glob("*.parquet"))):
             tables[entry.name.removesuffix(".parquet")] = entry
     return tables
@@ -149,9 +151,16 @@ def session_for(target: str):
     with _lock:
         if _registered.get("local") != key:
             for name, path in tables.items():
-                session.read.parquet(str(path)).createOrReplaceTempView(name)
+                # quoted: a table name may hold a hyphen (refresh writes `segment_<name>` for any segment name)
+                session.read.parquet(str(path)).createOrReplaceTempView(f"`{name}`")
             _registered["local"] = key
     return session
+
+
+def forget_views() -> None:
+    """Register the local folder's tables again on next use (a refresh swapped some in)."""
+    with _lock:
+        _registered.pop("local", None)
 
 
 def close_session(url: str) -> None:
