@@ -33,11 +33,11 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
-    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, clone, bounds_predicate, coalesce, col, is_null, join, lit,
+    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, clone, bounds_predicate, coalesce, col, expand_reference, is_null,
+    join, lit,
     not_, not_null, null_safe, num, or_, plus, select, subquery, table, ts, value_predicate, window_bounds,
     window_predicate)
 from grammar.compile.sharing import _PROFILE, SharedScans
-from grammar.errors import Diagnostic, SegmentError
 from grammar.units import duration
 
 C = "c"  # the outer contacts row; no inner table may take this alias
@@ -447,17 +447,7 @@ class _Compiler(SharedScans):
                       [join(subquery(per_contact, "m"), on, "left" if zero_default else None)])
         return subquery(rows, name)
 
-    def c_segment(self, node: A.SegmentRef, negated: bool) -> exp.Expression:
-        if node.name not in self.segments:
-            raise SegmentError([Diagnostic.at(node.span, "unknown", f"unknown segment {node.name!r}")])
-        if node.name in self.expanding:
-            path = " -> ".join(self.expanding + [node.name])
-            raise SegmentError([Diagnostic.at(node.span, "cycle", f"segment references form a cycle: {path}")])
-        self.expanding.append(node.name)
-        try:
-            return self.cond(self.segments[node.name], negated)
-        finally:
-            self.expanding.pop()
+    c_segment = expand_reference
 
     # -- the query
     def universe(self, alias: str = C) -> exp.Expression | None:

@@ -23,8 +23,7 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
-from grammar.compile.sql import ts as _ts, value_predicate as _value_predicate, window_predicate
-from grammar.errors import Diagnostic, SegmentError
+from grammar.compile.sql import expand_reference, ts as _ts, value_predicate as _value_predicate, window_predicate
 from grammar.units import duration
 
 C, EV, E = "c", "ev", "e"  # aliases: contacts, the grouped events scan, a raw events row
@@ -303,17 +302,7 @@ class ReferenceCompiler:
         pick = exp.select(_col(name, cid)).from_(name, copy=False).where(exp.LTE(this=_col(name, "position"), expression=limit), copy=False)
         return exp.In(this=_col(C, cid), query=pick.subquery())
 
-    def c_segment(self, node: A.SegmentRef, negated: bool) -> exp.Expression:
-        if node.name not in self.segments:
-            raise SegmentError([Diagnostic.at(node.span, "unknown", f"unknown segment {node.name!r}")])
-        if node.name in self.expanding:
-            path = " -> ".join(self.expanding + [node.name])
-            raise SegmentError([Diagnostic.at(node.span, "cycle", f"segment references form a cycle: {path}")])
-        self.expanding.append(node.name)
-        try:
-            return self.cond(self.segments[node.name], negated)
-        finally:
-            self.expanding.pop()
+    c_segment = expand_reference
 
     # -- the query
     def contacts_from(self) -> exp.Expression:

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from grammar import ast as A
 from grammar import calendar
+from grammar.errors import Diagnostic, SegmentError
 from grammar.units import duration
 
 COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
@@ -249,3 +250,18 @@ def value_predicate(c: exp.Expression, op: str, value) -> exp.Expression:
             part = exp.Right(this=lowered, expression=exp.Literal.number(len(needle)))
         return exp.EQ(this=part, expression=exp.Literal.string(needle))
     return COMPARE[op](this=c, expression=lit(value))
+
+
+def expand_reference(compiler, node: A.SegmentRef, negated: bool) -> exp.Expression:
+    """`in segment "x"`: the saved definition compiled in place, by either plan's compiler (its `c_segment`);
+    an unknown name or a cycle of references is a positioned error."""
+    if node.name not in compiler.segments:
+        raise SegmentError([Diagnostic.at(node.span, "unknown", f"unknown segment {node.name!r}")])
+    if node.name in compiler.expanding:
+        path = " -> ".join(compiler.expanding + [node.name])
+        raise SegmentError([Diagnostic.at(node.span, "cycle", f"segment references form a cycle: {path}")])
+    compiler.expanding.append(node.name)
+    try:
+        return compiler.cond(compiler.segments[node.name], negated)
+    finally:
+        compiler.expanding.pop()
