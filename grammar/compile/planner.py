@@ -33,10 +33,9 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
-    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, clone, bounds_predicate, coalesce, col, expand_reference, is_null,
-    join, lit,
-    not_, not_null, null_safe, num, or_, plus, select, subquery, table, ts, value_predicate, window_bounds,
-    window_predicate)
+    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, bounds_predicate, clone, coalesce, col, expand_reference,
+    is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value, select, subquery, table, ts,
+    value_predicate, window_bounds, window_predicate)
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
 
@@ -165,14 +164,7 @@ class _Compiler(SharedScans):
 
     # -- filters on event properties
     def property_expr(self, alias: str, prop: str) -> exp.Expression:
-        source, where = self.catalog.property_source(prop)
-        if source == "column":
-            return col(alias, where)
-        path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=where)])
-        extracted = exp.JSONExtractScalar(this=col(alias, self.catalog.events_table.json_column), expression=path)
-        if self.catalog.properties[prop].type == "number":
-            return exp.Cast(this=extracted, to=exp.DataType(this=exp.DataType.Type.DOUBLE))
-        return extracted
+        return property_value(self.catalog, alias, prop)
 
     def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
         return getattr(self, f"f_{f.kind}")(f, alias, negated)

@@ -23,7 +23,8 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
-from grammar.compile.sql import expand_reference, ts as _ts, value_predicate as _value_predicate, window_predicate
+from grammar.compile.sql import expand_reference, property_value, ts as _ts, value_predicate as _value_predicate
+from grammar.compile.sql import window_predicate
 from grammar.units import duration
 
 C, EV, E = "c", "ev", "e"  # aliases: contacts, the grouped events scan, a raw events row
@@ -92,15 +93,7 @@ class ReferenceCompiler:
         return _col(alias, name)
 
     def property_expr(self, alias: str, prop: str) -> exp.Expression:
-        source, where = self.catalog.property_source(prop)
-        if source == "column":
-            return _col(alias, where)
-        path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=where)])
-        extracted = exp.JSONExtractScalar(this=_col(alias, self.catalog.events_table.json_column), expression=path)
-        kind = self.catalog.properties[prop].type
-        if kind == "number":
-            return exp.cast(extracted, exp.DataType.build("DOUBLE"))
-        return extracted
+        return property_value(self.catalog, alias, prop)
 
     def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
         return getattr(self, f"f_{f.kind}")(f, alias, negated)

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from grammar import ast as A
 from grammar import calendar
+from grammar.catalog import Catalog
 from grammar.errors import Diagnostic, SegmentError
 from grammar.units import duration
 
@@ -265,3 +266,16 @@ def expand_reference(compiler, node: A.SegmentRef, negated: bool) -> exp.Express
         return compiler.cond(compiler.segments[node.name], negated)
     finally:
         compiler.expanding.pop()
+
+
+def property_value(catalog: Catalog, alias: str, prop: str) -> exp.Expression:
+    """An event property of row `alias`: its own column, or a scalar from the JSON column (a number cast to
+    DOUBLE), by the catalog. Both plans read properties this way."""
+    source, where = catalog.property_source(prop)
+    if source == "column":
+        return col(alias, where)
+    path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=where)])
+    extracted = exp.JSONExtractScalar(this=col(alias, catalog.events_table.json_column), expression=path)
+    if catalog.properties[prop].type == "number":
+        return exp.Cast(this=extracted, to=exp.DataType(this=exp.DataType.Type.DOUBLE))
+    return extracted
