@@ -40,20 +40,22 @@ def _plain(param: Any, ctx: Any) -> None:
         param._usage_display_name = lambda: usage  # click's style (TEXT, [SOURCE]), not Typer's {text}
 
 
-class PlainCommand(TyperCommand):
+class _PlainParams:
+    """Commands and groups alike show their options in plain types (see `_plain`)."""
+
     def get_params(self, ctx: Any) -> list:
-        params = super().get_params(ctx)
+        params = super().get_params(ctx)  # type: ignore[misc]
         for param in params:
             _plain(param, ctx)
         return params
 
 
-class PlainGroup(TyperGroup):
-    def get_params(self, ctx: Any) -> list:
-        params = super().get_params(ctx)
-        for param in params:
-            _plain(param, ctx)
-        return params
+class PlainCommand(_PlainParams, TyperCommand):
+    pass
+
+
+class PlainGroup(_PlainParams, TyperGroup):
+    pass
 
 
 class LazyGroup(PlainGroup):
