@@ -482,3 +482,71 @@ def test_a_window_after_a_comma_tells_when_the_one_occurrence_was():
 
 def test_a_purpose_that_says_who_is_read():
     assert same(read("For Germany: bought shoes"), 'country = "DE" and did order_completed where (product_category = "shoes")')
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a relative clause after a ranking or a measure is a condition of its own: its verb, negation and window
+    ("top 20% by revenue who clicked an email yesterday",
+     "top 20% by total amount of order_completed and did email_clicked yesterday"),
+    ("people in the top 3 percent of lifetime spend who have not ordered in 75 days",
+     "top 3% by total amount of order_completed and did not order_completed in last 75 days"),
+    ("shoppers with an average order over $60 that bought in the last 10 days",
+     "average amount of order_completed > 60 and did order_completed in last 10 days"),
+])
+def test_a_relative_clause_after_a_measure_keeps_its_own_verb_and_window(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_not_since_reads_as_written_and_says_who_it_includes():
+    result = read("customers who haven't ordered since Thanksgiving")
+    assert same(result, "did not order_completed after 2025-11-27"), result.dsl
+    assert any("includes people who never did order_completed" in a for a in result.assumptions)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened an email before Christmas but not since",
+     "did email_opened before 2025-12-25 and did not email_opened after 2025-12-25"),
+    ("clicked an email more than 45 days ago but not since",
+     "did email_clicked more than 45 days ago and did not email_clicked in last 45 days"),
+    ("ordered in August but not since", "did order_completed in august and did not order_completed after 2026-09-01"),
+])
+def test_but_not_since_is_since_the_window_before(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("app users with no orders since July", "did app_opened and did not order_completed after 2026-07-01"),
+    ("joined since February", "signup_at after 2026-02-01"),
+])
+def test_since_a_month_is_from_its_first_day(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text", ["people who haven't clicked an email in a while",
+                                  "shoppers who have not ordered in a long time"])
+def test_a_window_with_no_length_is_asked_about(text):
+    result = read(text)
+    assert result.status == "partial" and any("how long" in p.reason for p in result.open_points), result
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("contacts who used dashboards during their first 10 days",
+     'did feature_used where (feature = "dashboards") within 10 days after signup_at'),
+    ("bought something in their first month", "did order_completed within 1 month after signup_at"),
+])
+def test_their_first_days_are_the_days_after_sign_up(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("top quintile by order count", "top 20% by count of order_completed"),
+    ("the lowest decile of spenders", "bottom 10% by total amount of order_completed"),
+    ("upper half by lifetime value", "top 50% by total amount of order_completed"),
+])
+def test_fractions_of_a_ranking(text, expected):
+    result = read(text)
+    assert same(result, expected), (result.dsl, result.status)

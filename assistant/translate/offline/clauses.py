@@ -78,9 +78,13 @@ def _hoist_lead(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[I
 def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | None:
     """A clause of only a negation (or 'but not') and a window repeats the event (and its values)
     before it: 'bought shoes but not in the last 30 days'."""
+    negated = any(it.kind == Kind.NEG for it in clause) or op == "except"
+    tails = [it for it in clause if it.kind == Kind.THEN_TAIL]
+    if negated and len(tails) == 1 and tails[0].words.lower() == "since" and \
+            all(it.kind == Kind.NEG for it in clause if it is not tails[0]):
+        tails[0].become(Kind.SAME_WINDOW, {"after": True})  # "bought before May but not since": since then
     kinds = {it.kind for it in clause}
     events = [it for it in prev if it.kind == Kind.EVENT]
-    negated = Kind.NEG in kinds or op == "except"
     # "bought in May and three times overall": a count alone repeats the event too
     counted = not negated and Kind.COUNT in kinds and not kinds - {Kind.COUNT, Kind.WINDOW, Kind.AGG, Kind.EVER}
     # "bought exactly once, 14 to 30 days ago": a window after a comma tells when the one occurrence was
@@ -90,8 +94,9 @@ def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | Non
     if op == "," and kinds == {Kind.WINDOW} and once and len(events) == 1:
         counted = True
     # "bought, but never with a discount": a negated property repeats the event too, with that property
-    said = kinds & {Kind.WINDOW, Kind.PROP}
-    if len(events) != 1 or not counted and (not negated or not said or kinds - {Kind.NEG, Kind.WINDOW, Kind.PROP}):
+    said = kinds & {Kind.WINDOW, Kind.SAME_WINDOW, Kind.PROP}
+    if len(events) != 1 or not counted and (not negated or not said or
+                                            kinds - {Kind.NEG, Kind.WINDOW, Kind.SAME_WINDOW, Kind.PROP}):
         return None
     start = prev.index(events[0])
     copied = [events[0]] + [it for it in prev[start + 1:] if it.kind == Kind.VALUE and not it["trait"]]

@@ -196,6 +196,10 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
      lambda a, b: _win(None, months=(a, b, "this"))),
     *_holiday_phrases(),
     *_named_day_spans(),
+    # "haven't bought in a while": a window with no length; read as 90 days, and asked about
+    ("in|for a_while|while|ages|forever|a_long_time|long_time|a_long_while|long_while|some_time|quite_a_while"
+     "|quite_while|quite_some_time", Kind.WINDOW,
+     lambda: _win(A.InLast(amount=90, unit="day"), guess="how long? (read as the last 90 days)")),
     ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
@@ -208,6 +212,9 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
      lambda a, b, u: _win(A.BetweenAgo(low=min(a, b), high=max(a, b), unit=u))),
     ("before|prior_to|until DATE", Kind.WINDOW, _dated(lambda d: A.Before(at=d))),
     ("on_or_after|since|from|after DATE", Kind.WINDOW, _dated(lambda d: A.After(at=d))),
+    # "since March": from the first day of the most recent March (a month said with its year: of that year)
+    ("since|since_start_of|since_beginning_of MONTH", Kind.WINDOW, lambda m: _dated(lambda d: A.After(at=d))(
+        f"{YEARLESS}{_MONTH_NAMES.split('|').index(m) + 1:02d}-01")),
     ("between|from DATE and|to|until DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
     ("on DATE", Kind.WINDOW, _dated(lambda d: A.OnDate(day=d))),
     ("DATE to|until|through DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
@@ -216,6 +223,11 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # started' is a within that the rule anchored_events joins to the event after it ('of', or 'after their': not 'after that')
     ("within|in N UNIT of|after|from " + SIGNUP, Kind.WINDOW, lambda n, u: _win(None, anchor=("signup", n, u))),
     ("within|in UNIT of|after|from " + SIGNUP, Kind.WINDOW, lambda u: _win(None, anchor=("signup", 1, u))),
+    # "in their first 30 days", "during their first week": a person's own first days are those after sign-up
+    ("in|during|within|over their first N UNIT", Kind.WINDOW, lambda n, u: _win(
+        None, anchor=("signup", n, u), note=f"'their first {n} {u}s' read as the {n} {u}s after sign-up")),
+    ("in|during|within|over their first UNIT", Kind.WINDOW, lambda u: _win(
+        None, anchor=("signup", 1, u), note=f"'their first {u}' read as the {u} after sign-up")),
     *((f"within {n}UNIT {tail}", Kind.WITHIN, lambda *a: {"duration": A.Duration(amount=a[0] if len(a) > 1 else 1,
                                                                                     unit=a[-1]), "anchor_next": True})
       for n in ("N ", "") for tail in ("of ?their", "after|from their")),
@@ -315,6 +327,10 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # rank
     ("top|best|highest N %|percent", Kind.RANK, lambda n: {"direction": "top", "amount": n, "percent": True}),
     ("bottom|lowest|worst N %|percent", Kind.RANK, lambda n: {"direction": "bottom", "amount": n, "percent": True}),
+    # "top decile", "bottom quartile", "top half": a fraction of the ranked people, as a percentage
+    *((f"{words} {name}", Kind.RANK, lambda d=direction, p=pct: {"direction": d, "amount": p, "percent": True})
+      for direction, words in (("top", "top|best|highest|upper"), ("bottom", "bottom|lowest|worst|lower"))
+      for name, pct in (("decile|tenth", 10), ("quintile|fifth", 20), ("quartile|quarter", 25), ("half", 50))),
     ("top|best N", Kind.RANK, lambda n: {"direction": "top", "amount": n, "percent": False}),
     ("bottom|lowest|worst N", Kind.RANK, lambda n: {"direction": "bottom", "amount": n, "percent": False}),
     ("N biggest|largest|top|best|highest", Kind.RANK, lambda n: {"direction": "top", "amount": n, "percent": False}),

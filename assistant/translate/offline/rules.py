@@ -35,6 +35,29 @@ def resolve_alternatives(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+_RELATIVE = {"who", "that", "which", "whom"}
+_MEASURED = (Kind.RANK, Kind.AGG, Kind.SHARE, Kind.MOST, Kind.COUNT_OF)
+
+
+def relative_clauses(items: list[Item], b: Builder) -> list[Item]:
+    """'top 5% by spend who opened an email this week', 'customers with over $500 lifetime spend that haven't
+    purchased in 3 months': a relative clause after a measure states a condition of its own. Read as 'and', so
+    its verb, its negation and its window stay its own instead of being taken by the measure before it."""
+    start = 0
+    for i, it in enumerate(items):
+        if it.kind == Kind.CONJ:
+            start = i + 1
+            continue
+        if it.kind != Kind.STOP or it.words.lower() not in _RELATIVE:
+            continue
+        end = next((k for k in range(i + 1, len(items)) if items[k].kind == Kind.CONJ), len(items))
+        measured = any(x.kind in _MEASURED or (x.kind == Kind.CONCEPT and x.get("measure")) for x in items[start:i])
+        if measured and any(x.kind == Kind.EVENT for x in items[i + 1:end]):
+            it.become(Kind.CONJ, {"op": "and"})
+            start = i + 1
+    return items
+
+
 def mark_silent(items: list[Item], b: Builder) -> list[Item]:
     """Stop words and 'ever' say nothing: used. A number before a word for people counts people ('the 200
     contacts who ...'), not events."""
@@ -408,6 +431,7 @@ def _noun_events(it: Item) -> list[str]:
 
 RULES: tuple[Rule, ...] = (
     resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
+    relative_clauses,      # 'top 5% by spend who opened ...': while 'who' is there, before rules read neighbours
     residence,             # 'live in Austin': while 'in' is still there
     shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there

@@ -35,8 +35,20 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         elif neg:
             b.use(neg)
             node = A.Not(condition=node)
+        if isinstance(node, A.Not) and _since(window_item):
+            # "haven't bought since Labor Day" is said of lapsed buyers and of people who never bought alike
+            # (real requests use both): read as written, and the read-back says who that includes
+            b.assume(f"'not {ref.name} since' includes people who never did {ref.name} (say 'did it before, but not "
+                     "since' for those who did)")
         out.append((ev.pos, node))
     return out
+
+
+def _since(window: Item | None) -> bool:
+    """A window said with 'since' (a date, a named day, the start of a period), not one counted back from a
+    person's own date ('since they signed up' is anchored and has no before)."""
+    return window is not None and window.kind == Kind.WINDOW and window.words.lower().startswith("since ") \
+        and not window.get("anchor")
 
 
 def count_for(b: Builder, items: list[Item], idx: int) -> A.Count | None:

@@ -48,6 +48,10 @@ def _after(window: A.Node, as_of) -> A.Node:
         end = A.parse_when(window.day).date()
     elif isinstance(window, (A.NamedPeriod, A.CalendarPeriod)):
         end = calendar.bounds(window, as_of)[1].date() - timedelta(days=1)
+    elif isinstance(window, A.Before):  # "before May 1 but not since": from that day on
+        return A.After(at=window.at)
+    elif isinstance(window, A.MoreThanAgo):  # "more than 60 days ago but not since": the 60 days after
+        return A.InLast(amount=window.amount, unit=window.unit)
     else:
         return window
     return A.After(at=(end + timedelta(days=1)).isoformat())
