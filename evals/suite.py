@@ -12,7 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from grammar.errors import read_yaml
+from grammar import ast as A
+from grammar.errors import SegmentError, read_yaml
+from grammar.parser import parse
 
 SUITES_DIR = Path(__file__).with_name("suites")
 
@@ -100,7 +102,19 @@ class Suite(BaseModel):
                 raise ValueError(f"duplicate case id {case.id!r}")
             seen.add(case.id)
             case.suite = self.suite
+            unknown = sorted(_segment_names(case.expected, case.id) - set(self.segments)) if case.expected else []
+            if unknown:
+                raise ValueError(f"case {case.id!r}: its expected DSL names segments the suite does not declare: "
+                                 f"{', '.join(unknown)} (declare them under `segments:`)")
         return self
+
+
+def _segment_names(dsl: str, case_id: str) -> set[str]:
+    try:
+        node = parse(dsl)
+    except SegmentError as err:
+        raise ValueError(f"case {case_id!r}: its expected DSL does not parse: {err.diagnostics[0].message}") from None
+    return {n.name for n in A.walk(node) if isinstance(n, A.SegmentRef)}
 
 
 def resolve_suite_path(name: str | Path) -> Path:

@@ -73,6 +73,17 @@ def test_a_bad_suite_file_says_which_case_and_what(tmp_path):
         load_suite("nope")
 
 
+def test_a_suite_must_declare_the_segments_its_expected_dsl_names(tmp_path):
+    body = ("suite: refs\n{segments}cases:\n  - id: a\n    request: vips in Spain\n    tags: [segment_refs, easy]\n"
+            "    expected: 'in segment \"vips\" and country = \"ES\"'\n")
+    path = tmp_path / "refs.yaml"
+    path.write_text(body.format(segments=""))
+    with pytest.raises(SuiteError, match="case 'a': its expected DSL names segments the suite does not declare: vips"):
+        load_suite(path)
+    path.write_text(body.format(segments="segments:\n  vips: 'did order_completed at least 5 times'\n"))
+    assert load_suite(path).segments == {"vips": "did order_completed at least 5 times"}
+
+
 # ---- scoring --------------------------------------------------------------------------------------------
 
 
