@@ -389,6 +389,12 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
         nxt = items[i + 1]
         if it.kind != Kind.WITHIN or not it.get("anchor_next") or nxt.kind != Kind.EVENT or nxt.used:
             continue
+        obj = items[i + 2] if i + 2 < len(items) else None
+        if len(nxt["events"]) > 1 and obj is not None and obj.kind == Kind.EVENT and not obj.used and \
+                set(obj["events"]) < set(nxt["events"]):
+            # "within 2 weeks of starting their trial": the verb's object says which of its events
+            nxt.args["events"] = [e for e in nxt["events"] if e in obj["events"]]
+            nxt.words, nxt.end, obj.used = f"{nxt.words} {obj.words}", max(nxt.end, obj.end), True
         if any(x.kind == Kind.EVENT and set(nxt["events"]) & set(x["events"]) for x in items[:i]):
             # "added to cart and didn't order within a day of adding": the anchor is the step said before, so
             # the within is a sequence step's

@@ -65,6 +65,8 @@ def window_of(b: Builder, item: Item | None) -> A.Node | None:
     if item.kind in (Kind.WITHIN, Kind.FOR):
         d = item["duration"]
         window = A.InLast(amount=d.amount, unit=d.unit)
+        if item.get("anchor_next"):  # "within 2 weeks of <something not read>": not the last 2 weeks
+            b.guess(item, f"within {d.amount} {d.unit}s of what?")
     elif item.get("dates"):
         make, days = item["dates"]
         window = make(*with_years(days, b.as_of.date()))
