@@ -550,3 +550,49 @@ def test_their_first_days_are_the_days_after_sign_up(text, expected):
 def test_fractions_of_a_ranking(text, expected):
     result = read(text)
     assert same(result, expected), (result.dsl, result.status)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("started a trial within 5 days of starting checkout", "did trial_started within 5 days after checkout_started"),
+    ("subscribed within 3 weeks of starting the trial", "did subscription_started within 3 weeks after trial_started"),
+])
+def test_a_verb_anchor_is_narrowed_by_its_object(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_within_of_something_unread_is_open_not_the_last_days():
+    result = read("ordered within 4 days of the webinar")
+    assert result.status != "complete" or "in last 4 days" not in (result.dsl or ""), result
+    assert any("of what" in p.reason for p in result.open_points) or result.status == "question"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("looked at a product and added it to the cart within 2 hours of that view",
+     "did product_viewed then did cart_added within 2 hours"),
+    ("clicked an email and bought within a day of clicking", "did email_clicked then did order_completed within 1 day"),
+])
+def test_within_of_the_step_before_is_a_positive_sequence_step(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    # who people are may lead a run of negated nouns; the window said once covers each of them
+    ("sms subscribers with no email clicks and no app opens in 20 days",
+     "sms_consent = true and did not email_clicked in last 20 days and did not app_opened in last 20 days"),
+    # a window before the negation belongs to the people; the negated or-run gets the one at its end
+    ("people who added to cart this month but didn't order or start checkout this month",
+     "did cart_added in this month and not (did order_completed in this month or did checkout_started in this month)"),
+])
+def test_a_negated_run_gets_its_own_window(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_bare_verb_means_the_event_of_it_said_before():
+    result = read("clicked an sms in August but has not clicked anything in the last 3 weeks")
+    assert same(result, "did sms_clicked in august and did not sms_clicked in last 3 weeks"), result.dsl
+    assert any("said before" in a for a in result.assumptions)
+    # with nothing said before, the catalog's own reading of the verb
+    assert same(read("has not clicked anything in the last 3 weeks"), "did not email_clicked in last 3 weeks")

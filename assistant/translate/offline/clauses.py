@@ -125,7 +125,8 @@ def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
             and Kind.WINDOW not in kinds and Kind.SAME_WINDOW not in kinds and Kind.COUNT not in kinds):
         first.args["then"] = True
         return True
-    return False
+    # "viewed pricing and started a trial within a day of that view": a step after the one before
+    return any(it.kind == Kind.WITHIN and it.get("step") for it in clause) and any(it.kind == Kind.EVENT for it in prev)
 
 
 def _negated_event(clause: list[Item]) -> bool:
@@ -135,7 +136,10 @@ def _negated_event(clause: list[Item]) -> bool:
     zero = any((it.kind == Kind.COUNT and it["count"] is not None and it["count"].n == 0) or
                (it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 0 and it.get("op", "=") == "=") or
                (it.kind == Kind.NEG and it.words.lower() in ("no", "zero", "nothing")) for it in clause)
-    return _only_events(clause) and sum(it.kind == Kind.EVENT for it in clause) == 1 and zero
+    # "email subscribers with no opens": who they are may lead; the negated event is what follows the negation
+    neg = next((k for k, it in enumerate(clause) if it.kind == Kind.NEG), 0)
+    rest = clause[neg:]
+    return _only_events(rest) and sum(it.kind == Kind.EVENT for it in rest) == 1 and zero
 
 
 def _share_negated_window(clauses: list[tuple[str, list[Item]]]) -> None:
@@ -173,7 +177,10 @@ def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[I
             windows = [w for w in run[-1] if w.kind == Kind.WINDOW and not w.used]
             if windows and all(any(x.kind == Kind.EVENT for x in c) for c in run):
                 for c in run[:-1]:
-                    if not any(x.kind == Kind.WINDOW for x in c):
+                    # "last week's viewers who didn't open or click last week": a window before the negation
+                    # is the viewers'; the negated verb gets the run's
+                    neg = next((k for k, x in enumerate(c) if x.kind == Kind.NEG), -1)
+                    if not any(x.kind == Kind.WINDOW for x in c[neg + 1:]):
                         c.append(windows[-1].copy())
             first = run[0]
             neg = next((k for k, x in enumerate(first) if x.kind == Kind.NEG), None)

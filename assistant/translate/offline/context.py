@@ -29,6 +29,7 @@ class Builder:
         self.assumptions: list[str] = []
         self.guesses: list[tuple[Item, str]] = []  # readings that may change who is in: open points, not assumptions
         self.last_window: A.Node | None = None  # for 'in that time'
+        self.said_events: set[str] = set()  # events named unambiguously so far: a bare verb later may mean one
 
     def use(self, item: Item | None) -> Item | None:
         """Claim an item (its note, e.g. how a vague word was read, becomes an assumption)."""

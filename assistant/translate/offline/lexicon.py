@@ -279,6 +279,10 @@ def _merge(cands: list[Item], priorities: list[float]) -> Item:
             if c.kind == Kind.EVENT and int(p) == int(priorities[0]):
                 events += [e for e in c["events"] if e not in events]
         first.args["events"] = events
+        # "opened" is email's by the catalog's synonyms, but the verb of push and app opens too
+        others = [e for c in cands if c.kind == Kind.EVENT for e in c["events"] if e not in events]
+        if others:
+            first.args["verb_events"] = events + others
     alternatives = [c for c in cands[1:] if c.kind != first.kind]
     if alternatives:
         first.args["alternatives"] = alternatives

@@ -399,6 +399,7 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
             # "added to cart and didn't order within a day of adding": the anchor is the step said before, so
             # the within is a sequence step's
             it.args.pop("anchor_next")
+            it.args["step"] = True  # clauses.split glues its clause to the one before: a sequence
             nxt.used = True
             continue
         if len(nxt["events"]) != 1:

@@ -40,7 +40,7 @@ def sequence(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
     each later one as a step, negated when a 'not' comes between, with its 'within'."""
     events = [it for it in items if it.kind == Kind.EVENT and not it.used]
     links = [it for it in items if not it.used and (it.kind in (Kind.THEN, Kind.THEN_TAIL) or (
-        it.kind == Kind.NEG and (it.get("then") or it.get("without"))))]
+        it.kind == Kind.NEG and (it.get("then") or it.get("without"))) or (it.kind == Kind.WITHIN and it.get("step")))]
     if len(events) < 2 or not links:
         return []
     first = events[0]
