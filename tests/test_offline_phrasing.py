@@ -596,3 +596,35 @@ def test_a_bare_verb_means_the_event_of_it_said_before():
     assert any("said before" in a for a in result.assumptions)
     # with nothing said before, the catalog's own reading of the verb
     assert same(read("has not clicked anything in the last 3 weeks"), "did not email_clicked in last 3 weeks")
+
+
+@pytest.mark.parametrize("text,expected,purpose", [
+    ("people in Spain who ordered twice, so we can send them a thank-you code",
+     'country = "ES" and did order_completed exactly 2 times', "so we can send them a thank-you code"),
+    ("email subscribers who clicked last week - we want to invite them to the beta",
+     "email_consent = true and did email_clicked in previous week", "we want to invite them to the beta"),
+])
+def test_a_purpose_after_the_audience_is_no_condition(text, expected, purpose):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+    assert any(purpose in a and "purpose" in a for a in result.assumptions), result.assumptions
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("people who got a second order in the last 60 days", "did order_completed at least 2 times in last 60 days"),
+    ("app users with no third app session", "did app_opened and did not app_opened at least 3 times"),
+])
+def test_an_ordinal_before_an_event_is_a_count(text, expected):
+    result = read(text)
+    assert same(result, expected), (result.dsl, result.status)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("contacts w/o a city who clicked an email", "city is not set and did email_clicked"),
+    ("trialists, minus anyone who submitted a form", 'plan = "trial" and did not form_submitted'),
+    ("average order above 90 across all their orders", "average amount of order_completed > 90"),
+    ("opened an email at least once in each of the last 4 weeks", "did email_opened in at least 4 of last 4 weeks"),
+])
+def test_shorthand_and_words_that_restate(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl

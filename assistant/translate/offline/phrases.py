@@ -242,7 +242,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
-    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time", Kind.EVER, lambda: {}),
+    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time|lifetime|in_their_lifetime|over_their_lifetime"
+     "|across_all_their_orders|across_all_orders", Kind.EVER, lambda: {}),
     # counts (with "times")
     ("at_least|minimum|min N time|times", Kind.COUNT, lambda n: _count("at_least", n)),
     ("N + time|times", Kind.COUNT, lambda n: _count("at_least", n)),
@@ -306,7 +307,9 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", Kind.CONJ, lambda: {"op": "or"}),  # a union
     (",", Kind.CONJ, lambda: {"op": ","}),
     ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
-     "|but_leave_out|but_exclude|not_including|but_not_including", Kind.CONJ,
+     "|but_leave_out|but_exclude|not_including|but_not_including|drop_anyone|drop_everyone|drop_those|drop_people"
+     "|remove_anyone|remove_everyone|remove_those|remove_people|take_out_anyone|filter_out|filter_out_anyone"
+     "|suppress_anyone|suppress_those", Kind.CONJ,
      lambda: {"op": "except"}),
     ("then|and_then|followed_by|later|and_later|subsequently|and_after_that", Kind.THEN, lambda: {}),
     ("after_it|after_that|afterwards|after_this|since", Kind.THEN_TAIL, lambda: {}),  # "... and no order since"

@@ -58,6 +58,19 @@ def relative_clauses(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5}
+
+
+def ordinal_counts(items: list[Item], b: Builder) -> list[Item]:
+    """'placed a second order', 'no third purchase yet': an ordinal before an event is a count of at least that
+    many (negated: fewer)."""
+    for it, nxt in zip(items, items[1:]):
+        n = _ORDINALS.get(it.words.lower())
+        if it.kind == Kind.UNKNOWN and n and nxt.kind == Kind.EVENT:
+            it.become(Kind.COUNT, {"count": A.Count(op="at_least", n=n)})
+    return items
+
+
 def mark_silent(items: list[Item], b: Builder) -> list[Item]:
     """Stop words and 'ever' say nothing: used. A number before a word for people counts people ('the 200
     contacts who ...'), not events."""
@@ -446,6 +459,7 @@ RULES: tuple[Rule, ...] = (
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    ordinal_counts,        # 'a second order': the ordinal right before its event
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
     trailing_bounds,       # '6 orders or more': before anything reads the number
     first_time_after,      # 'started a trial for the first time': 'first' before its verb

@@ -200,6 +200,7 @@ _CONTRACTIONS = [
     (r"'ve\b", " have"), (r"'re\b", " are"), (r"'ll\b", " will"), (r"'d\b", " would"), (r"\bwho's\b", "who is"),
     # typed without the apostrophe ("havent", "didnt")
     (r"\b(have|has|had|did|do|does|is|are|was|were)nt\b", r"\1 not"), (r"\bdont\b", "do not"),
+    (r"\bw/o\b", "without"),  # note-taking shorthand
 ]
 
 

@@ -1,5 +1,5 @@
 """Lead-ins before the audience: a title ("Win-back: ..."), a purpose ("For our promo we need ..."), or a known
-segment's name. A lead-in that only names or motivates the list is dropped and said as an assumption; one that
+segment's name; and a purpose after it ("... so we can send them a discount"). A lead-in that only names or motivates the list is dropped and said as an assumption; one that
 states a condition is read with the rest.
 
 A title is a noun phrase, and English noun phrases end in their head: "SMS win-back", "App re-engagement",
@@ -112,3 +112,23 @@ def _restated(items: list[Item], skip: list[Item], rest: str) -> bool:
         if not all((t.number in numbers) if t.kind == "num" else bool(t.lemmas & said) for t in toks):
             return False
     return True
+
+
+# "..., so we can send them a coupon", "... - I want to send them a welcome note": what the list is for, said after
+# who is in it. A purpose says what will be done to people; it never narrows who they are.
+_PURPOSE_TAIL = re.compile(
+    r"(?:[,.;:!]|\s[-–])?\s*\b(?:so\s+(?:that\s+)?(?:we|i|they|you)\s+(?:can|could|may|might|will|would|'ll)"
+    r"|in\s+order\s+to|so\s+as\s+to|(?:i|we)\s+(?:want|need|would\s+like|plan|am\s+planning|are\s+planning)\s+to"
+    r"\s+(?:send|email|text|offer|give|target|reach|invite|thank|reward|remind|message|survey|retarget|nudge|win)"
+    r"|to\s+(?:send|offer|give)\s+them)\b[^.?!]*[.?!]*\s*$", re.I)
+
+
+def drop_purpose_tail(text: Source, assume: Callable[[str], None]) -> Source:
+    """`text` without a trailing purpose clause (said through `assume`); unchanged when there is none or when
+    nothing would be left before it."""
+    m = _PURPOSE_TAIL.search(text)
+    if not m or not text[:m.start()].strip():
+        return text
+    assume(f"'{str(text)[m.start():].strip(' ,.;:!-–')}' read as the purpose of the list, not a condition")
+    return text[:m.start()]
+

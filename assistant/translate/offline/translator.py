@@ -33,7 +33,7 @@ from .lexicon import Lexicon, lex
 from .named_days import is_marked
 from .quantities import note_quantities, read_quantities
 from .text import STOP_WORDS, Source, Token, tokenize
-from .titles import drop_lead_in
+from .titles import drop_lead_in, drop_purpose_tail
 from .unplaced import asides, is_english, mostly_unplaced, open_points
 
 REFUSAL = ("I only write segment definitions in the segment language: I never write SQL or database commands "
@@ -363,7 +363,8 @@ class _Session:
         return self.items
 
     def read(self, text: Source) -> A.Condition | None:
-        return build(self.builder, self.lex(drop_lead_in(text, self.lexicon, self.builder.assume)))
+        text = drop_purpose_tail(drop_lead_in(text, self.lexicon, self.builder.assume), self.builder.assume)
+        return build(self.builder, self.lex(text))
 
     def _spellcheck(self, tokens: list[Token]) -> list[Token]:
         """Unknown words close to a known one ('purchsed') are read as it, and said so; words English knows

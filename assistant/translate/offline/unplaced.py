@@ -21,7 +21,8 @@ FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks
           "us", "up", "out", "look", "looking", "who", "also", "too", "ppl", "stuff", "gimme", "you", "know",
           "like", "kinda", "sorta", "literally", "actually", "must", "meaning", "i.e", "e.g", "got", "get",
           "gotten", "whatever", "somehow", "anyway", "anyways", "here", "grab", "pulling", "peeps", "thru", "lol",
-          "u", "w/", "itself", "can", "falls", "fall"}
+          "u", "w/", "itself", "can", "falls", "fall", "oh", "umm", "um", "uh", "ah", "btw", "fyi", "alright", "take",
+          "taking"}
 # "one" unused after a verb is a pronoun ("have not opened one"), not a count.
 PRONOUNS = {"one", "ones"}
 
@@ -41,8 +42,8 @@ def _in_segment(it: Item, nodes: list[A.Node]) -> bool:
     and "at least one" say what every did-condition already means."""
     once = (it.kind == Kind.COUNT and it.get("count") is None) or (
         it.kind in (Kind.NUM, Kind.CMP) and it.get("value") == 1 and it.get("op", ">=") == ">=")
-    if once:
-        return any(isinstance(n, A.Did) and n.count is None for n in nodes)
+    if once:  # "at least once in each of the last 6 months" says what `in 6 of last 6 months` means too
+        return any(isinstance(n, A.Did) and n.count is None or isinstance(n, A.Regular) for n in nodes)
     if it.kind == Kind.AGG and it.get("func") == "total" and not it.get("spend") and not it.get("prop"):
         return any(isinstance(n, A.Did) and n.count is not None for n in nodes)  # "3 times overall"
     if it.kind == Kind.RESTARTED and it.words.lower() == "again":
