@@ -628,3 +628,19 @@ def test_an_ordinal_before_an_event_is_a_count(text, expected):
 def test_shorthand_and_words_that_restate(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("clv top 2%", "top 2% by total amount of order_completed"),
+    ("spend bottom 20, no app opens this month",
+     "bottom 20 by total amount of order_completed and did not app_opened in this month"),
+])
+def test_a_measure_said_before_the_rank(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_rank_with_no_measure_asks_by_what():
+    result = read("top 15% of our contacts in Italy")
+    assert result.status != "complete"
+    assert any("ranked by what" in p.reason for p in result.open_points), result.open_points

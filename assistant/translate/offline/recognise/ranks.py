@@ -61,15 +61,16 @@ def rank(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
     for it in b.free(items, Kind.RANK) + people_most(b, items):
         b.use(it)
         idx = items.index(it)
-        measure = measure_after(b, items, idx + 1)
+        measure = measure_after(b, items, idx + 1) or measure_before(b, items, idx)
         if measure is None:
             event = b.purchase_event()
             prop = b.number_property(event)
             if prop is None:
                 raise NotUnderstood(f"'{it.words}' by what? For example by the number of {event} events.")
             measure = A.Measure(func="total", property=prop, event=A.EventRef(name=event))
-            b.assume(f"'{it.words}' ranked by lifetime value (total {prop} of {event})")
-        window = next((w for w in items[idx + 1:] if w.kind == Kind.WINDOW and not w.used), None)
+            # no measure said: lifetime value is a reading, not what was asked ("top 10%" of what?)
+            b.guess(it, f"ranked by what? (read as lifetime value: total {prop} of {event})")
+        window = _window_of_measure(items, idx)
         if window is not None:
             measure = measure.model_copy(update={"window": window_of(b, window)})
         for most in b.free(items, Kind.MOST):
@@ -78,6 +79,27 @@ def rank(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         out.append((it.pos, A.Rank(direction=it.get("direction", "top"), amount=amount,
                                    percent=it.get("percent", False), measure=measure)))
     return out
+
+
+def measure_before(b: Builder, items: list[Item], idx: int) -> A.Measure | None:
+    """'LTV top 5%', 'revenue top 100': a measure said right before the rank."""
+    before = [it for it in items[max(0, idx - 2):idx] if not it.used]
+    if any(it.kind == Kind.CONCEPT and it["measure"] or it.kind == Kind.AGG for it in before):
+        first = items.index(before[0])
+        return measure_after(b, items[:idx], first)
+    return None
+
+
+def _window_of_measure(items: list[Item], idx: int) -> Item | None:
+    """The window of the rank's measure: after it, before anything the rank does not measure ('top 5% by spend
+    who did not order in 60 days': the 60 days are the order's)."""
+    for w in items[idx + 1:]:
+        if w.kind in (Kind.NEG, Kind.TRAIT, Kind.CONSENT, Kind.SEGMENT, Kind.TEMPLATE, Kind.CONJ) or (
+                w.kind == Kind.EVENT and not w.used) or (w.kind == Kind.VALUE and w["trait"]):
+            return None
+        if w.kind == Kind.WINDOW and not w.used:
+            return w
+    return None
 
 
 def people_most(b: Builder, items: list[Item]) -> list[Item]:
