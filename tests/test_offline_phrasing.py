@@ -644,3 +644,14 @@ def test_a_rank_with_no_measure_asks_by_what():
     result = read("top 15% of our contacts in Italy")
     assert result.status != "complete"
     assert any("ranked by what" in p.reason for p in result.open_points), result.open_points
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("subscribed within 10 days of their first visit", "did subscription_started within 10 days after page_viewed"),
+    ("joined this month and have not made their first purchase yet",
+     "signup_at in this month and did not order_completed"),
+])
+def test_first_where_it_adds_nothing(text, expected):
+    """An anchor is already a person's first such event; 'not their first purchase' is no purchase at all."""
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl

@@ -398,6 +398,11 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
 def anchored_events(items: list[Item], b: Builder) -> list[Item]:
     """'within 30 days after their trial started': a within said before one event becomes a window anchored on
     that event (the person's first one); a bare verb naming several events stays open."""
+    for a, w, e in zip(items, items[1:], items[2:]):
+        if a.kind == Kind.WITHIN and a.get("anchor_next") and w.kind == Kind.WHICH and w["which"] == "first" \
+                and e.kind == Kind.EVENT:
+            w.used = True  # "within 30 days of their first app open": an anchor is the person's first one already
+    items = [it for it in items if not (it.kind == Kind.WHICH and it.used)]
     for i, it in enumerate(items[:-1]):
         nxt = items[i + 1]
         if it.kind != Kind.WITHIN or not it.get("anchor_next") or nxt.kind != Kind.EVENT or nxt.used:

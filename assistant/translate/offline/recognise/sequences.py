@@ -27,6 +27,10 @@ def occurrence(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         j = items.index(ev)
         window = window_near(b, items, j)
         if window is None:
+            tail = items[j + 1:]
+            if it["which"] == "first" and b.neg_before(items, idx) is not None and not any(
+                    x.kind in (Kind.VALUE, Kind.PROP, Kind.CMP, Kind.RANGE, Kind.TEXT) for x in tail):
+                b.use(it)  # "haven't made their first purchase": never did, the did recogniser reads it
             continue
         b.use(it)
         event = pick_event(b, ev, items)
