@@ -42,7 +42,8 @@ KEYWORDS = frozenset({
     "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
     # calendar windows
     "today", "yesterday", "this", "previous", "quarter", "weekend", *MONTHS, "black", "friday", "cyber", "monday",
-    "christmas", "thanksgiving", "valentines", "labor", "holiday", "season",
+    "christmas", "thanksgiving", "valentines", "labor", "holiday", "season", "halloween", "new", "eve",
+    "independence", "memorial", "mothers", "fathers", "easter",
 })
 
 
@@ -202,6 +203,8 @@ NamedName = Literal[
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december",
     "black_friday", "cyber_monday", "thanksgiving", "christmas", "valentines_day", "labor_day", "holiday_season",
+    "halloween", "new_years_eve", "new_years_day", "independence_day", "memorial_day", "mothers_day", "fathers_day",
+    "easter",
 ]
 # Years a named period may give: the range the US holiday rules are known for.
 MIN_YEAR, MAX_YEAR = 1900, 2199

@@ -14,13 +14,19 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
+from dateutil.easter import easter
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
 HOLIDAYS = ("black_friday", "cyber_monday", "thanksgiving", "christmas", "valentines_day", "labor_day",
-            "holiday_season")
+            "holiday_season", "halloween", "new_years_eve", "new_years_day", "independence_day", "memorial_day",
+            "mothers_day", "fathers_day", "easter")
 # The `holidays` package's US names of the days it computes.
-_US_NAMES = {"thanksgiving": "Thanksgiving Day", "christmas": "Christmas Day", "labor_day": "Labor Day"}
+_US_NAMES = {"thanksgiving": "Thanksgiving Day", "christmas": "Christmas Day", "labor_day": "Labor Day",
+             "new_years_day": "New Year's Day", "independence_day": "Independence Day", "memorial_day": "Memorial Day"}
+# Days on a fixed date, and days that are the n-th Sunday of a month (US Mother's and Father's Day).
+_FIXED = {"valentines_day": (2, 14), "halloween": (10, 31), "new_years_eve": (12, 31)}
+_NTH_SUNDAY = {"mothers_day": (5, 2), "fathers_day": (6, 3)}
 
 
 def _midnight(d: date) -> datetime:
@@ -48,8 +54,14 @@ def holiday_day(name: str, year: int) -> date:
         return _us_day("thanksgiving", year) + timedelta(days=1)
     if name == "cyber_monday":
         return _us_day("thanksgiving", year) + timedelta(days=4)
-    if name == "valentines_day":
-        return date(year, 2, 14)
+    if name in _FIXED:
+        return date(year, *_FIXED[name])
+    if name in _NTH_SUNDAY:
+        month, n = _NTH_SUNDAY[name]
+        first = date(year, month, 1)
+        return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (n - 1))
+    if name == "easter":
+        return easter(year)  # Western Easter Sunday (dateutil, which `holidays` is built on)
     raise ValueError(f"not a named day: {name!r}")
 
 

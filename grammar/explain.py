@@ -313,7 +313,10 @@ _PERIOD_WORDS = {"week": "calendar week (Monday to Sunday)", "weekend": "weekend
                  "month": "calendar month", "quarter": "calendar quarter", "year": "calendar year"}
 _HOLIDAY_WORDS = {"black_friday": "Black Friday", "cyber_monday": "Cyber Monday", "thanksgiving": "Thanksgiving",
                   "christmas": "Christmas", "valentines_day": "Valentine's Day", "labor_day": "Labor Day",
-                  "holiday_season": "the holiday season"}
+                  "holiday_season": "the holiday season", "halloween": "Halloween", "new_years_eve": "New Year's Eve",
+                  "new_years_day": "New Year's Day", "independence_day": "Independence Day (4 July)",
+                  "memorial_day": "Memorial Day", "mothers_day": "Mother's Day (US)", "fathers_day": "Father's Day (US)",
+                  "easter": "Easter Sunday"}
 
 
 def calendar_words(w: A.CalendarPeriod | A.NamedPeriod, as_of: datetime | None = None) -> str:

@@ -102,6 +102,23 @@ def test_us_holidays(year, thanksgiving, labor_day, cyber_monday):
     assert C.holiday_day("valentines_day", year) == date(year, 2, 14)
 
 
+@pytest.mark.parametrize("year, memorial, mothers, fathers, easter", [
+    (2024, date(2024, 5, 27), date(2024, 5, 12), date(2024, 6, 16), date(2024, 3, 31)),
+    (2025, date(2025, 5, 26), date(2025, 5, 11), date(2025, 6, 15), date(2025, 4, 20)),
+    (2026, date(2026, 5, 25), date(2026, 5, 10), date(2026, 6, 21), date(2026, 4, 5)),
+    (2027, date(2027, 5, 31), date(2027, 5, 9), date(2027, 6, 20), date(2027, 3, 28)),
+])
+def test_more_named_days(year, memorial, mothers, fathers, easter):
+    assert C.holiday_day("memorial_day", year) == memorial
+    assert C.holiday_day("mothers_day", year) == mothers
+    assert C.holiday_day("fathers_day", year) == fathers
+    assert C.holiday_day("easter", year) == easter
+    assert C.holiday_day("halloween", year) == date(year, 10, 31)
+    assert C.holiday_day("new_years_eve", year) == date(year, 12, 31)
+    assert C.holiday_day("new_years_day", year) == date(year, 1, 1)
+    assert C.holiday_day("independence_day", year) == date(year, 7, 4)  # never the observed weekday
+
+
 def test_the_ast_lists_the_calendar_module_names():
     assert get_args(A.NamedName) == C.MONTHS + C.HOLIDAYS
 
@@ -198,6 +215,15 @@ CASES = {
     "thanksgiving": ("did page_viewed on thanksgiving", SUNDAY, ev("page_viewed", "2025-11-27", "2025-11-28")),
     "valentines": ("did page_viewed on valentines day", SUNDAY, ev("page_viewed", "2026-02-14", "2026-02-15")),
     "labor_day": ("did page_viewed on labor day", SUNDAY, ev("page_viewed", "2026-09-07", "2026-09-08")),
+    "halloween": ("did page_viewed on halloween", SUNDAY, ev("page_viewed", "2026-10-31", "2026-11-01")),
+    "new_years_eve": ("did page_viewed on new years eve", SUNDAY, ev("page_viewed", "2025-12-31", "2026-01-01")),
+    "new_years_day_2025": ("did page_viewed on new years day of 2025", SUNDAY,
+                           ev("page_viewed", "2025-01-01", "2025-01-02")),
+    "independence_day": ("did page_viewed on independence day", SUNDAY, ev("page_viewed", "2026-07-04", "2026-07-05")),
+    "memorial_day": ("did page_viewed on memorial day", SUNDAY, ev("page_viewed", "2026-05-25", "2026-05-26")),
+    "mothers_day": ("did page_viewed on mothers day of last year", SUNDAY, ev("page_viewed", "2025-05-11", "2025-05-12")),
+    "fathers_day": ("did page_viewed on fathers day", SUNDAY, ev("page_viewed", "2026-06-21", "2026-06-22")),
+    "easter": ("did page_viewed on easter", SUNDAY, ev("page_viewed", "2026-04-05", "2026-04-06")),
     "holiday_season": ("did order_completed in holiday season of last year", SUNDAY,
                        ev("order_completed", "2025-11-28", "2026-01-01")),
     "did_not": ("did not email_opened in previous month", SUNDAY,

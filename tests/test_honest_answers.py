@@ -144,7 +144,8 @@ def test_an_unplaced_date_is_open():
 
 
 def test_an_unplaced_quantifier_is_open():
-    assert "first" in _open("people who opened an email within 2 days of their first order")
+    # (an anchor is a person's first such event, so 'their first order' is placed; their last one is not)
+    assert "last" in _open("people who opened an email within 2 days of their last order")
 
 
 def test_an_unplaced_event_phrase_is_open():

@@ -19,7 +19,10 @@ MARK = "@"
 _NAMES = {
     "black_friday": r"black\s+friday", "cyber_monday": r"cyber\s+monday", "thanksgiving": r"thanksgiving(?:\s+day)?",
     "christmas": r"christmas(?:\s+day)?|xmas", "valentines_day": r"valentine'?s(?:\s+day)?",
-    "labor_day": r"labou?r\s+day",
+    "labor_day": r"labou?r\s+day", "halloween": r"halloween", "new_years_eve": r"new\s+year'?s\s+eve",
+    "new_years_day": r"new\s+year'?s\s+day", "independence_day": r"independence\s+day|(?:the\s+)?fourth\s+of\s+july",
+    "memorial_day": r"memorial\s+day", "mothers_day": r"mother'?s\s+day", "fathers_day": r"father'?s\s+day",
+    "easter": r"easter(?:\s+sunday)?",
 }
 _DAY = "|".join(f"(?:{p})" for p in _NAMES.values())
 _DATE = r"(?:--|\+\+)\d{2}-\d{2}|\d{4}-\d{2}-\d{2}"

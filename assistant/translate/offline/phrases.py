@@ -68,11 +68,15 @@ _HOLIDAY_WORDS = {
     "black_friday": "black_friday", "cyber_monday": "cyber_monday", "thanksgiving": "thanksgiving|thanksgiving_day",
     "christmas": "christmas|christmas_day|xmas", "valentines_day": "valentines_day|valentine_day|valentines",
     "labor_day": "labor_day|labour_day", "holiday_season": "holiday_season|holiday_period",
+    "halloween": "halloween", "new_years_eve": "new_years_eve|nye", "new_years_day": "new_years_day|new_year_day",
+    "independence_day": "independence_day|july_4th|fourth_of_july|4th_of_july", "memorial_day": "memorial_day",
+    "mothers_day": "mothers_day|mother_day", "fathers_day": "fathers_day|father_day", "easter": "easter|easter_sunday",
 }
 _SEASON_NOTE = "'the holiday season' read as Black Friday to 31 December"
 _WEEKEND_GUESS = "that day alone, or the whole long weekend?"
+_AROUND_GUESS = "that day alone, or how many days around it?"
 # Named days that always fall on the same weekday, next to a weekend: their weekend is a known span of days.
-_WEEKDAY_HOLIDAYS = {"black_friday", "cyber_monday", "thanksgiving", "labor_day"}
+_WEEKDAY_HOLIDAYS = {"black_friday", "cyber_monday", "thanksgiving", "labor_day", "memorial_day"}
 _YEARS = (("", None), (" last_year|previous_year|last_yr", "last"), (" this_year|this_yr", "this"))
 
 
@@ -82,10 +86,13 @@ def _holiday_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
         note = _SEASON_NOTE if name == "holiday_season" else None
         # A name alone ("the Valentine's Day email", "Black Friday 2025") may be a campaign's: a day needs a
         # preposition before it, and a year "of" before it.
-        head = f"on|during|over|around|for|in {words}"
+        head = f"on|during|over|for|in {words}"
         out.append((f"{head} ?of YEAR", Kind.WINDOW, lambda y, name=name, note=note: _named(name, y, note)))
         for tail, year in _YEARS:
             out.append((head + tail, Kind.WINDOW, lambda name=name, year=year, note=note: _named(name, year, note)))
+            # "around Black Friday": the day, or some days either side of it? vague: read as the day, and asked
+            out.append((f"around|near|close_to|about {words}{tail}", Kind.WINDOW,
+                        lambda name=name, year=year, note=note: _named(name, year, note, guess=_AROUND_GUESS)))
             if name in _WEEKDAY_HOLIDAYS:  # "Labor Day weekend": the long weekend it always makes
                 out.append((f"{head} weekend{tail}", Kind.WINDOW,
                             lambda name=name, year=year: _win(None, weekend_of=(name, year))))
