@@ -244,7 +244,7 @@ def test_translates_exactly(translator, catalog, request_text, expected):
     ("placed orders in August this year", "did order_completed in august of this year"),
     ("placed orders in July last year", "did order_completed in july of last year"),
     ("viewed products on Thanksgiving Day", "did product_viewed on thanksgiving"),
-    ("viewed products around Xmas last year", "did product_viewed on christmas of last year"),
+    ("viewed products during Xmas last year", "did product_viewed on christmas of last year"),
     ("opened emails on Valentine's this year", "did email_opened on valentines day of this year"),
     ("added to cart on Labour Day", "did cart_added on labor day"),
     ("bought on Cyber Monday of 2024", "did order_completed on cyber monday of 2024"),

@@ -655,3 +655,27 @@ def test_first_where_it_adds_nothing(text, expected):
     """An anchor is already a person's first such event; 'not their first purchase' is no purchase at all."""
     result = read(text)
     assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_birthday_is_a_day_of_every_year():
+    assert same(read("contacts whose birthday is today"), "birthday anniversary in next 1 day")
+    result = read("contacts with a birthday this week")  # the language has no calendar anniversary: asked
+    assert result.status != "complete" and any("birthday then" in p.reason for p in result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened halloween emails on Halloween", "did email_opened on halloween"),
+    ("bought flowers on Mother's Day last year",
+     'did order_completed where (product_category = "flowers") on mothers day of last year'),
+    ("ordered over Memorial Day weekend", "did order_completed between 2026-05-23 and 2026-05-25"),
+    ("clicked a push notification in the past fortnight", "did push_opened in last 2 weeks"),
+    ("opened the app in the last fortnight", "did app_opened in last 2 weeks"),
+])
+def test_more_named_days_and_spans(text, expected):
+    result = read(text)
+    assert same(result, expected), (result.dsl, result.status, result.open_points)
+
+
+def test_around_a_named_day_is_asked():
+    result = read("people who ordered around Cyber Monday")
+    assert result.status == "partial" and any("around it" in p.reason for p in result.open_points)

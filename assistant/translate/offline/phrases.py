@@ -207,6 +207,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in|for a_while|while|ages|forever|a_long_time|long_time|a_long_while|long_while|some_time|quite_a_while"
      "|quite_while|quite_some_time", Kind.WINDOW,
      lambda: _win(A.InLast(amount=90, unit="day"), guess="how long? (read as the last 90 days)")),
+    ("?in|within|during|over|for last|past|previous fortnight", Kind.WINDOW, lambda: _win(A.InLast(amount=2, unit="week"))),
     ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),

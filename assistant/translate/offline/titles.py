@@ -52,12 +52,14 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None], 
         named = lead[:cut.start()]
     items = lex(tokenize(named), lexicon)
     titled = bool(_TITLED.match(str(text)[m.end("lead"):m.end()]))
+    # a purpose word inside an event's name ("push notifications") is the event's, not a purpose
+    catalog_words = {w.lower() for it in items if it.kind == Kind.EVENT for w in it.words.split()}
     if items and all(it.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.STOP) for it in items) and \
             any(it.kind != Kind.STOP for it in items):
         if _REFINES.match(rest):  # "VIPs: in Germany" narrows the known segment VIPs
             return lead + " " + rest
         assume(f"'{lead}' read as the name of the segment being defined, not a condition")
-    elif {t.text for t in tokenize(m.group())} & _PURPOSE or (
+    elif ({t.text for t in tokenize(m.group())} - catalog_words) & _PURPOSE or (
             _purpose(lead) and (not titled or _restated([it for it in items if it.kind in _WHO], [], rest))):
         # "For reporting we need ...", "For an SMS reminder: ... SMS consent": purposes; "For Germany: ..."
         # (a title that says who, not said again) is read

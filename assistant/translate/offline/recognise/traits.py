@@ -67,6 +67,12 @@ def _trait(b: Builder, it: Item, items: list[Item], idx: int) -> A.Condition | N
             if isinstance(window, (A.InLast, A.InNext)):
                 return A.Anniversary(trait=name, direction="last" if isinstance(window, A.InLast) else "next",
                                      amount=window.amount, unit=window.unit)
+            if window == A.CalendarPeriod(which="this", period="day"):  # "birthday today": its day this year
+                return A.Anniversary(trait=name, direction="next", amount=1, unit="day")
+            if isinstance(window, (A.CalendarPeriod, A.NamedPeriod)):
+                # "birthdays this month", "birthday in December": a day of every year, which the language says
+                # only as the next or last N days; read as a date (born then), and asked
+                b.guess(w, "born then, or their birthday then (say 'birthday in the next 30 days')?")
         return A.TraitTime(trait=name, window=window)
     for x in rest:
         if x.kind == Kind.VALUE:
