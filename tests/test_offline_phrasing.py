@@ -679,3 +679,23 @@ def test_more_named_days_and_spans(text, expected):
 def test_around_a_named_day_is_asked():
     result = read("people who ordered around Cyber Monday")
     assert result.status == "partial" and any("around it" in p.reason for p in result.open_points)
+
+
+def test_not_both_is_asked():
+    result = read("clicked an email or a text but not both")
+    assert result.status == "partial" and any("exactly one" in p.reason for p in result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("no orders, no app opens, 45d", "did not order_completed in last 45 days and did not app_opened in last 45 days"),
+    ("viewed pricing, started checkout, last 10 days",
+     'did page_viewed where (url = "/pricing") in last 10 days and did checkout_started in last 10 days'),
+])
+def test_a_lone_window_closing_a_comma_list_is_every_elements(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_a_lone_window_after_one_counted_event_is_when_it_was():
+    assert same(read("ordered exactly once, 30 or more days ago"),
+                "did order_completed exactly 1 time and did order_completed more than 30 days ago")

@@ -8,7 +8,7 @@ from grammar import ast as A
 
 from .context import Builder
 from .edit import conjoin, negate
-from .items import HEADS, Item, Kind
+from .items import HEADS, NUMBERS, Item, Kind
 from .recognise import RECOGNISERS
 
 
@@ -16,7 +16,10 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
     """Clauses and the connective before each: and / or / but / except / lead."""
     clauses: list[tuple[str, list[Item]]] = [("and", [])]
     for it in items:
-        if it.kind == Kind.CONJ:
+        if it.kind == Kind.CONJ and it["op"] == "not_both":
+            it.used = True
+            b.guess(it, "exactly one of them?")
+        elif it.kind == Kind.CONJ:
             it.used = True
             clauses.append((it["op"], []))
         else:
@@ -36,6 +39,12 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
                 # "filled a form but haven't subscribed": 'but' contrasts, it does not tell what came next
                 b.guess(clause[0], "only after it (a sequence), or at any time?")
             out[-1][1].extend(clause)
+        elif out and op == "," and clause and all(it.kind == Kind.WINDOW for it in clause) and _listed_events(out):
+            # "not opened, not clicked, 60d": a window as a list element of its own is every element's
+            for earlier in _listed_events(out):
+                earlier.extend(w.copy() for w in clause)
+            for w in clause:
+                w.used = True
         elif out and not any(it.kind in HEADS and not _restating(it) for it in clause):
             ellipsis = _ellipsis(out[-1][1], clause, op)
             if ellipsis:  # "bought shoes but not in the last 30 days": the exclusion is this clause alone
@@ -49,6 +58,19 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
     if out and not out[0][1] and len(out) > 1 and out[1][0] != "except":
         out = out[1:]
     return _hoist_lead(out)
+
+
+def _listed_events(out: list[tuple[str, list[Item]]]) -> list[list[Item]]:
+    """The comma list of two or more events without a window or a count that a lone window closes ('bought
+    once, 60 days ago' is when the one order was, not a list)."""
+    run = []
+    for op, clause in reversed(out):
+        run.append(clause)
+        if op != ",":
+            break
+    plain = [c for c in run if any(it.kind == Kind.EVENT for it in c)
+             and not any(it.kind in (Kind.WINDOW, Kind.COUNT, *NUMBERS) for it in c)]
+    return plain if len(plain) == len(run) >= 2 else []
 
 
 def _restating(it: Item) -> bool:
