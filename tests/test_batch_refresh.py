@@ -66,7 +66,8 @@ def test_each_event_is_scanned_once_for_every_segment_that_reads_it(catalog, as_
     segments read it), each scan reading only rows as recent as its aggregates need; `vips` and `high_value` share
     one ranking. Sequences keep their own reads, as they do alone."""
     tree = batch_expression({name: t.condition for name, t in templates().items()}, catalog, as_of)
-    grouped = [s for s in tree.find_all(sqlglot.exp.Select) if s.args.get("group") and s.find(sqlglot.exp.Case)]
+    grouped = [s for s in tree.find_all(sqlglot.exp.Select)
+               if s.args.get("group") and s.args["from_"].this.name == "events" and s.find(sqlglot.exp.AggFunc)]
     event = lambda s: s.args["where"].find(sqlglot.exp.EQ).expression.this  # noqa: E731
     assert sorted(event(s) for s in grouped) == ["app_opened", "email_clicked", "email_opened", "feature_used",
                                                  "order_completed"]
