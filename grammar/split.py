@@ -54,11 +54,13 @@ def split_scan(query: exp.Select, catalog: Catalog) -> exp.Select:
     return query
 
 
-def event_scans(scan: exp.Expression, catalog: Catalog) -> list[tuple[str, exp.Select]] | None:
+def event_scans(scan: exp.Expression, catalog: Catalog,
+                merge: bool = False) -> list[tuple[tuple[str, ...], exp.Select]] | None:
     """The compiler's shared scan `ev` (contact id, then conditional aggregates each over one event) as one scan
-    per event, in event order: each keeps the scan's WHERE with `event IN (...)` narrowed to `event = 'x'`, reads
-    no rows older than its aggregates look, and no longer tests `event = 'x'` per aggregate (every row it reads
-    is one). None when `scan` is not that shape."""
+    per event, in event order: each keeps the scan's WHERE with `event IN (...)` narrowed to its event, reads no
+    rows older than its aggregates look, and no longer tests per aggregate what that WHERE guarantees. `merge`:
+    one scan for the events whose aggregates look equally far back (the last 30 days of two events: one pass over
+    the columns instead of two). Each scan with the events it reads; None when `scan` is not that shape."""
     if not isinstance(scan, exp.Select) or scan.args.get("joins") or not scan.args.get("group"):
         return None
     name_col = catalog.events_table.name
@@ -73,19 +75,27 @@ def event_scans(scan: exp.Expression, catalog: Catalog) -> list[tuple[str, exp.S
     if len(names) != 1:
         return None
     table = scan.args["from_"].this.alias_or_name
-    out = []
+    groups: dict[object, list[str]] = {}  # events sharing one scan
     for event, features in sorted(by_event.items()):
-        part = scan.copy()
-        for node in part.find_all(exp.In):  # event IN (...) -> event = 'x'
-            if isinstance(node.this, exp.Column) and node.this.name == name_col:
-                node.replace(exp.EQ(this=node.this.copy(), expression=exp.Literal.string(event)))
         earliest = _earliest(features, catalog.events_table.time)
-        if earliest is not None:  # every aggregate of this event needs rows at or after it: read no older ones
+        key = (_literal_time(earliest) if earliest is not None else None) if merge else event
+        groups.setdefault(key, []).append(event)
+    out = []
+    for events in groups.values():
+        features = [f for event in events for f in by_event[event]]
+        part = scan.copy()
+        for node in part.find_all(exp.In):  # event IN (all) -> event = 'x' (or IN these)
+            if isinstance(node.this, exp.Column) and node.this.name == name_col:
+                only = [exp.Literal.string(e) for e in events]
+                node.replace(exp.EQ(this=node.this.copy(), expression=only[0]) if len(only) == 1
+                             else exp.In(this=node.this.copy(), expressions=only))
+        earliest = _earliest(features, catalog.events_table.time)
+        if earliest is not None:  # every aggregate here needs rows at or after it: read no older ones
             part.where(exp.GTE(this=exp.column(catalog.events_table.time, table), expression=earliest.copy()),
                        copy=False)
         part.set("expressions", [part.expressions[0], *[_drop_implied(f.copy(), part.args["where"].this)
                                                         for f in features]])
-        out.append((event, part))
+        out.append((tuple(events), part))
     return out
 
 

@@ -67,7 +67,7 @@ def _member_totals(per_contact: exp.Select, catalog: Catalog) -> tuple[list[tupl
     hash table of every member. Returns (alias, one-row scan) CTEs and the `stat_i` columns; None otherwise."""
     with_ = per_contact.args.get("with_")
     scan = next((c.this for c in with_.expressions if c.alias == EV), None) if with_ else None
-    parts = event_scans(scan, catalog) if scan is not None else None
+    parts = event_scans(scan, catalog, merge=True) if scan is not None else None
     if not parts:
         return None
     owner = {}  # feature alias -> the scan computing it
