@@ -10,7 +10,7 @@ from grammar.catalog import Catalog
 from grammar.compile import EV
 
 
-def split_scan(query: exp.Select, catalog: Catalog) -> exp.Select:
+def split_scan(query: exp.Query, catalog: Catalog) -> exp.Query:
     """One grouped scan per event instead of one over all of them, when the query has the compiler's shared scan
     (`ev`: conditional aggregates, each over one event). Engines push `event = 'x'` into the table scan and read
     the other columns of those rows only, and each row feeds only its own event's aggregates, where one scan of
@@ -119,7 +119,7 @@ def _drop_implied(feature: exp.Expression, where: exp.Expression) -> exp.Express
     return feature
 
 
-def _reading_scan(query: exp.Select, with_: exp.With) -> list[exp.Select]:
+def _reading_scan(query: exp.Query, with_: exp.With) -> list[exp.Select]:
     """The selects that may read the top-level `ev`: not inside a nested WITH, and not defining an `ev` of their
     own (a segment materialised inside the query has its own scan)."""
     out = []
