@@ -201,7 +201,8 @@ def test_counts_and_totals_of_any_shape_equal_plain_sql(target, demo_db, pg_demo
         " sum(amount) FILTER (WHERE event = 'order_completed' AND occurred_at >= ?),"
         " count(*) FILTER (WHERE event = 'cart_added' AND occurred_at >= ?),"
         " count(*) FILTER (WHERE event = 'order_completed' AND occurred_at >= ?)"
-        " FROM events WHERE occurred_at <= ? GROUP BY contact_id".replace("?", f"'{d60}'", 3).replace("?", f"'{as_of}'"))[1]
+        " FROM events WHERE occurred_at <= ? GROUP BY contact_id"
+        .replace("?", f"'{d60}'", 3).replace("?", f"'{as_of}'"))[1]
     for dsl in ['country in ["US", "DE"] and did cart_added', 'country = "ZZ"']:
         node = parse(dsl)
         members = member_ids(db, compile_segment(node, catalog, target, as_of))

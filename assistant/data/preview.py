@@ -60,7 +60,8 @@ def _scalar(query: exp.Query, alias: str) -> exp.Expression:
     return exp.alias_(exp.Subquery(this=query), alias)
 
 
-def _member_totals(per_contact: exp.Select, catalog: Catalog) -> tuple[list[tuple[str, exp.Select]], list[exp.Expression]] | None:
+def _member_totals(per_contact: exp.Select,
+                   catalog: Catalog) -> tuple[list[tuple[str, exp.Select]], list[exp.Expression]] | None:
     """When every measure is a count or a total, their sums over the members without a per-contact step: the sum
     over members of each member's count is the count of the members' events, so each event's scan (of the
     members' events, `split.event_scans`) aggregates straight to one row, where grouping by contact first costs a
@@ -94,9 +95,10 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
                   materialize: bool = True) -> tuple[exp.Select, int]:
     """ONE query for the whole preview, and how many of its leading columns are figures (the rest are the
     sample's). The members are materialised once (`m`) and every figure reads them: the count, the sum of each
-    stat measure over the members (a grouped scan per event, of the members' events only), and a sample; the
-    universe count and the newest event read no segment. One row per sample member, each repeating the figures (one row of
-    figures and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
+    stat measure over the members (one-row scans of the members' events when every measure is a count or a total,
+    `_member_totals`; else a grouped scan per event joined to the members), and a sample; the universe count and
+    the newest event read no segment. One row per sample member, each repeating the figures (one row of figures
+    and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
     is one statement on both engines. `materialize`: say `AS MATERIALIZED` (DuckDB, PostgreSQL; Spark's parser
     refuses it and plans the CTE itself)."""
     cid = catalog.contacts.id
