@@ -10,7 +10,7 @@ from grammar.catalog import Catalog
 from grammar.compile import EV
 
 
-def split_scan(query: exp.Select, catalog: Catalog) -> exp.Select:
+def split_scan(query: exp.Query, catalog: Catalog) -> exp.Query:
     """One grouped scan per event instead of one over all of them, when the query has the compiler's shared scan
     (`ev`: conditional aggregates, each over one event). Engines push `event = 'x'` into the table scan and read
     the other columns of those rows only, and each row feeds only its own event's aggregates, where one scan of
@@ -19,35 +19,15 @@ def split_scan(query: exp.Select, catalog: Catalog) -> exp.Select:
     as a contact missing from the shared scan does. Any other shape is left as it is."""
     with_ = query.args.get("with_")
     cte = next((c for c in (with_.expressions if with_ else []) if c.alias == EV), None)
-    scan = cte.this if cte is not None else None
-    if not isinstance(scan, exp.Select) or scan.args.get("joins") or not scan.args.get("group"):
-        return query
-    name_col = catalog.events_table.name
-    by_event: dict[str, list[exp.Expression]] = {}
-    for feature in scan.expressions[1:]:
-        events = {eq.expression.this for eq in feature.find_all(exp.EQ)
-                  if isinstance(eq.this, exp.Column) and eq.this.name == name_col and eq.expression.is_string}
-        if not isinstance(feature, exp.Alias) or len(events) != 1:
-            return query
-        by_event.setdefault(events.pop(), []).append(feature)
-    names = [n for n in scan.find_all(exp.In) if isinstance(n.this, exp.Column) and n.this.name == name_col]
-    if len(by_event) < 2 or len(names) != 1:
+    parts = event_scans(cte.this, catalog) if cte is not None else None
+    if parts is None or len(parts) < 2:
         return query
     taken = {c.alias for c in with_.expressions}
     scans, owner = [], {}
-    for i, (event, features) in enumerate(sorted(by_event.items()), start=1):
+    for i, (_, part) in enumerate(parts, start=1):
         alias = next(a for a in (f"{EV}_{i}", f"{EV}_{i}_") if a not in taken)
-        part = scan.copy()
-        part.set("expressions", [scan.expressions[0].copy(), *[f.copy() for f in features]])
-        for node in part.find_all(exp.In):  # event IN (...) -> event = 'x'
-            if isinstance(node.this, exp.Column) and node.this.name == name_col:
-                node.replace(exp.EQ(this=node.this.copy(), expression=exp.Literal.string(event)))
-        earliest = _earliest(features, catalog.events_table.time)
-        if earliest is not None:  # every aggregate of this event needs rows at or after it: read no older ones
-            part.where(exp.GTE(this=exp.column(catalog.events_table.time, scan.args["from_"].this.alias_or_name),
-                               expression=earliest.copy()), copy=False)
         scans.append(exp.CTE(this=part, alias=exp.TableAlias(this=exp.to_identifier(alias))))
-        owner.update({f.alias: alias for f in features})
+        owner.update({f.alias: alias for f in part.expressions[1:]})
     position = with_.expressions.index(cte)
     with_.set("expressions", with_.expressions[:position] + scans + with_.expressions[position + 1:])
     for select in _reading_scan(query, with_):
@@ -74,7 +54,72 @@ def split_scan(query: exp.Select, catalog: Catalog) -> exp.Select:
     return query
 
 
-def _reading_scan(query: exp.Select, with_: exp.With) -> list[exp.Select]:
+def event_scans(scan: exp.Expression, catalog: Catalog,
+                merge: bool = False) -> list[tuple[tuple[str, ...], exp.Select]] | None:
+    """The compiler's shared scan `ev` (contact id, then conditional aggregates each over one event) as one scan
+    per event, in event order: each keeps the scan's WHERE with `event IN (...)` narrowed to its event, reads no
+    rows older than its aggregates look, and no longer tests per aggregate what that WHERE guarantees. `merge`:
+    one scan for the events whose aggregates look equally far back (the last 30 days of two events: one pass over
+    the columns instead of two). Each scan with the events it reads; None when `scan` is not that shape."""
+    if not isinstance(scan, exp.Select) or scan.args.get("joins") or not scan.args.get("group"):
+        return None
+    name_col = catalog.events_table.name
+    by_event: dict[str, list[exp.Expression]] = {}
+    for feature in scan.expressions[1:]:
+        events = {eq.expression.this for eq in feature.find_all(exp.EQ)
+                  if isinstance(eq.this, exp.Column) and eq.this.name == name_col and eq.expression.is_string}
+        if not isinstance(feature, exp.Alias) or len(events) != 1:
+            return None
+        by_event.setdefault(events.pop(), []).append(feature)
+    names = [n for n in scan.find_all(exp.In) if isinstance(n.this, exp.Column) and n.this.name == name_col]
+    if len(names) != 1:
+        return None
+    table = scan.args["from_"].this.alias_or_name
+    groups: dict[object, list[str]] = {}  # events sharing one scan
+    for event, features in sorted(by_event.items()):
+        earliest = _earliest(features, catalog.events_table.time)
+        key = (_literal_time(earliest) if earliest is not None else None) if merge else event
+        groups.setdefault(key, []).append(event)
+    out = []
+    for events in groups.values():
+        features = [f for event in events for f in by_event[event]]
+        part = scan.copy()
+        for node in part.find_all(exp.In):  # event IN (all) -> event = 'x' (or IN these)
+            if isinstance(node.this, exp.Column) and node.this.name == name_col:
+                only = [exp.Literal.string(e) for e in events]
+                node.replace(exp.EQ(this=node.this.copy(), expression=only[0]) if len(only) == 1
+                             else exp.In(this=node.this.copy(), expressions=only))
+        earliest = _earliest(features, catalog.events_table.time)
+        if earliest is not None:  # every aggregate here needs rows at or after it: read no older ones
+            part.where(exp.GTE(this=exp.column(catalog.events_table.time, table), expression=earliest.copy()),
+                       copy=False)
+        part.set("expressions", [part.expressions[0], *[_drop_implied(f.copy(), part.args["where"].this)
+                                                        for f in features]])
+        out.append((tuple(events), part))
+    return out
+
+
+def _drop_implied(feature: exp.Expression, where: exp.Expression) -> exp.Expression:
+    """`feature` with every test its scan's WHERE already guarantees made TRUE (then dropped from ANDs, and a
+    CASE WHEN TRUE unwrapped): a row the scan reads passes each of the WHERE's conjuncts, so testing one again per
+    row per aggregate (`event = 'x'`, the as-of cap, the window the scan was cut to) is wasted work."""
+    implied = {c.sql() for c in _conjuncts(where)}
+    for node in list(feature.find_all(exp.Predicate)):
+        if node.sql() in implied:
+            node.replace(exp.true())
+    for node in reversed(list(feature.find_all(exp.And, exp.Paren))):  # innermost first
+        if isinstance(node, exp.Paren) and node.this == exp.true():
+            node.replace(exp.true())
+        elif isinstance(node, exp.And) and (node.this == exp.true() or node.expression == exp.true()):
+            node.replace(node.expression if node.this == exp.true() else node.this)
+    for case in list(feature.find_all(exp.Case)):
+        ifs = case.args.get("ifs") or []
+        if len(ifs) == 1 and ifs[0].this == exp.true() and case.args.get("default") is None:
+            case.replace(ifs[0].args["true"])
+    return feature
+
+
+def _reading_scan(query: exp.Query, with_: exp.With) -> list[exp.Select]:
     """The selects that may read the top-level `ev`: not inside a nested WITH, and not defining an `ev` of their
     own (a segment materialised inside the query has its own scan)."""
     out = []

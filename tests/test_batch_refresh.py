@@ -66,10 +66,14 @@ def test_each_event_is_scanned_once_for_every_segment_that_reads_it(catalog, as_
     segments read it), each scan reading only rows as recent as its aggregates need; `vips` and `high_value` share
     one ranking. Sequences keep their own reads, as they do alone."""
     tree = batch_expression({name: t.condition for name, t in templates().items()}, catalog, as_of)
-    grouped = [s for s in tree.find_all(sqlglot.exp.Select) if s.args.get("group") and s.find(sqlglot.exp.Case)]
+    grouped = [s for s in tree.find_all(sqlglot.exp.Select)
+               if s.args.get("group") and s.args["from_"].this.name == "events" and s.find(sqlglot.exp.AggFunc)]
     event = lambda s: s.args["where"].find(sqlglot.exp.EQ).expression.this  # noqa: E731
     assert sorted(event(s) for s in grouped) == ["app_opened", "email_clicked", "email_opened", "feature_used",
                                                  "order_completed"]
+    for scan in grouped:  # what a scan's WHERE guarantees (its event, the as-of cap) is not tested again per row
+        tested = {c.name for f in scan.expressions[1:] for c in f.find_all(sqlglot.exp.Column)}
+        assert "event" not in tested and "<= CAST('2026" not in " ".join(f.sql() for f in scan.expressions), scan.sql()
     recent = {event(s): ge.sql() for s in grouped for ge in s.args["where"].find_all(sqlglot.exp.GTE)}
     assert recent == {"feature_used": "e.occurred_at >= CAST('2026-10-18 00:00:00' AS TIMESTAMP)",  # 14 days
                       "email_clicked": "e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)",  # 90 days

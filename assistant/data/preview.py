@@ -15,8 +15,8 @@ from sqlglot import exp
 from assistant.data.database import Database, DatabaseError  # noqa: F401 (Database: re-exported, callers import it here)
 from grammar import ast as A
 from grammar.catalog import Catalog
-from grammar.compile import compile_expression, compile_measures, compile_universe
-from grammar.split import split_scan
+from grammar.compile import EV, compile_expression, compile_measures, compile_universe
+from grammar.split import event_scans, split_scan
 
 # The preview's error is the database adapter's: one class, so `except PreviewError` catches a failed
 # connection and a failed or stopped query alike, as it always has.
@@ -60,6 +60,34 @@ def _scalar(query: exp.Query, alias: str) -> exp.Expression:
     return exp.alias_(exp.Subquery(this=query), alias)
 
 
+def _member_totals(per_contact: exp.Select,
+                   catalog: Catalog) -> tuple[list[tuple[str, exp.Select]], list[exp.Expression]] | None:
+    """When every measure is a count or a total, their sums over the members without a per-contact step: the sum
+    over members of each member's count is the count of the members' events, so each event's scan (of the
+    members' events, `split.event_scans`) aggregates straight to one row, where grouping by contact first costs a
+    hash table of every member. Returns (alias, one-row scan) CTEs and the `stat_i` columns; None otherwise."""
+    with_ = per_contact.args.get("with_")
+    scan = next((c.this for c in with_.expressions if c.alias == EV), None) if with_ else None
+    parts = event_scans(scan, catalog, merge=True) if scan is not None else None
+    if not parts:
+        return None
+    owner = {}  # feature alias -> the scan computing it
+    for i, (_, part) in enumerate(parts, start=1):
+        for feature in part.expressions[1:]:
+            agg = feature.this
+            if not (isinstance(agg, exp.Sum) or (isinstance(agg, exp.Count) and not agg.find(exp.Distinct))):
+                return None
+            owner[feature.alias] = f"st_{i}"
+        part.set("group", None)
+        part.set("expressions", part.expressions[1:])
+    columns = []
+    for i, value in enumerate(per_contact.expressions[1:], start=1):
+        if not (isinstance(value.this, exp.Column) and value.this.name in owner):
+            return None
+        columns.append(exp.alias_(exp.column(value.this.name, owner[value.this.name]), f"stat_{i}"))
+    return [(f"st_{i}", part) for i, (_, part) in enumerate(parts, start=1)], columns
+
+
 MATERIALIZED_CTE_DIALECTS = ("duckdb", "postgres")  # WITH m AS MATERIALIZED: the members evaluated once
 
 
@@ -67,9 +95,10 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
                   materialize: bool = True) -> tuple[exp.Select, int]:
     """ONE query for the whole preview, and how many of its leading columns are figures (the rest are the
     sample's). The members are materialised once (`m`) and every figure reads them: the count, the sum of each
-    stat measure over the members (a grouped scan per event, of the members' events only), and a sample; the
-    universe count and the newest event read no segment. One row per sample member, each repeating the figures (one row of
-    figures and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
+    stat measure over the members (one-row scans of the members' events when every measure is a count or a total,
+    `_member_totals`; else a grouped scan per event joined to the members), and a sample; the universe count and
+    the newest event read no segment. One row per sample member, each repeating the figures (one row of figures
+    and NULLs when nobody matches). PostgreSQL refuses a TEMP table in a read-only transaction, so this
     is one statement on both engines. `materialize`: say `AS MATERIALIZED` (DuckDB, PostgreSQL; Spark's parser
     refuses it and plans the CTE itself)."""
     cid = catalog.contacts.id
@@ -82,14 +111,23 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
                          _scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(
                              exp.to_table(events.table)), "latest")).from_(exp.alias_(exp.to_table("m"), "m", table=True))
     query = exp.select().with_("m", as_=segment, materialized=materialize or None)
-    if measures:  # the sum of each measure over the members: the measures' scan joined to the members
+    if measures:
         per_contact = compile_measures(measures, catalog, as_of, within=members)
-        for cte in per_contact.args.pop("with_").expressions:
-            query = query.with_(cte.alias, as_=cte.this, copy=False)
-        figures = figures.select(*[exp.alias_(exp.Sum(this=value.this), f"stat_{i}")
-                                   for i, value in enumerate(per_contact.expressions[1:], start=1)]).join(
-            per_contact.args["from_"].this, join_type="left",
-            on=exp.EQ(this=per_contact.expressions[0], expression=exp.column(cid, "m")))
+        totals = _member_totals(per_contact, catalog)
+        if totals is not None:  # every measure a count or a total: summed over the members by the scans themselves
+            scans, columns = totals
+            figures = exp.select(*[exp.column(c, "k") for c in ("n", "total", "latest")], *columns).from_(
+                figures.subquery("k"))
+            for alias, scan in scans:  # each one row: the cross joins keep the one row of figures
+                query = query.with_(alias, as_=scan, copy=False)
+                figures = figures.join(exp.alias_(exp.to_table(alias), alias, table=True), join_type="cross")
+        else:  # the sum of each measure over the members: the measures' grouped scan joined to the members
+            for cte in per_contact.args.pop("with_").expressions:
+                query = query.with_(cte.alias, as_=cte.this, copy=False)
+            figures = figures.select(*[exp.alias_(exp.Sum(this=value.this), f"stat_{i}")
+                                       for i, value in enumerate(per_contact.expressions[1:], start=1)]).join(
+                per_contact.args["from_"].this, join_type="left",
+                on=exp.EQ(this=per_contact.expressions[0], expression=exp.column(cid, "m")))
     trait_cols = [catalog.trait_column(t) for t in catalog.traits]
     first = members.order_by(exp.column(cid)).limit(sample_size)  # the ids first: read traits of these rows only
     sample = (exp.select(exp.column(cid, "c"), *[exp.column(col, "c") for col in trait_cols])
