@@ -125,9 +125,17 @@ _PURPOSE_TAIL = re.compile(
     r"|to\s+(?:send|offer|give)\s+them)\b[^.?!]*[.?!]*\s*$", re.I)
 
 
+# "... Thank you so much!!": courtesy closing a request says nothing about anyone.
+_COURTESY = re.compile(r"[\s,.;:!-]*\b(?:thank\s+you|thanks|thx|ty|cheers|much\s+appreciated|appreciate\s+it|"
+                       r"many\s+thanks)\b(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+in\s+advance)?[\s.!]*$", re.I)
+
+
 def drop_purpose_tail(text: Source, assume: Callable[[str], None]) -> Source:
-    """`text` without a trailing purpose clause (said through `assume`); unchanged when there is none or when
-    nothing would be left before it."""
+    """`text` without a trailing purpose clause (said through `assume`) or courtesy; unchanged when there is
+    none or when nothing would be left before it."""
+    courtesy = _COURTESY.search(text)
+    if courtesy and text[:courtesy.start()].strip():
+        text = text[:courtesy.start()]
     m = _PURPOSE_TAIL.search(text)
     if not m or not text[:m.start()].strip():
         return text

@@ -22,7 +22,7 @@ FILLER = {"please", "pls", "plz", "folks", "guys", "hey", "hi", "hello", "thanks
           "like", "kinda", "sorta", "literally", "actually", "must", "meaning", "i.e", "e.g", "got", "get",
           "gotten", "whatever", "somehow", "anyway", "anyways", "here", "grab", "pulling", "peeps", "thru", "lol",
           "u", "w/", "itself", "can", "falls", "fall", "oh", "umm", "um", "uh", "ah", "btw", "fyi", "alright", "take",
-          "taking"}
+          "taking", "would", "could", "wanna", "lemme"}
 # "one" unused after a verb is a pronoun ("have not opened one"), not a count.
 PRONOUNS = {"one", "ones"}
 
