@@ -2,7 +2,8 @@
 on a hand-made store built to break them: long runs of equal values that cross bucket borders (ties go by
 contact id), every value equal, NULL amounts, fewer candidates than buckets, a percentage that keeps nobody or
 everyone. The expected members are worked out by hand from the rows; each case runs on DuckDB (its own plan,
-the reference plan, and Spark's plan translated to DuckDB) and on Spark."""
+the reference plan, and Spark's plan translated to DuckDB) and on Spark. Random percentage rankings select the
+same members in Spark's plan as in DuckDB's, on the demo store."""
 
 from __future__ import annotations
 
@@ -11,11 +12,16 @@ from datetime import datetime
 import duckdb
 import pytest
 import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grammar import ast as A
 
 from assistant.data.preview import Database, member_ids
 from grammar.check import validate
 from grammar.compile import compile_segment
 from grammar.compile.ranking import SAMPLE
+from tests import test_compile_dialects as dialects
 
 AS_OF = datetime(2026, 11, 1)
 IDS = range(1, 101)  # contacts 1..100 exist at as-of; 101 signs up after it
@@ -101,3 +107,19 @@ def test_rankings_on_spark(rank_db, catalog, tmp_path_factory):
     spark = Database(f"spark:{folder}", timeout=None)
     got = {text: member_ids(spark, _sql(text, catalog, "spark")) for text in CASES}
     assert got == CASES
+
+
+percent_ranks = st.builds(
+    A.Rank, direction=st.sampled_from(["top", "bottom"]), amount=st.integers(1, 100), percent=st.just(True),
+    measure=st.one_of(
+        st.builds(A.Measure, func=st.just("count"), event=dialects.any_event, window=dialects.windows),
+        st.builds(A.Measure, func=st.sampled_from(["total", "average", "min"]), property=st.just("amount"),
+                  event=dialects.orders, window=dialects.windows)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(node=st.one_of(percent_ranks, st.builds(A.Not, condition=percent_ranks)))
+def test_spark_plan_selects_duckdbs_members(node, demo_db, catalog, as_of):
+    db = Database(demo_db)
+    spark_plan = sqlglot.transpile(compile_segment(node, catalog, "spark", as_of), read="spark", write="duckdb")[0]
+    assert member_ids(db, spark_plan) == member_ids(db, compile_segment(node, catalog, "duckdb", as_of))
