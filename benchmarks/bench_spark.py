@@ -1,12 +1,15 @@
 """Benchmark: every seed segment on Apache Spark and on DuckDB over the same demo store, members checked equal.
 
     python -m benchmarks.bench_spark [--contacts 1000000] [--repeat 3] [--spark sc://host:15002] [--clickhouse chdb:PATH]
+    python -m benchmarks.bench_spark --rank-plans [--contacts 200000]
 
 The store is generated once (DuckDB) and written as Parquet beside it, under the cache directory; Spark runs in
 local mode over that folder unless --spark names another target (a Spark Connect URL whose catalog holds
 `contacts` and `events`). Runs are interleaved (DuckDB, Spark, DuckDB, ...) and the medians compared. The
 ratio is reported, not targeted: Spark local on one machine pays for a distributed plan (shuffles, stages)
 that only a cluster repays. --clickhouse adds a third column (`chdb:PATH` is loaded from the Parquet files).
+--rank-plans times, on Spark only, the seed rankings in Spark's plan (ranked in buckets) against one
+ROW_NUMBER() over every contact (the plan Trino gets, rendered for Spark), interleaved.
 """
 
 from __future__ import annotations
@@ -56,6 +59,26 @@ def run(db: Database, sql: str) -> tuple[float, set[int]]:
     return time.perf_counter() - start, {r[0] for r in rows}
 
 
+def compare_rank_plans(engines: dict[str, Database], catalog, repeat: int) -> None:
+    """Each seed ranking on Spark in its bucketed plan and as one window (Trino's plan in Spark's SQL)."""
+    spark, duck = engines["spark"], engines["duckdb"]
+    print(f"{'segment':<22}{'members':>9}{'one window ms':>15}{'buckets ms':>15}{'buckets/window':>16}")
+    for name, template in templates().items():
+        if not template.dsl.startswith(("top ", "bottom ")):
+            continue
+        plans = {plan: to_sql(compile_expression(template.condition, catalog, AS_OF, dialect=plan), "spark", pretty=False)
+                 for plan in ("trino", "spark")}
+        _, want = run(duck, to_sql(compile_expression(template.condition, catalog, AS_OF), "duckdb", pretty=False))
+        times: dict[str, list[float]] = {plan: [] for plan in plans}
+        for _ in range(repeat):
+            for plan, sql in plans.items():
+                elapsed, members = run(spark, sql)
+                assert members == want, f"{name} ({plan} plan): {len(members)} members, DuckDB {len(want)}"
+                times[plan].append(elapsed)
+        window, buckets = (statistics.median(times[p]) for p in ("trino", "spark"))
+        print(f"{name:<22}{len(want):>9,}{window * 1000:>15.0f}{buckets * 1000:>15.0f}{buckets / window:>15.2f}x", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -64,6 +87,8 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where the store and its Parquet live (default: the cache)")
     parser.add_argument("--spark", help="Spark target (default: spark:WORKDIR/parquet, local mode)")
     parser.add_argument("--clickhouse", help="also run on this ClickHouse target (chdb:PATH is loaded here)")
+    parser.add_argument("--rank-plans", action="store_true",
+                        help="the seed rankings on Spark: bucketed plan against one window over every contact")
     args = parser.parse_args()
     workdir = args.workdir or demo_store.cache_dir() / f"bench-spark-{args.contacts}-{args.seed}"
     duck_path, parquet = prepare(args.contacts, args.seed, workdir)
@@ -79,13 +104,15 @@ def main() -> None:
     print(f"engines ready in {time.perf_counter() - start:.1f} s; {args.contacts:,} contacts; medians of {args.repeat}, "
           "interleaved\n")
     catalog = load_catalog()
+    if args.rank_plans:
+        return compare_rank_plans(engines, catalog, args.repeat)
     names = list(engines)
     print(f"{'segment':<22}{'members':>9}" + "".join(f"{n + ' ms':>15}" for n in names) + "".join(
         f"{n + '/duckdb':>19}" for n in names[1:]))
     totals = {n: 0.0 for n in names}
     for name, template in templates().items():
-        expression = compile_expression(template.condition, catalog, AS_OF)
-        sql = {n: to_sql(expression, db.dialect, pretty=False) for n, db in engines.items()}
+        sql = {n: to_sql(compile_expression(template.condition, catalog, AS_OF, dialect=db.dialect), db.dialect, pretty=False)
+               for n, db in engines.items()}  # each engine's own plan (Spark's LIMIT takes no subquery)
         times: dict[str, list[float]] = {n: [] for n in names}
         members: dict[str, set[int]] = {}
         for _ in range(args.repeat):

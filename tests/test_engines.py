@@ -134,11 +134,9 @@ def unpartitioned_windows(frame) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 14, open: rankings on Spark are still one window over every contact; "
-                   "strict, so planning them as threshold-then-filter turns this into a failure to remove the mark")
 def test_spark_sorts_no_ranking_on_one_partition(spark_demo, catalog, as_of):
     """A ranking planned as one global window sorts every contact on one executor (Spark warns "No Partition
-    Defined for Window operation"). Fails until the compiler plans rankings as a threshold, then a filter."""
+    Defined for Window operation"); the compiler ranks within buckets instead (`grammar/compile/ranking.py`)."""
     from assistant.data.spark import session_for
 
     session = session_for(spark_demo)

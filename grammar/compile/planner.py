@@ -17,8 +17,9 @@
 - Sequences bound every later step by the first step's window (an order "after a cart add in the last 7
   days" is in the last 7 days), so "then did not B" reads only recent B's.
 - Rankings: `top N` is ORDER BY ... LIMIT N over the candidates; `top N%` on DuckDB and PostgreSQL is the same
-  with the limit computed from the number of candidates (no window over every contact); other dialects
-  get ROW_NUMBER() with the candidate count as a scalar. Ties: value, then contact id, exactly as before.
+  with the limit computed from the number of candidates (no window over every contact); Spark, whose LIMIT
+  must be a constant, ranks within value buckets (`ranking.py`: no window without a partition); other
+  dialects get ROW_NUMBER() with the candidate count as a scalar. Ties: value, then contact id, exactly as before.
 - Dialects: DuckDB and PostgreSQL decorrelate EXISTS into semi- and anti-joins (PostgreSQL cannot for NOT IN);
   the other dialects get uncorrelated `contact_id IN (...)`, the form every engine reads.
 """
@@ -36,6 +37,7 @@ from grammar.compile.sql import (
     COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, bounds_predicate, clone, coalesce, col, expand_reference,
     is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value, select, subquery, table, ts,
     value_predicate, window_bounds, window_predicate)
+from grammar.compile.ranking import RANK_HASH, bucketed_rank
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
 
@@ -44,12 +46,13 @@ EXISTS_DIALECTS = ("duckdb", "postgres")
 LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a computed top-N
 
 
-def plan_forms(dialect: str) -> tuple[bool, bool, bool, bool]:
+def plan_forms(dialect: str) -> tuple[bool, bool, bool, bool, str | None]:
     """What the planned SQL looks like in `dialect`: EXISTS semi-joins, a computed LIMIT, top-N at all (MySQL
-    takes no LIMIT in IN (...)), and LAG over a nullable copy of the time (ClickHouse's LAG of a non-nullable
-    column gives 1970-01-01 before a person's first event, not NULL)."""
+    takes no LIMIT in IN (...)), LAG over a nullable copy of the time (ClickHouse's LAG of a non-nullable
+    column gives 1970-01-01 before a person's first event, not NULL), and the hash function of a top-N% ranked
+    in buckets (None: one ROW_NUMBER over the candidates)."""
     return (dialect in EXISTS_DIALECTS, dialect in LIMIT_SUBQUERY_DIALECTS, dialect != "mysql",
-            dialect == "clickhouse")
+            dialect == "clickhouse", RANK_HASH.get(dialect))
 
 
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
@@ -59,7 +62,7 @@ class _Compiler(SharedScans):
     def __init__(self, catalog: Catalog, as_of: datetime, segments: Mapping[str, A.Condition],
                  dialect: str = "duckdb"):
         self.catalog, self.as_of, self.segments = catalog, as_of, segments
-        self.exists, self.limit_subquery, self.top_n, self.nullable_lag = plan_forms(dialect)
+        self.exists, self.limit_subquery, self.top_n, self.nullable_lag, self.rank_hash = plan_forms(dialect)
         ev = catalog.events_table
         self.ev_table, self.cid, self.t, self.ev_name = ev.table, ev.contact_id, ev.time, ev.name
         self.contact_id = catalog.contacts.id
@@ -401,16 +404,19 @@ class _Compiler(SharedScans):
         per_contact = select([col("e", self.cid), exp.Alias(this=measure, alias=exp.to_identifier("v"))],
                              table(self.ev_table, "e"), and_(where), joins, group=[col("e", self.cid)])
         self.rank_scans.append(per_contact)
-        candidates = self.candidates(per_contact, zero_default)
         desc = node.direction == "top"
+        if node.percent and self.rank_hash and not self.limit_subquery:  # no computed LIMIT: rank in buckets
+            return exp.In(this=col(C, self.contact_id), query=subquery(bucketed_rank(
+                self.candidates(per_contact, zero_default).this, self.contact_id, desc,
+                lambda n: self.percent_of(n, node.amount), self.rank_hash, self.fresh("rank"))))
+        candidates = self.candidates(per_contact, zero_default)
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("v", "k"), desc=desc, nulls_first=False),
                                        exp.Ordered(this=col("k", self.contact_id))])
         if node.percent:  # N% of the candidates: every contact when no rows count as 0, else those with a value
             counted = table(self.catalog.contacts.table, "n") if zero_default else \
                 self.candidates(per_contact.copy(), zero_default, "n")
             n = exp.Subquery(this=select([exp.Count(this=exp.Star())], counted, self.universe("n") if zero_default else None))
-            limit = exp.Cast(this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=num(node.amount)), expression=num(100.0))),
-                             to=exp.DataType(this=exp.DataType.Type.BIGINT))
+            limit = self.percent_of(n, node.amount)
         else:
             limit = num(node.amount)
         if self.top_n and (self.limit_subquery or not node.percent):  # a top-N: the engine keeps the best N, sorts nothing else
@@ -424,6 +430,12 @@ class _Compiler(SharedScans):
         ranked = select([col("k", self.contact_id), exp.Alias(this=position, alias=exp.to_identifier("pos"))], candidates)
         pick = select([col("r", self.contact_id)], subquery(ranked, "r"), exp.LTE(this=exp.column("pos", "r"), expression=limit))
         return exp.In(this=col(C, self.contact_id), query=subquery(pick))
+
+    @staticmethod
+    def percent_of(n: exp.Expression, amount: int) -> exp.Expression:
+        """ceil(n * amount / 100): how many of n candidates a top `amount`% keeps."""
+        return exp.Cast(this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=num(amount)), expression=num(100.0))),
+                        to=exp.DataType(this=exp.DataType.Type.BIGINT))
 
     def candidates(self, per_contact: exp.Select, zero_default: bool, name: str = "k") -> exp.Expression:
         """Everyone a ranking orders, as (contact id, v): every contact (no rows: 0) or those with a value."""
