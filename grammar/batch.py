@@ -30,13 +30,14 @@ NAME, CONTACT = "segment_name", "contact_id"
 
 
 def batch_expression(named: Mapping[str, A.Condition], catalog: Catalog, as_of: datetime | None = None,
-                     segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
+                     segments: Mapping[str, A.Condition] | None = None, dialect: str = "duckdb") -> exp.Select:
     """The sqlglot expression of every segment in `named` (name -> checked condition), in one statement whose
     rows are (segment_name, contact_id). `segments` resolves `in segment "..."` references (default: `named`)."""
     if not named:
         raise ValueError("no segments to evaluate: give at least one")
     names = list(named)
-    flags = compile_flags([named[n] for n in names], catalog, as_of, named if segments is None else segments)
+    flags = compile_flags([named[n] for n in names], catalog, as_of, named if segments is None else segments,
+                          dialect)  # Spark ranks without a window over every contact
     ctes = flags.args.pop("with_", None)  # hoisted: one WITH for the whole statement, on every engine
     rows = [exp.select(exp.alias_(exp.Literal.string(n), NAME), exp.alias_(exp.Literal.number(i), "slot"))
             for i, n in enumerate(names, start=1)]
@@ -60,7 +61,7 @@ def batch_sql(named: Mapping[str, A.Condition], catalog: Catalog, dialect: str =
               as_of: datetime | None = None, segments: Mapping[str, A.Condition] | None = None,
               pretty: bool = True) -> str:
     """SQL text of `batch_expression` in `dialect`: rows (segment_name, contact_id)."""
-    return to_sql(batch_expression(named, catalog, as_of, segments), dialect, pretty)
+    return to_sql(batch_expression(named, catalog, as_of, segments, dialect), dialect, pretty)
 
 
 def share_identical(query: exp.Select) -> exp.Select:

@@ -143,8 +143,27 @@ def test_spark_sorts_no_ranking_on_one_partition(spark_demo, catalog, as_of):
     assert unpartitioned_windows(session.sql("SELECT row_number() OVER (ORDER BY contact_id) FROM contacts")) == 1
     assert len(RANKINGS) == 6
     global_sorts = {name: unpartitioned_windows(session.sql(compile_segment(parse(dsl), catalog, "spark", as_of)))
-                    for name, dsl in RANKINGS.items()}
-    assert global_sorts == {name: 0 for name in RANKINGS}
+                    for name, dsl in SEGMENTS.items()}  # rankings, sequences, restarts: every plan
+    assert global_sorts == {name: 0 for name in SEGMENTS}
+
+
+@pytest.mark.slow
+def test_spark_batch_refresh_sorts_no_one_partition_and_keeps_each_segments_members(spark_demo, demo_db, catalog,
+                                                                                    as_of):
+    """Refreshing many segments at once on Spark: one statement, no window without a partition (rankings in
+    buckets, top N as a top-N), and each segment exactly the members it has alone on DuckDB."""
+    from assistant.data.refresh import members_of_many
+    from assistant.data.spark import session_for
+    from grammar.batch import batch_sql
+
+    named = {name: parse(dsl) for name, dsl in SEGMENTS.items()}
+    named["case:top_30"] = parse("top 30 by total amount of order_completed")
+    sql = batch_sql(named, catalog, "spark", as_of)
+    assert unpartitioned_windows(session_for(spark_demo).sql(sql)) == 0
+    got = members_of_many(Database(spark_demo, timeout=None), named, as_of, catalog=catalog)
+    want = {name: member_ids(Database(demo_db), compile_segment(node, catalog, "duckdb", as_of, segments=named))
+            for name, node in named.items()}
+    assert got == want
 
 
 # ---- targets and their errors ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
 from grammar.compile.sql import expand_reference, property_value, ts as _ts, value_predicate as _value_predicate
+from grammar.compile.ranking import RANK_HASH, bucketed_rank
 from grammar.compile.sql import window_predicate
 from grammar.units import duration
 
@@ -46,6 +47,8 @@ class ReferenceCompiler:
     events_used: set[str] = field(default_factory=set)
     expanding: list[str] = field(default_factory=list)
     anchors: dict[str, str] = field(default_factory=dict)
+    rank_hash: str | None = None  # Spark: rankings without a window over every contact (ranking.py)
+    scan_readers: list[exp.Select] = field(default_factory=list)  # rankings' reads of the contacts: joined to `ev`
 
     # -- anchored windows: a person's own date trait or first event
     def anchor_in_scan(self, name: str) -> exp.Column:
@@ -279,7 +282,27 @@ class ReferenceCompiler:
         cid = self.catalog.contacts.id
         order = exp.Order(expressions=[exp.Ordered(this=value, desc=node.direction == "top", nulls_first=False),
                                        exp.Ordered(this=_col(C, cid))])
-        name = f"rank_{len(self.ctes) + 1}"
+        name = f"rank_{len(self.scan_readers) + 1}"
+        if self.rank_hash:  # no window over every contact: top-N, or N% ranked in buckets
+            where = _and([self.universe(), None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))])
+            candidates = exp.select(_col(C, cid), exp.alias_(value.copy(), "v")).from_(self.contacts_from(), copy=False) \
+                .where(where, copy=False)
+            if node.percent:
+                self.scan_readers.append(candidates)  # its steps go to the top WITH, where the shared scan is in reach of every engine
+                query = bucketed_rank(candidates, cid, node.direction == "top", lambda n: exp.Cast(
+                    this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=exp.Literal.number(node.amount)),
+                                               expression=exp.Literal.number(100.0))),
+                    to=exp.DataType(this=exp.DataType.Type.BIGINT)), self.rank_hash, name)
+                steps = query.args.pop("with_")
+                self.ctes += [(cte.alias, cte.this) for cte in steps.expressions]
+            else:  # the best N: no sort of everyone (a CTE like the others, so the shared scan is in its reach)
+                top = exp.select(_col(C, cid)).from_(self.contacts_from(), copy=False).where(where.copy(), copy=False)
+                top.set("order", order)
+                top.set("limit", exp.Limit(expression=exp.Literal.number(node.amount)))
+                self.scan_readers.append(top)
+                self.ctes.append((name, top))
+                query = exp.select(_col(name, cid)).from_(name, copy=False)
+            return exp.In(this=_col(C, cid), query=query.subquery(copy=False))  # not a copy: build() joins the scan
         ranked = exp.select(
             _col(C, cid),
             exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "position"),
@@ -287,6 +310,7 @@ class ReferenceCompiler:
         ).from_(self.contacts_from(), copy=False).where(_and([self.universe(),
                                                    None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]), copy=False)
         self.ctes.append((name, ranked))
+        self.scan_readers.append(ranked)
         if node.percent:
             limit = exp.Ceil(this=exp.Div(this=exp.Mul(this=_col(name, "ranked"), expression=exp.Literal.number(node.amount)),
                                           expression=exp.Literal.number(100.0)))
@@ -328,7 +352,7 @@ class ReferenceCompiler:
             query = query.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
                                on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
             # the rankings read the shared scan too
-            for _, ranked in self.ctes:
+            for ranked in self.scan_readers:
                 ranked.join(exp.alias_(exp.to_table(EV), EV, table=True), join_type="left",
                             on=exp.EQ(this=_col(EV, src.contact_id), expression=_col(C, cid)), copy=False)
         query = query.where(_and([self.universe(), where]), copy=False)
@@ -353,12 +377,13 @@ def compile_measures(measures: Sequence[A.Measure], catalog: Catalog, as_of: dat
 
 
 def compile_flags(nodes: Sequence[A.Condition], catalog: Catalog, as_of: datetime | None = None,
-                  segments: Mapping[str, A.Condition] | None = None) -> exp.Select:
+                  segments: Mapping[str, A.Condition] | None = None, dialect: str = "duckdb") -> exp.Select:
     """(contact_id, flag_1, ..., flag_n): every contact that exists at `as_of`, and whether it is in each segment
     (NULL reads as no), all from ONE grouped events scan (`ev`) holding every segment's features, and each
     ranking once per segment (`grammar/batch.py` turns it into rows and splits the scan per event). The grouped
     scan is the reference plan's: many segments' features share it, which is the point of a batch."""
-    compiler = ReferenceCompiler(catalog, (as_of or datetime.now()).replace(microsecond=0), segments or {})
+    compiler = ReferenceCompiler(catalog, (as_of or datetime.now()).replace(microsecond=0), segments or {},
+                                 rank_hash=RANK_HASH.get(dialect))
     flags = [compiler.cond(node) for node in nodes]  # collects the features and rankings of them all
     return compiler.build(None).select(*[exp.alias_(f, f"flag_{i}") for i, f in enumerate(flags, start=1)],
                                        copy=False)
