@@ -6,8 +6,10 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import LexerThread
+from lark.parsers.lalr_analysis import Shift
 
 from grammar import ast as A
 from grammar.errors import Diagnostic, SegmentError
@@ -45,16 +47,8 @@ class _WordBoundaries:
             yield tok
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
-                postlex=_WordBoundaries())
-
-
-def _span(meta) -> A.Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return A.Span(line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column)
+def _span(box: tuple[int, int, int, int]) -> A.Span:
+    return A.Span(line=box[0], column=box[1], end_line=box[2], end_column=box[3])
 
 
 def _tok_span(tok: Token) -> A.Span:
@@ -69,9 +63,9 @@ def _text(tok: Token) -> str:
     return json.loads(tok, strict=False)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
-    """Lark tree -> AST nodes. Each method is one grammar alternative (its `-> alias`)."""
+class _ToAst:
+    """Grammar rules -> AST nodes, called as the parser reduces each rule. Each method is one grammar
+    alternative (its `-> alias`); `meta` is the rule's (line, column, end line, end column)."""
 
     # -- structure
     def start(self, meta, c):
@@ -313,6 +307,139 @@ class _ToAst(Transformer):
         return A.SegmentRef(name=_text(c[0]), span=_span(meta))
 
 
+class _Unparsed(Exception):
+    """The fast path stopped: a syntax error (Lark's own parse then says it exactly) or a value the AST rejects."""
+
+    def __init__(self, box=None, error: Exception | None = None):
+        self.box, self.error = box, error
+
+
+class _SegmentParser:
+    """Lark's terminals and LALR table, driven here: tokens are read with the regular expressions of Lark's
+    lexer, and each rule's AST node is built as the parser reduces it (no Token objects, no parse tree, no
+    second pass; Lark's own `parse` needs a tree first to know where each rule is). Any error goes back to
+    `lark.parse`, so syntax errors are Lark's, word for word.
+
+    On the stack, every token and reduced rule is (value, line, column, end line, end column): the text it
+    covers, as Lark's propagated positions say. A rule inlined into its parent (`?rule` with one child) covers
+    its own text, so `(a or b) and c` starts at the parenthesis while `a or b` inside it does not."""
+
+    def __init__(self, lark: Lark):
+        self.lark = lark
+        lexer = lark.parser.lexer.lexer  # the basic lexer inside the post-lexer
+        scanner = lexer.scanner
+        self.mres, self.ignore, self.newline_types = scanner._mres, lexer.ignore_types, lexer.newline_types
+        # a NAME that spells a keyword is that keyword: Lark's callback, kept per word (it is a function of it)
+        self.keyword = {type_: callback.scanner.fullmatch for type_, callback in lexer.callback.items()}
+        table = lark.parser.parser._parse_table
+        self.states, self.start_state, self.end_state = table.states, table.start_states["start"], table.end_states["start"]
+        to_ast = _ToAst()
+        self.rules = {}
+        for actions in table.states.values():
+            for action, rule in actions.values():
+                if action is Shift or rule in self.rules:
+                    continue
+                name = rule.alias or rule.origin.name
+                keep = tuple((i, not sym.is_term and sym.name.startswith("_")) for i, sym in enumerate(rule.expansion)
+                             if rule.options.keep_all_tokens or not (sym.is_term and sym.filter_out))
+                method = None if name.startswith("_") else getattr(to_ast, name, None)
+                inline = rule.options.expand1 and not rule.alias
+                if (not rule.expansion or (method is None and not name.startswith("_") and not inline)
+                        or (inline and any(rule.expansion[i].is_term for i, _ in keep))):
+                    raise TypeError(f"the grammar rule {rule} is not one this parser builds")
+                self.rules[rule] = (len(rule.expansion), rule.origin.name, keep, inline, method)
+        self.kinds: dict[tuple[str, str], str] = {}
+
+    def lex(self, text: str):
+        return self.lark.lex(text)
+
+    def tokens(self, text: str):
+        """(type, (value, line, column, end line, end column)) of each token, as Lark's lexer and the
+        word-boundary check read them; _Unparsed where they would fail."""
+        mres, ignore, newline_types, keyword, kinds = self.mres, self.ignore, self.newline_types, self.keyword, self.kinds
+        pos, line, line_start, n = 0, 1, 0, len(text)
+        prev_end, prev_word = -1, False
+        while pos < n:
+            for mre in mres:
+                m = mre.match(text, pos)
+                if m:
+                    break
+            else:
+                raise _Unparsed()
+            value, type_ = m.group(0), m.lastgroup
+            column = pos - line_start + 1
+            start, line0 = pos, line
+            if type_ in newline_types:
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    line_start = pos + value.rindex("\n") + 1
+            pos += len(value)
+            if type_ in ignore:
+                continue
+            if type_ in keyword:
+                kind = kinds.get((type_, value))
+                if kind is None:
+                    kind = keyword[type_](value) or type_
+                    if len(kinds) < 10_000:
+                        kinds[(type_, value)] = kind
+                type_ = kind
+            if start == prev_end and prev_word and (value[:1].isalnum() or value[:1] == "_"):
+                raise _Unparsed()  # two words touching: see _WordBoundaries
+            prev_end, prev_word = pos, _ends_word(value)
+            yield type_, (value, line0, column, line, pos - line_start + 1)
+
+    def parse(self, text: str) -> A.Condition:
+        """DSL text -> AST; raises _Unparsed on any error."""
+        states, rules, end_state = self.states, self.rules, self.end_state
+        stack, values = [self.start_state], []
+        try:
+            for type_, token in self.tokens(text):
+                while True:
+                    action, arg = states[stack[-1]][type_]
+                    if action is Shift:
+                        stack.append(arg)
+                        values.append(token)
+                        break
+                    self._reduce(rules[arg], stack, values)
+            while True:
+                action, arg = states[stack[-1]]["$END"]
+                self._reduce(rules[arg], stack, values)
+                if stack[-1] == end_state:
+                    return values[-1][0]
+        except KeyError:
+            raise _Unparsed() from None
+
+    def _reduce(self, rule, stack, values) -> None:
+        size, origin, keep, inline, method = rule
+        raw = values[-size:]
+        del stack[-size:]
+        del values[-size:]
+        box = (raw[0][1], raw[0][2], raw[-1][3], raw[-1][4])
+        items = []
+        for i, spliced in keep:
+            if spliced:
+                items += raw[i][0]
+            else:
+                items.append(raw[i])
+        stack.append(self.states[stack[-1]][origin][1])
+        if inline and len(items) == 1:  # `?rule` with one child: the child itself, over this rule's text
+            values.append((items[0][0], *box))
+        elif method is None:  # a `_helper` rule (Lark's expansion of `x*`): its children go into its parent's
+            values.append((items, *box))
+        else:
+            try:
+                values.append((method(box, [x[0] for x in items]), *box))
+            except Exception as err:  # a value the grammar admits but the AST rejects (a bad date, a huge number)
+                raise _Unparsed(box, err) from None
+
+
+@lru_cache(maxsize=1)
+def _parser() -> _SegmentParser:
+    return _SegmentParser(Lark(grammar_text(), parser="lalr", lexer="basic", maybe_placeholders=False,
+                               postlex=_WordBoundaries()))
+
+
 # Readable names for the grammar's terminals, for "expected ..." messages.
 _TOKEN_NAMES = {
     "NAME": "a name", "STRING": 'a quoted text like "DE"', "NUMBER": "a whole number",
@@ -399,23 +526,24 @@ def parse(text: str) -> A.Condition:
     if not text.strip():
         raise SegmentError([Diagnostic(code="empty", message="the definition is empty")], text)
     try:
-        tree = parser.parse(text)
+        return parser.parse(text)
+    except _Unparsed as err:
+        failed = err
+    try:  # Lark's own parse of the text says what is wrong with its syntax, if anything is
+        parser.lark.parse(text)
     except UnexpectedInput as err:
-        raise SegmentError([_syntax_error(text, err, parser)], text) from None
+        raise SegmentError([_syntax_error(text, err, parser.lark)], text) from None
     except _TouchingWords as err:
         word = text[err.first.start_pos:_word_end(text, err.second.end_pos)]
         raise SegmentError([_split_word(word, err.first)], text) from None
-    try:
-        return _ToAst().transform(tree)
-    except VisitError as err:  # a value the grammar admits but the AST rejects (a bad date, a huge number)
-        meta = getattr(err.obj, "meta", None)
-        span = _span(meta) if meta is not None else None
-        orig = err.orig_exc
-        message = orig.errors()[0]["msg"] if hasattr(orig, "errors") else str(orig)
-        if isinstance(orig, json.JSONDecodeError):
-            message = f"bad escape in a quoted text: {orig.msg}"
-        message = message.removeprefix("Value error, ")
-        raise SegmentError([Diagnostic.at(span, "value", message)], text) from None
+    if failed.error is None:
+        raise RuntimeError(f"the segment parser and Lark disagree on {text!r}")
+    orig = failed.error
+    message = orig.errors()[0]["msg"] if hasattr(orig, "errors") else str(orig)
+    if isinstance(orig, json.JSONDecodeError):
+        message = f"bad escape in a quoted text: {orig.msg}"
+    message = message.removeprefix("Value error, ")
+    raise SegmentError([Diagnostic.at(_span(failed.box), "value", message)], text) from None
 
 
 def parse_measure(text: str) -> A.Measure:

@@ -31,12 +31,35 @@ def _quoted(name: str) -> bool:
     return not (name == name.lower() and name.replace("_", "a").isalnum() and not name[:1].isdigit())
 
 
+_new = object.__new__
+
+
 def ident(name: str) -> exp.Identifier:
-    return exp.Identifier(this=name, quoted=_quoted(name))
+    """exp.Identifier(this=name, quoted=...) without the generic constructor's walk over its args (it has no
+    child nodes): identifiers are most of the nodes a segment compiles to."""
+    node = _new(exp.Identifier)
+    node.args = {"this": name, "quoted": _quoted(name)}
+    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+    return node
 
 
 def col(alias: str, name: str) -> exp.Column:
-    return exp.Column(this=ident(name), table=ident(alias))
+    """exp.Column(this=ident(name), table=ident(alias)), built the same direct way."""
+    this, table = ident(name), ident(alias)
+    node = _new(exp.Column)
+    node.args = {"this": this, "table": table}
+    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+    this.parent = table.parent = node
+    this.arg_key, table.arg_key = "this", "table"
+    return node
+
+
+if set(exp.Expression.__slots__) != {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}:
+    def ident(name: str) -> exp.Identifier:  # noqa: F811 (a sqlglot whose nodes hold more: its own constructor)
+        return exp.Identifier(this=name, quoted=_quoted(name))
+
+    def col(alias: str, name: str) -> exp.Column:  # noqa: F811
+        return exp.Column(this=ident(name), table=ident(alias))
 
 
 def clone(e: exp.Expression) -> exp.Expression:
