@@ -332,12 +332,12 @@ class _SegmentParser:
         # a NAME that spells a keyword is that keyword: Lark's callback, kept per word (it is a function of it)
         self.keyword = {type_: callback.scanner.fullmatch for type_, callback in lexer.callback.items()}
         table = lark.parser.parser._parse_table
-        self.states, self.start_state, self.end_state = table.states, table.start_states["start"], table.end_states["start"]
+        self.start_state, self.end_state = table.start_states["start"], table.end_states["start"]
         to_ast = _ToAst()
-        self.rules = {}
+        rules = {}
         for actions in table.states.values():
             for action, rule in actions.values():
-                if action is Shift or rule in self.rules:
+                if action is Shift or rule in rules:
                     continue
                 name = rule.alias or rule.origin.name
                 keep = tuple((i, not sym.is_term and sym.name.startswith("_")) for i, sym in enumerate(rule.expansion)
@@ -347,7 +347,11 @@ class _SegmentParser:
                 if (not rule.expansion or (method is None and not name.startswith("_") and not inline)
                         or (inline and any(rule.expansion[i].is_term for i, _ in keep))):
                     raise TypeError(f"the grammar rule {rule} is not one this parser builds")
-                self.rules[rule] = (len(rule.expansion), rule.origin.name, keep, inline, method)
+                rules[rule] = (len(rule.expansion), str(rule.origin.name), keep, inline, method)
+        # state -> symbol -> (True, next state) to shift (or go to, after a reduction), (False, rule) to reduce;
+        # plain str keys (Lark's can be its Tokens, whose == is slower)
+        self.states = {state: {str(sym): (True, arg) if action is Shift else (False, rules[arg])
+                               for sym, (action, arg) in actions.items()} for state, actions in table.states.items()}
         self.kinds: dict[tuple[str, str], str] = {}
 
     def lex(self, text: str):
@@ -391,20 +395,20 @@ class _SegmentParser:
 
     def parse(self, text: str) -> A.Condition:
         """DSL text -> AST; raises _Unparsed on any error."""
-        states, rules, end_state = self.states, self.rules, self.end_state
+        states, end_state = self.states, self.end_state
         stack, values = [self.start_state], []
         try:
             for type_, token in self.tokens(text):
                 while True:
-                    action, arg = states[stack[-1]][type_]
-                    if action is Shift:
+                    shift, arg = states[stack[-1]][type_]
+                    if shift:
                         stack.append(arg)
                         values.append(token)
                         break
-                    self._reduce(rules[arg], stack, values)
+                    self._reduce(arg, stack, values)
             while True:
-                action, arg = states[stack[-1]]["$END"]
-                self._reduce(rules[arg], stack, values)
+                _, arg = states[stack[-1]]["$END"]  # only reductions at the end
+                self._reduce(arg, stack, values)
                 if stack[-1] == end_state:
                     return values[-1][0]
         except KeyError:
