@@ -32,11 +32,15 @@ def _quoted(name: str) -> bool:
 
 
 _new = object.__new__
+# the attributes sqlglot's constructor sets; another sqlglot gets its own constructor (see ident, col)
+_DIRECT = set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}
 
 
 def ident(name: str) -> exp.Identifier:
     """exp.Identifier(this=name, quoted=...) without the generic constructor's walk over its args (it has no
     child nodes): identifiers are most of the nodes a segment compiles to."""
+    if not _DIRECT:
+        return exp.Identifier(this=name, quoted=_quoted(name))
     node = _new(exp.Identifier)
     node.args = {"this": name, "quoted": _quoted(name)}
     node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
@@ -46,20 +50,14 @@ def ident(name: str) -> exp.Identifier:
 def col(alias: str, name: str) -> exp.Column:
     """exp.Column(this=ident(name), table=ident(alias)), built the same direct way."""
     this, table = ident(name), ident(alias)
+    if not _DIRECT:
+        return exp.Column(this=this, table=table)
     node = _new(exp.Column)
     node.args = {"this": this, "table": table}
     node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
     this.parent = table.parent = node
     this.arg_key, table.arg_key = "this", "table"
     return node
-
-
-if set(exp.Expression.__slots__) != {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}:
-    def ident(name: str) -> exp.Identifier:  # noqa: F811 (a sqlglot whose nodes hold more: its own constructor)
-        return exp.Identifier(this=name, quoted=_quoted(name))
-
-    def col(alias: str, name: str) -> exp.Column:  # noqa: F811
-        return exp.Column(this=ident(name), table=ident(alias))
 
 
 def clone(e: exp.Expression) -> exp.Expression:
