@@ -170,7 +170,8 @@ def main() -> None:
         CORPUS.write_text(json.dumps(make_corpus(), indent=0, ensure_ascii=False) + "\n")
     elif what == "golden":
         texts = json.loads(CORPUS.read_text())
-        GOLDEN.write_text(json.dumps(results(texts, full_sql_texts()), ensure_ascii=False, separators=(",", ":")) + "\n")
+        rows = (json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in results(texts, full_sql_texts()))
+        GOLDEN.write_text("[\n" + ",\n".join(rows) + "\n]\n")  # one text's results a line: readable diffs
     else:
         raise SystemExit(__doc__)
 
