@@ -91,28 +91,37 @@ def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
 def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
            joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
            having: exp.Expression | None = None) -> exp.Select:
-    query = exp.Select(expressions=columns, from_=exp.From(this=source))
+    args = {"expressions": columns, "from_": exp.From(this=source)}  # one constructor call, not one set() a clause
     if joins:
-        query.set("joins", joins)
+        args["joins"] = joins
     if where is not None:
-        query.set("where", exp.Where(this=where))
+        args["where"] = exp.Where(this=where)
     if group:
-        query.set("group", exp.Group(expressions=group))
+        args["group"] = exp.Group(expressions=group)
     if having is not None:
-        query.set("having", exp.Having(this=having))
-    return query
+        args["having"] = exp.Having(this=having)
+    return exp.Select(**args)
 
 
 def join(source: exp.Expression, on: exp.Expression, side: str | None = None) -> exp.Join:
     return exp.Join(this=source, on=on, side=side) if side else exp.Join(this=source, on=on)
 
 
+@lru_cache(maxsize=4096)
+def _naive_text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def ts(value: datetime) -> exp.Expression:
-    return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")),
+    # naive times only are remembered: an aware one equals another in another zone, which writes differently
+    text = _naive_text(value) if value.tzinfo is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    return exp.Cast(this=exp.Literal.string(text),
                     to=exp.DataType(this=exp.DataType.Type.TIMESTAMP))
 
 
 def num(v: int | float) -> exp.Expression:
+    if type(v) is int and v >= 0:  # what exp.Literal.number makes of it, without reading the text back
+        return exp.Literal(this=str(v), is_string=False)
     return exp.Literal.number(v)
 
 
@@ -120,7 +129,7 @@ def lit(v: A.Scalar) -> exp.Expression:
     if isinstance(v, bool):
         return exp.Boolean(this=v)
     if isinstance(v, (int, float)):
-        return exp.Literal.number(v)
+        return num(v)
     return exp.Literal.string(v)
 
 
