@@ -87,7 +87,8 @@ class _SegmentParser:
                 if (not rule.expansion or (method is None and not name.startswith("_") and not inline)
                         or (inline and any(rule.expansion[i].is_term for i, _ in keep))):
                     raise TypeError(f"the grammar rule {rule} is not one this parser builds")
-                rules[rule] = (len(rule.expansion), str(rule.origin.name), keep, inline, method)
+                picks = None if any(spliced for _, spliced in keep) else tuple(i for i, _ in keep)  # no splicing
+                rules[rule] = (len(rule.expansion), str(rule.origin.name), keep, picks, inline, method)
         # state -> symbol -> (True, next state) to shift (or go to, after a reduction), (False, rule) to reduce;
         # plain str keys (Lark's can be its Tokens, whose == is slower)
         self.states = {state: {str(sym): (True, arg) if action is Shift else (False, rules[arg])
@@ -130,7 +131,7 @@ class _SegmentParser:
                 type_ = kind
             if start == prev_end and prev_word and (value[:1].isalnum() or value[:1] == "_"):
                 raise _Unparsed()  # two words touching: see _WordBoundaries
-            prev_end, prev_word = pos, _ends_word(value)
+            prev_end, prev_word = pos, value[-1:].isalpha() or value[-1:] == "_"  # _ends_word, inline
             yield type_, (value, line0, column, line, pos - line_start + 1)
 
     def parse(self, text: str) -> A.Condition:
@@ -155,17 +156,20 @@ class _SegmentParser:
             raise _Unparsed() from None
 
     def _reduce(self, rule, stack, values) -> None:
-        size, origin, keep, inline, method = rule
+        size, origin, keep, picks, inline, method = rule
         raw = values[-size:]
         del stack[-size:]
         del values[-size:]
         box = (raw[0][1], raw[0][2], raw[-1][3], raw[-1][4])
-        items = []
-        for i, spliced in keep:
-            if spliced:
-                items += raw[i][0]
-            else:
-                items.append(raw[i])
+        if picks is not None:
+            items = [raw[i] for i in picks]
+        else:
+            items = []
+            for i, spliced in keep:
+                if spliced:
+                    items += raw[i][0]
+                else:
+                    items.append(raw[i])
         stack.append(self.states[stack[-1]][origin][1])
         if inline and len(items) == 1:  # `?rule` with one child: the child itself, over this rule's text
             values.append((items[0][0], *box))
