@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import get_args
 
 from grammar import ast as A
 from grammar import calendar
@@ -22,6 +23,10 @@ _NUMERIC_AGGS = ("total", "average", "min", "max")
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
+# the numbers of units a window kind holds (`in last N days`: amount; `between N and M days ago`: low, high)
+_LENGTHS = {cls: [k for k in ("amount", "low", "high") if k in cls.model_fields]
+            for cls in get_args(get_args(A.Window)[0]) if "unit" in cls.model_fields}
+
 MAX_WINDOW_YEARS = 1000
 MAX_WINDOW_SECONDS = seconds(MAX_WINDOW_YEARS, "year")
 
@@ -32,6 +37,7 @@ class _Checker:
         self.as_of = as_of
         self.segments = segments or {}
         self.out: list[Diagnostic] = []
+        self.refs: list[A.SegmentRef] = []  # every segment reference met, in walk order
 
     def error(self, node: A.Node | None, code: str, message: str, suggestion: str | None = None) -> None:
         self.out.append(Diagnostic.at(node.span if node else None, code, message, suggestion))
@@ -86,7 +92,7 @@ class _Checker:
         if w is None:
             return
         unit = getattr(w, "unit", None)  # windows of units: their bound must stay on the calendar
-        longest = 0 if unit is None else max(seconds(getattr(w, k, 0) or 0, unit) for k in ("amount", "low", "high"))
+        longest = 0 if unit is None else seconds(max(getattr(w, k) for k in _LENGTHS[type(w)]), unit)  # amounts are >= 0
         if longest > MAX_WINDOW_SECONDS:  # its bound would fall outside the calendar; no data is that old
             self.error(w, "window", f"'{window_text(w)}' is longer than {MAX_WINDOW_YEARS} years: leave the window "
                        "out for all of history")
@@ -265,6 +271,7 @@ class _Checker:
             self.error(node, "rank", "a rank takes 1 to 100 percent, or a count of at least 1")
 
     def c_segment(self, node: A.SegmentRef) -> None:
+        self.refs.append(node)
         if node.name not in self.segments:
             guess = self.catalog.suggest(node.name, list(self.segments))
             self.error(node, "unknown", f"unknown segment {node.name!r}", value_text(guess) if guess else None)
@@ -272,7 +279,9 @@ class _Checker:
     # -- contradictions that are cheap to see: x = a and x = b; X and not X
     def contradictions(self, node: A.And) -> None:
         equal: dict[str, A.TraitCondition] = {}
-        texts = {format_condition(c) for c in node.conditions if not isinstance(c, A.Not)}
+        negated = {type(c.condition) for c in node.conditions if isinstance(c, A.Not)}
+        # equal canonical texts are equal trees, so only siblings of a negated kind can be its negation
+        texts = {format_condition(c) for c in node.conditions if type(c) in negated and not isinstance(c, A.Not)}
         for c in node.conditions:
             if isinstance(c, A.TraitCondition) and c.op == "=":
                 prev = equal.setdefault(c.trait, c)
@@ -312,7 +321,7 @@ def check(node: A.Condition, catalog: Catalog, segments: Mapping[str, A.Conditio
     if name is not None:
         segments[name] = node
     reported: set[str] = set()
-    for ref in (n for n in A.walk(node) if isinstance(n, A.SegmentRef)):
+    for ref in checker.refs:  # references are conditions, so the checker met each one, in walk order
         if ref.name in segments and ref.name not in reported:
             path = _cycles(segments, ref.name)
             if path:

@@ -6,17 +6,15 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
 
 from grammar import ast as A
+from grammar.build_ast import AstBuilder, span as _span
 from grammar.errors import Diagnostic, SegmentError
-from grammar.units import UNIT_WORDS
 
 GRAMMAR_PATH = Path(__file__).with_name("segment.lark")
-
-VALUE_OPS = {"contains": "contains", "not_contains": "not_contains", "starts": "starts_with", "ends": "ends_with",
-             "set": "is_set", "not_set": "is_not_set", "in": "in", "not_in": "not_in"}
 
 
 def grammar_text() -> str:
@@ -45,272 +43,149 @@ class _WordBoundaries:
             yield tok
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
-                postlex=_WordBoundaries())
-
-
-def _span(meta) -> A.Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return A.Span(line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column)
-
-
 def _tok_span(tok: Token) -> A.Span:
     return A.Span(line=tok.line, column=tok.column, end_line=tok.end_line, end_column=tok.end_column)
 
 
-def _number(text: str) -> int | float:
-    return float(text) if "." in text else int(text)
+class _Unparsed(Exception):
+    """The fast path stopped: a syntax error (Lark's own parse then says it exactly) or a value the AST rejects."""
+
+    def __init__(self, box=None, error: Exception | None = None):
+        self.box, self.error = box, error
 
 
-def _text(tok: Token) -> str:
-    return json.loads(tok, strict=False)
+class _SegmentParser:
+    """Lark's terminals and LALR table, driven here: tokens are read with the regular expressions of Lark's
+    lexer, and each rule's AST node is built as the parser reduces it (no Token objects, no parse tree, no
+    second pass; Lark's own `parse` needs a tree first to know where each rule is). Any error goes back to
+    `lark.parse`, so syntax errors are Lark's, word for word.
 
+    On the stack, every token and reduced rule is (value, line, column, end line, end column): the text it
+    covers, as Lark's propagated positions say. A rule inlined into its parent (`?rule` with one child) covers
+    its own text, so `(a or b) and c` starts at the parenthesis while `a or b` inside it does not."""
 
-@v_args(meta=True)
-class _ToAst(Transformer):
-    """Lark tree -> AST nodes. Each method is one grammar alternative (its `-> alias`)."""
+    def __init__(self, lark: Lark):
+        self.lark = lark
+        lexer = lark.parser.lexer.lexer  # the basic lexer inside the post-lexer
+        scanner = lexer.scanner
+        self.mres, self.ignore, self.newline_types = scanner._mres, lexer.ignore_types, lexer.newline_types
+        # a NAME that spells a keyword is that keyword: Lark's callback, kept per word (it is a function of it)
+        self.keyword = {type_: callback.scanner.fullmatch for type_, callback in lexer.callback.items()}
+        table = lark.parser.parser._parse_table
+        self.start_state, self.end_state = table.start_states["start"], table.end_states["start"]
+        to_ast = AstBuilder()
+        rules = {}
+        for actions in table.states.values():
+            for action, rule in actions.values():
+                if action is Shift or rule in rules:
+                    continue
+                name = rule.alias or rule.origin.name
+                keep = tuple((i, not sym.is_term and sym.name.startswith("_")) for i, sym in enumerate(rule.expansion)
+                             if rule.options.keep_all_tokens or not (sym.is_term and sym.filter_out))
+                method = None if name.startswith("_") else getattr(to_ast, name, None)
+                inline = rule.options.expand1 and not rule.alias
+                if (not rule.expansion or (method is None and not name.startswith("_") and not inline)
+                        or (inline and any(rule.expansion[i].is_term for i, _ in keep))):
+                    raise TypeError(f"the grammar rule {rule} is not one this parser builds")
+                picks = None if any(spliced for _, spliced in keep) else tuple(i for i, _ in keep)  # no splicing
+                rules[rule] = (len(rule.expansion), str(rule.origin.name), keep, picks, inline, method)
+        # state -> symbol -> (True, next state) to shift (or go to, after a reduction), (False, rule) to reduce;
+        # plain str keys (Lark's can be its Tokens, whose == is slower)
+        self.states = {state: {str(sym): (True, arg) if action is Shift else (False, rules[arg])
+                               for sym, (action, arg) in actions.items()} for state, actions in table.states.items()}
+        self.kinds: dict[tuple[str, str], str] = {}
 
-    # -- structure
-    def start(self, meta, c):
-        return c[0]
+    def lex(self, text: str):
+        return self.lark.lex(text)
 
-    def or_expr(self, meta, c):
-        return A.Or(conditions=c, span=_span(meta))
+    def tokens(self, text: str):
+        """(type, (value, line, column, end line, end column)) of each token, as Lark's lexer and the
+        word-boundary check read them; _Unparsed where they would fail."""
+        mres, ignore, newline_types, keyword, kinds = self.mres, self.ignore, self.newline_types, self.keyword, self.kinds
+        pos, line, line_start, n = 0, 1, 0, len(text)
+        prev_end, prev_word = -1, False
+        while pos < n:
+            for mre in mres:
+                m = mre.match(text, pos)
+                if m:
+                    break
+            else:
+                raise _Unparsed()
+            value, type_ = m.group(0), m.lastgroup
+            column = pos - line_start + 1
+            start, line0 = pos, line
+            if type_ in newline_types:
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    line_start = pos + value.rindex("\n") + 1
+            pos += len(value)
+            if type_ in ignore:
+                continue
+            if type_ in keyword:
+                kind = kinds.get((type_, value))
+                if kind is None:
+                    kind = keyword[type_](value) or type_
+                    if len(kinds) < 10_000:
+                        kinds[(type_, value)] = kind
+                type_ = kind
+            if start == prev_end and prev_word and (value[:1].isalnum() or value[:1] == "_"):
+                raise _Unparsed()  # two words touching: see _WordBoundaries
+            prev_end, prev_word = pos, value[-1:].isalpha() or value[-1:] == "_"  # _ends_word, inline
+            yield type_, (value, line0, column, line, pos - line_start + 1)
 
-    def and_expr(self, meta, c):
-        return A.And(conditions=c, span=_span(meta))
+    def parse(self, text: str) -> A.Condition:
+        """DSL text -> AST; raises _Unparsed on any error."""
+        states, end_state = self.states, self.end_state
+        stack, values = [self.start_state], []
+        try:
+            for type_, token in self.tokens(text):
+                while True:
+                    shift, arg = states[stack[-1]][type_]
+                    if shift:
+                        stack.append(arg)
+                        values.append(token)
+                        break
+                    self._reduce(arg, stack, values)
+            while True:
+                _, arg = states[stack[-1]]["$END"]  # only reductions at the end
+                self._reduce(arg, stack, values)
+                if stack[-1] == end_state:
+                    return values[-1][0]
+        except KeyError:
+            raise _Unparsed() from None
 
-    def negation(self, meta, c):
-        return A.Not(condition=c[0], span=_span(meta))
-
-    def filter_or(self, meta, c):
-        return A.FilterOr(conditions=c, span=_span(meta))
-
-    def filter_and(self, meta, c):
-        return A.FilterAnd(conditions=c, span=_span(meta))
-
-    def filter_negation(self, meta, c):
-        return A.FilterNot(condition=c[0], span=_span(meta))
-
-    # -- atoms
-    def field(self, meta, c):
-        return c[0]  # the NAME token, so callers keep its position
-
-    def string(self, meta, c):
-        return _text(c[0])
-
-    def number(self, meta, c):
-        return _number(c[0])
-
-    def true(self, meta, c):
-        return True
-
-    def false(self, meta, c):
-        return False
-
-    def _keyword(self, meta, c):
-        return str(c[0]).lower()  # keywords are read in any case
-
-    cmp = agg = first_last = rank_dir = direction = times = percent = which = period = month = _keyword
-
-    def unit(self, meta, c):
-        return UNIT_WORDS[str(c[0]).lower()]
-
-    # -- value conditions (traits and properties share their shapes)
-    def _value_cond(self, meta, c, op, is_trait):
-        name = c[0]
-        rest = c[1:]
-        if op == "compare":
-            op, value = rest[0], rest[1]
-        elif op in ("in", "not_in"):
-            value = list(rest)
-        elif op in ("set", "not_set"):
-            value = None
+    def _reduce(self, rule, stack, values) -> None:
+        size, origin, keep, picks, inline, method = rule
+        raw = values[-size:]
+        del stack[-size:]
+        del values[-size:]
+        box = (raw[0][1], raw[0][2], raw[-1][3], raw[-1][4])
+        if picks is not None:
+            items = [raw[i] for i in picks]
         else:
-            value = _text(rest[0])
-        op = VALUE_OPS.get(op, op)
-        if is_trait:
-            return A.TraitCondition(trait=str(name), op=op, value=value, span=_span(meta))
-        return A.PropertyCondition(property=str(name), op=op, value=value, span=_span(meta))
+            items = []
+            for i, spliced in keep:
+                if spliced:
+                    items += raw[i][0]
+                else:
+                    items.append(raw[i])
+        stack.append(self.states[stack[-1]][origin][1])
+        if inline and len(items) == 1:  # `?rule` with one child: the child itself, over this rule's text
+            values.append((items[0][0], *box))
+        elif method is None:  # a `_helper` rule (Lark's expansion of `x*`): its children go into its parent's
+            values.append((items, *box))
+        else:
+            try:
+                values.append((method(box, [x[0] for x in items]), *box))
+            except Exception as err:  # a value the grammar admits but the AST rejects (a bad date, a huge number)
+                raise _Unparsed(box, err) from None
 
-    def _make(op, is_trait):
-        def method(self, meta, c):
-            return self._value_cond(meta, c, op, is_trait)
-        return method
 
-    trait_compare = _make("compare", True)
-    trait_in = _make("in", True)
-    trait_not_in = _make("not_in", True)
-    trait_contains = _make("contains", True)
-    trait_not_contains = _make("not_contains", True)
-    trait_starts = _make("starts", True)
-    trait_ends = _make("ends", True)
-    trait_set = _make("set", True)
-    trait_not_set = _make("not_set", True)
-    prop_compare = _make("compare", False)
-    prop_in = _make("in", False)
-    prop_not_in = _make("not_in", False)
-    prop_contains = _make("contains", False)
-    prop_not_contains = _make("not_contains", False)
-    prop_starts = _make("starts", False)
-    prop_ends = _make("ends", False)
-    prop_set = _make("set", False)
-    prop_not_set = _make("not_set", False)
-    del _make
-
-    def trait_time(self, meta, c):
-        return A.TraitTime(trait=str(c[0]), window=c[1], span=_span(meta))
-
-    def trait_anniversary(self, meta, c):
-        return A.Anniversary(trait=str(c[0]), direction=c[1], amount=int(c[2]), unit=c[3], span=_span(meta))
-
-    # -- windows and counts
-    def in_last(self, meta, c):
-        cls = A.InLast if c[0] == "last" else A.InNext
-        return cls(amount=int(c[1]), unit=c[2], span=_span(meta))
-
-    def more_than_ago(self, meta, c):
-        return A.MoreThanAgo(amount=int(c[0]), unit=c[1], span=_span(meta))
-
-    def between_ago(self, meta, c):
-        return A.BetweenAgo(low=int(c[0]), high=int(c[1]), unit=c[2], span=_span(meta))
-
-    def before(self, meta, c):
-        return A.Before(at=str(c[0]), span=_span(meta))
-
-    def after(self, meta, c):
-        return A.After(at=str(c[0]), span=_span(meta))
-
-    def between_dates(self, meta, c):
-        return A.BetweenDates(start=str(c[0]), end=str(c[1]), span=_span(meta))
-
-    def on_date(self, meta, c):
-        return A.OnDate(day=str(c[0]), span=_span(meta))
-
-    def today(self, meta, c):
-        return A.CalendarPeriod(which="this", period="day", span=_span(meta))
-
-    def yesterday(self, meta, c):
-        return A.CalendarPeriod(which="previous", period="day", span=_span(meta))
-
-    def calendar_period(self, meta, c):
-        return A.CalendarPeriod(which=c[0], period=c[1], span=_span(meta))
-
-    def weekend(self, meta, c):
-        return A.CalendarPeriod(which=c[0], period="weekend", span=_span(meta))
-
-    def named(self, meta, c):
-        return A.NamedPeriod(name=c[0], year=c[1] if len(c) > 1 else None, span=_span(meta))
-
-    def holiday_season(self, meta, c):
-        return self.named(meta, ["holiday_season", *c])
-
-    def holiday(self, meta, c):
-        return "_".join(str(t).lower() for t in c)  # black friday -> black_friday
-
-    def this_year(self, meta, c):
-        return "this"
-
-    def last_year(self, meta, c):
-        return "last"
-
-    def year_number(self, meta, c):
-        return int(c[0])
-
-    def anchor(self, meta, c):
-        return str(c[0])
-
-    def anchored(self, meta, c):
-        return A.Anchored(amount=int(c[0]), unit=c[1], anchor=str(c[2]), span=_span(meta))
-
-    def within(self, meta, c):
-        return A.Duration(amount=int(c[0]), unit=c[1], span=_span(meta))
-
-    def at_least(self, meta, c):
-        return A.Count(op="at_least", n=int(c[0]), span=_span(meta))
-
-    def at_most(self, meta, c):
-        return A.Count(op="at_most", n=int(c[0]), span=_span(meta))
-
-    def exactly(self, meta, c):
-        return A.Count(op="exactly", n=int(c[0]), span=_span(meta))
-
-    def count_between(self, meta, c):
-        return A.Count(op="between", n=int(c[0]), m=int(c[1]), span=_span(meta))
-
-    # -- behaviour
-    def event(self, meta, c):
-        return A.EventRef(name=str(c[0]), where=c[1] if len(c) > 1 else None, span=_span(meta))
-
-    @staticmethod
-    def _parts(c):
-        """Split optional trailing children of a did-like rule into (count, window)."""
-        count = next((x for x in c if isinstance(x, A.Count)), None)
-        window = next((x for x in c if not isinstance(x, (A.Count, A.EventRef)) and isinstance(x, A.Node)), None)
-        return count, window
-
-    def did(self, meta, c):
-        count, window = self._parts(c[1:])
-        return A.Did(event=c[0], count=count, window=window, span=_span(meta))
-
-    def did_not(self, meta, c):
-        return A.Not(condition=self.did(meta, c), span=_span(meta))
-
-    def sequence(self, meta, c):
-        steps = [x for x in c[1:] if isinstance(x, A.SequenceStep)]
-        window = next((x for x in c[1:] if not isinstance(x, A.SequenceStep)), None)
-        return A.Sequence(event=c[0], window=window, steps=steps, span=_span(meta))
-
-    def then_did(self, meta, c, negated=False):
-        return A.SequenceStep(negated=negated, event=c[0], within=c[1] if len(c) > 1 else None, span=_span(meta))
-
-    def then_did_not(self, meta, c):
-        return self.then_did(meta, c, negated=True)
-
-    def aggregate(self, meta, c):
-        func, prop, event, *rest = c
-        window = rest[0] if len(rest) == 3 else None
-        return A.Aggregate(func=func, property=str(prop), event=event, window=window, op=rest[-2],
-                           value=rest[-1], span=_span(meta))
-
-    def aggregate_distinct(self, meta, c):
-        return self.aggregate(meta, ["count_distinct", *c])
-
-    def share(self, meta, c):
-        return A.Share(event=c[0], window=c[1] if len(c) == 4 else None, op=c[-2], value=c[-1], span=_span(meta))
-
-    def occurrence(self, meta, c):
-        return A.Occurrence(which=c[0], event=c[1], window=c[2], span=_span(meta))
-
-    def regular(self, meta, c):
-        return A.Regular(event=c[0], min_periods=int(c[1]), periods=int(c[2]), unit=c[3], span=_span(meta))
-
-    def stopped(self, meta, c):
-        return A.Stopped(event=c[0], duration=A.Duration(amount=int(c[1]), unit=c[2]), span=_span(meta))
-
-    def restarted(self, meta, c):
-        return A.Restarted(event=c[0], gap=A.Duration(amount=int(c[1]), unit=c[2]),
-                           window=c[3] if len(c) > 3 else None, span=_span(meta))
-
-    def rank(self, meta, c):
-        percent = len(c) == 4
-        return A.Rank(direction=c[0], amount=int(c[1]), percent=percent, measure=c[-1], span=_span(meta))
-
-    def measure_agg(self, meta, c):
-        return A.Measure(func=c[0], property=str(c[1]), event=c[2], window=c[3] if len(c) > 3 else None,
-                         span=_span(meta))
-
-    def measure_distinct(self, meta, c):
-        return self.measure_agg(meta, ["count_distinct", *c])
-
-    def measure_count(self, meta, c):
-        return A.Measure(func="count", event=c[0], window=c[1] if len(c) > 1 else None, span=_span(meta))
-
-    def segment_ref(self, meta, c):
-        return A.SegmentRef(name=_text(c[0]), span=_span(meta))
+@lru_cache(maxsize=1)
+def _parser() -> _SegmentParser:
+    return _SegmentParser(Lark(grammar_text(), parser="lalr", lexer="basic", maybe_placeholders=False,
+                               postlex=_WordBoundaries()))
 
 
 # Readable names for the grammar's terminals, for "expected ..." messages.
@@ -399,23 +274,24 @@ def parse(text: str) -> A.Condition:
     if not text.strip():
         raise SegmentError([Diagnostic(code="empty", message="the definition is empty")], text)
     try:
-        tree = parser.parse(text)
+        return parser.parse(text)
+    except _Unparsed as err:
+        failed = err
+    try:  # Lark's own parse of the text says what is wrong with its syntax, if anything is
+        parser.lark.parse(text)
     except UnexpectedInput as err:
-        raise SegmentError([_syntax_error(text, err, parser)], text) from None
+        raise SegmentError([_syntax_error(text, err, parser.lark)], text) from None
     except _TouchingWords as err:
         word = text[err.first.start_pos:_word_end(text, err.second.end_pos)]
         raise SegmentError([_split_word(word, err.first)], text) from None
-    try:
-        return _ToAst().transform(tree)
-    except VisitError as err:  # a value the grammar admits but the AST rejects (a bad date, a huge number)
-        meta = getattr(err.obj, "meta", None)
-        span = _span(meta) if meta is not None else None
-        orig = err.orig_exc
-        message = orig.errors()[0]["msg"] if hasattr(orig, "errors") else str(orig)
-        if isinstance(orig, json.JSONDecodeError):
-            message = f"bad escape in a quoted text: {orig.msg}"
-        message = message.removeprefix("Value error, ")
-        raise SegmentError([Diagnostic.at(span, "value", message)], text) from None
+    if failed.error is None:
+        raise RuntimeError(f"the segment parser and Lark disagree on {text!r}")
+    orig = failed.error
+    message = orig.errors()[0]["msg"] if hasattr(orig, "errors") else str(orig)
+    if isinstance(orig, json.JSONDecodeError):
+        message = f"bad escape in a quoted text: {orig.msg}"
+    message = message.removeprefix("Value error, ")
+    raise SegmentError([Diagnostic.at(_span(failed.box), "value", message)], text) from None
 
 
 def parse_measure(text: str) -> A.Measure:

@@ -24,6 +24,19 @@ def _scan_key(q: exp.Select) -> tuple:
             tuple(hash(j) for j in q.args.get("joins") or []))
 
 
+def _rough_key(q: exp.Select) -> tuple:
+    """A cheap part of `_scan_key`: the node types along the WHERE's chain of ANDs, the hash of its first test (the
+    event match, small), how many joins and GROUP BY columns. Equal scans have equal rough keys, so only scans
+    that share one need the whole structural hash."""
+    where, kinds = q.args.get("where"), []
+    node = where.this if where is not None else None
+    while type(node) is exp.And:
+        kinds.append(type(node.expression))
+        node = node.this
+    group = q.args.get("group")
+    return (hash(node), *kinds, len(q.args.get("joins") or []), len(group.expressions) if group else -1)
+
+
 def _exists_only(did: A.Did) -> bool:
     """`did X [window]` with no count beyond 'at least once': a pure existence test."""
     c = did.count
@@ -34,11 +47,15 @@ class SharedScans:
     def share_scans(self, tests: list[exp.Expression]) -> list[exp.Expression]:
         """AND-ed tests over the same grouped rows become one scan with their HAVINGs and-ed (`exactly 1
         order and last order more than 60 days ago`: one pass over orders)."""
-        scans: dict[tuple, list[int]] = {}
+        rough: dict[tuple, list[int]] = {}
         for i, test in enumerate(tests):
             entry = self.grouped.get(id(test))
             if entry is not None and entry[0] is test:
-                scans.setdefault(_scan_key(entry[1]), []).append(i)
+                rough.setdefault(_rough_key(entry[1]), []).append(i)
+        scans: dict[tuple, list[int]] = {}
+        for found in rough.values():
+            for i in found if len(found) > 1 else ():
+                scans.setdefault(_scan_key(self.grouped[id(tests[i])][1]), []).append(i)
         drop = set()
         for found in scans.values():
             if len(found) > 1:

@@ -31,12 +31,55 @@ def _quoted(name: str) -> bool:
     return not (name == name.lower() and name.replace("_", "a").isalnum() and not name[:1].isdigit())
 
 
+_new = object.__new__
+# the attributes sqlglot's constructor sets; another sqlglot gets its own constructor (see ident, col)
+_DIRECT = set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}
+_EXPR = exp.Expression.__mro__[-2]  # sqlglot's root node class (Expr), whatever its name
+_GENERIC_INIT = _EXPR.__init__
+
+
+def _make(cls: type, args: dict) -> exp.Expression:
+    """cls(**args), made as sqlglot's generic constructor makes it (each child node learns its parent, its arg
+    and its list index) without its keyword packing and per-arg method calls. Classes with their own
+    constructor, or another sqlglot, get the real one."""
+    if not _DIRECT or cls.__init__ is not _GENERIC_INIT:
+        return cls(**args)
+    node = _new(cls)
+    node.args = args
+    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+    if not cls.is_primitive:
+        for key, value in args.items():
+            if type(value) is list:
+                for i, v in enumerate(value):
+                    if isinstance(v, _EXPR):
+                        v.parent, v.arg_key, v.index = node, key, i
+            elif isinstance(value, _EXPR):
+                value.parent, value.arg_key, value.index = node, key, None
+    return node
+
+
 def ident(name: str) -> exp.Identifier:
-    return exp.Identifier(this=name, quoted=_quoted(name))
+    """exp.Identifier(this=name, quoted=...) without the generic constructor's walk over its args (it has no
+    child nodes): identifiers are most of the nodes a segment compiles to."""
+    if not _DIRECT:
+        return exp.Identifier(this=name, quoted=_quoted(name))
+    node = _new(exp.Identifier)
+    node.args = {"this": name, "quoted": _quoted(name)}
+    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+    return node
 
 
 def col(alias: str, name: str) -> exp.Column:
-    return exp.Column(this=ident(name), table=ident(alias))
+    """exp.Column(this=ident(name), table=ident(alias)), built the same direct way."""
+    this, table = ident(name), ident(alias)
+    if not _DIRECT:
+        return exp.Column(this=this, table=table)
+    node = _new(exp.Column)
+    node.args = {"this": this, "table": table}
+    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+    this.parent = table.parent = node
+    this.arg_key, table.arg_key = "this", "table"
+    return node
 
 
 def clone(e: exp.Expression) -> exp.Expression:
@@ -55,8 +98,8 @@ def table(name: str, alias: str | None = None) -> exp.Table:
     if len(parts) > 2:
         args["catalog"] = ident(parts[-3])
     if alias:
-        args["alias"] = exp.TableAlias(this=ident(alias))
-    return exp.Table(**args)
+        args["alias"] = _make(exp.TableAlias, {"this": ident(alias)})
+    return _make(exp.Table, args)
 
 
 def alias(e: exp.Expression, name: str) -> exp.Alias:
@@ -64,34 +107,43 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
 
 
 def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
-    return exp.Subquery(this=query, alias=exp.TableAlias(this=ident(name)) if name else None)
+    return _make(exp.Subquery, {"this": query, "alias": _make(exp.TableAlias, {"this": ident(name)}) if name else None})
 
 
 def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
            joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
            having: exp.Expression | None = None) -> exp.Select:
-    query = exp.Select(expressions=columns, from_=exp.From(this=source))
+    args = {"expressions": columns, "from_": _make(exp.From, {"this": source})}  # one constructor, not a set() a clause
     if joins:
-        query.set("joins", joins)
+        args["joins"] = joins
     if where is not None:
-        query.set("where", exp.Where(this=where))
+        args["where"] = _make(exp.Where, {"this": where})
     if group:
-        query.set("group", exp.Group(expressions=group))
+        args["group"] = _make(exp.Group, {"expressions": group})
     if having is not None:
-        query.set("having", exp.Having(this=having))
-    return query
+        args["having"] = _make(exp.Having, {"this": having})
+    return _make(exp.Select, args)
 
 
 def join(source: exp.Expression, on: exp.Expression, side: str | None = None) -> exp.Join:
     return exp.Join(this=source, on=on, side=side) if side else exp.Join(this=source, on=on)
 
 
+@lru_cache(maxsize=4096)
+def _naive_text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def ts(value: datetime) -> exp.Expression:
-    return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")),
-                    to=exp.DataType(this=exp.DataType.Type.TIMESTAMP))
+    # naive times only are remembered: an aware one equals another in another zone, which writes differently
+    text = _naive_text(value) if value.tzinfo is None else value.strftime("%Y-%m-%d %H:%M:%S")
+    return _make(exp.Cast, {"this": _make(exp.Literal, {"this": text, "is_string": True}),
+                            "to": _make(exp.DataType, {"this": exp.DataType.Type.TIMESTAMP})})
 
 
 def num(v: int | float) -> exp.Expression:
+    if type(v) is int and v >= 0:  # what exp.Literal.number makes of it, without reading the text back
+        return _make(exp.Literal, {"this": str(v), "is_string": False})
     return exp.Literal.number(v)
 
 
@@ -99,7 +151,7 @@ def lit(v: A.Scalar) -> exp.Expression:
     if isinstance(v, bool):
         return exp.Boolean(this=v)
     if isinstance(v, (int, float)):
-        return exp.Literal.number(v)
+        return num(v)
     return exp.Literal.string(v)
 
 
@@ -117,7 +169,7 @@ def and_(parts: list[exp.Expression | None]) -> exp.Expression:
         return exp.true()
     out = _wrap_or(parts[0])
     for p in parts[1:]:
-        out = exp.And(this=out, expression=_wrap_or(p))
+        out = _make(exp.And, {"this": out, "expression": _wrap_or(p)})
     return out
 
 
@@ -199,9 +251,9 @@ def bounds_predicate(t: exp.Expression, low: datetime | None, low_inc: bool, hig
                      high_inc: bool) -> exp.Expression | None:
     parts = []
     if low is not None:
-        parts.append((exp.GTE if low_inc else exp.GT)(this=t, expression=ts(low)))
+        parts.append(_make(exp.GTE if low_inc else exp.GT, {"this": t, "expression": ts(low)}))
     if high is not None:
-        parts.append((exp.LTE if high_inc else exp.LT)(this=clone(t) if parts else t, expression=ts(high)))
+        parts.append(_make(exp.LTE if high_inc else exp.LT, {"this": clone(t) if parts else t, "expression": ts(high)}))
     return and_(parts) if parts else None
 
 

@@ -1,0 +1,269 @@
+"""What each grammar rule builds: the AST node of one reduction of `segment.lark`, from its children (the
+values of its sub-rules, and the text of its named tokens) and the text it covers. grammar/parser.py calls
+these as it parses."""
+
+from __future__ import annotations
+
+import json
+
+from grammar import ast as A
+from grammar.units import UNIT_WORDS
+
+VALUE_OPS = {"contains": "contains", "not_contains": "not_contains", "starts": "starts_with", "ends": "ends_with",
+             "set": "is_set", "not_set": "is_not_set", "in": "in", "not_in": "not_in"}
+
+
+def span(box: tuple[int, int, int, int]) -> A.Span:
+    return A.Span(line=box[0], column=box[1], end_line=box[2], end_column=box[3])
+
+
+def _number(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
+
+
+def _text(tok: str) -> str:
+    return json.loads(tok, strict=False)
+
+
+class AstBuilder:
+    """Grammar rules -> AST nodes, called as the parser reduces each rule. Each method is one grammar
+    alternative (its `-> alias`); `meta` is the rule's (line, column, end line, end column)."""
+
+    # -- structure
+    def start(self, meta, c):
+        return c[0]
+
+    def or_expr(self, meta, c):
+        return A.Or(conditions=c, span=span(meta))
+
+    def and_expr(self, meta, c):
+        return A.And(conditions=c, span=span(meta))
+
+    def negation(self, meta, c):
+        return A.Not(condition=c[0], span=span(meta))
+
+    def filter_or(self, meta, c):
+        return A.FilterOr(conditions=c, span=span(meta))
+
+    def filter_and(self, meta, c):
+        return A.FilterAnd(conditions=c, span=span(meta))
+
+    def filter_negation(self, meta, c):
+        return A.FilterNot(condition=c[0], span=span(meta))
+
+    # -- atoms
+    def field(self, meta, c):
+        return c[0]  # the NAME's text
+
+    def string(self, meta, c):
+        return _text(c[0])
+
+    def number(self, meta, c):
+        return _number(c[0])
+
+    def true(self, meta, c):
+        return True
+
+    def false(self, meta, c):
+        return False
+
+    def _keyword(self, meta, c):
+        return str(c[0]).lower()  # keywords are read in any case
+
+    cmp = agg = first_last = rank_dir = direction = times = percent = which = period = month = _keyword
+
+    def unit(self, meta, c):
+        return UNIT_WORDS[str(c[0]).lower()]
+
+    # -- value conditions (traits and properties share their shapes)
+    def _value_cond(self, meta, c, op, is_trait):
+        name = c[0]
+        rest = c[1:]
+        if op == "compare":
+            op, value = rest[0], rest[1]
+        elif op in ("in", "not_in"):
+            value = list(rest)
+        elif op in ("set", "not_set"):
+            value = None
+        else:
+            value = _text(rest[0])
+        op = VALUE_OPS.get(op, op)
+        if is_trait:
+            return A.TraitCondition(trait=str(name), op=op, value=value, span=span(meta))
+        return A.PropertyCondition(property=str(name), op=op, value=value, span=span(meta))
+
+    def _make(op, is_trait):
+        def method(self, meta, c):
+            return self._value_cond(meta, c, op, is_trait)
+        return method
+
+    trait_compare = _make("compare", True)
+    trait_in = _make("in", True)
+    trait_not_in = _make("not_in", True)
+    trait_contains = _make("contains", True)
+    trait_not_contains = _make("not_contains", True)
+    trait_starts = _make("starts", True)
+    trait_ends = _make("ends", True)
+    trait_set = _make("set", True)
+    trait_not_set = _make("not_set", True)
+    prop_compare = _make("compare", False)
+    prop_in = _make("in", False)
+    prop_not_in = _make("not_in", False)
+    prop_contains = _make("contains", False)
+    prop_not_contains = _make("not_contains", False)
+    prop_starts = _make("starts", False)
+    prop_ends = _make("ends", False)
+    prop_set = _make("set", False)
+    prop_not_set = _make("not_set", False)
+    del _make
+
+    def trait_time(self, meta, c):
+        return A.TraitTime(trait=str(c[0]), window=c[1], span=span(meta))
+
+    def trait_anniversary(self, meta, c):
+        return A.Anniversary(trait=str(c[0]), direction=c[1], amount=int(c[2]), unit=c[3], span=span(meta))
+
+    # -- windows and counts
+    def in_last(self, meta, c):
+        cls = A.InLast if c[0] == "last" else A.InNext
+        return cls(amount=int(c[1]), unit=c[2], span=span(meta))
+
+    def more_than_ago(self, meta, c):
+        return A.MoreThanAgo(amount=int(c[0]), unit=c[1], span=span(meta))
+
+    def between_ago(self, meta, c):
+        return A.BetweenAgo(low=int(c[0]), high=int(c[1]), unit=c[2], span=span(meta))
+
+    def before(self, meta, c):
+        return A.Before(at=str(c[0]), span=span(meta))
+
+    def after(self, meta, c):
+        return A.After(at=str(c[0]), span=span(meta))
+
+    def between_dates(self, meta, c):
+        return A.BetweenDates(start=str(c[0]), end=str(c[1]), span=span(meta))
+
+    def on_date(self, meta, c):
+        return A.OnDate(day=str(c[0]), span=span(meta))
+
+    def today(self, meta, c):
+        return A.CalendarPeriod(which="this", period="day", span=span(meta))
+
+    def yesterday(self, meta, c):
+        return A.CalendarPeriod(which="previous", period="day", span=span(meta))
+
+    def calendar_period(self, meta, c):
+        return A.CalendarPeriod(which=c[0], period=c[1], span=span(meta))
+
+    def weekend(self, meta, c):
+        return A.CalendarPeriod(which=c[0], period="weekend", span=span(meta))
+
+    def named(self, meta, c):
+        return A.NamedPeriod(name=c[0], year=c[1] if len(c) > 1 else None, span=span(meta))
+
+    def holiday_season(self, meta, c):
+        return self.named(meta, ["holiday_season", *c])
+
+    def holiday(self, meta, c):
+        return "_".join(str(t).lower() for t in c)  # black friday -> black_friday
+
+    def this_year(self, meta, c):
+        return "this"
+
+    def last_year(self, meta, c):
+        return "last"
+
+    def year_number(self, meta, c):
+        return int(c[0])
+
+    def anchor(self, meta, c):
+        return str(c[0])
+
+    def anchored(self, meta, c):
+        return A.Anchored(amount=int(c[0]), unit=c[1], anchor=str(c[2]), span=span(meta))
+
+    def within(self, meta, c):
+        return A.Duration(amount=int(c[0]), unit=c[1], span=span(meta))
+
+    def at_least(self, meta, c):
+        return A.Count(op="at_least", n=int(c[0]), span=span(meta))
+
+    def at_most(self, meta, c):
+        return A.Count(op="at_most", n=int(c[0]), span=span(meta))
+
+    def exactly(self, meta, c):
+        return A.Count(op="exactly", n=int(c[0]), span=span(meta))
+
+    def count_between(self, meta, c):
+        return A.Count(op="between", n=int(c[0]), m=int(c[1]), span=span(meta))
+
+    # -- behaviour
+    def event(self, meta, c):
+        return A.EventRef(name=str(c[0]), where=c[1] if len(c) > 1 else None, span=span(meta))
+
+    @staticmethod
+    def _parts(c):
+        """Split optional trailing children of a did-like rule into (count, window)."""
+        count = next((x for x in c if isinstance(x, A.Count)), None)
+        window = next((x for x in c if not isinstance(x, (A.Count, A.EventRef)) and isinstance(x, A.Node)), None)
+        return count, window
+
+    def did(self, meta, c):
+        count, window = self._parts(c[1:])
+        return A.Did(event=c[0], count=count, window=window, span=span(meta))
+
+    def did_not(self, meta, c):
+        return A.Not(condition=self.did(meta, c), span=span(meta))
+
+    def sequence(self, meta, c):
+        steps = [x for x in c[1:] if isinstance(x, A.SequenceStep)]
+        window = next((x for x in c[1:] if not isinstance(x, A.SequenceStep)), None)
+        return A.Sequence(event=c[0], window=window, steps=steps, span=span(meta))
+
+    def then_did(self, meta, c, negated=False):
+        return A.SequenceStep(negated=negated, event=c[0], within=c[1] if len(c) > 1 else None, span=span(meta))
+
+    def then_did_not(self, meta, c):
+        return self.then_did(meta, c, negated=True)
+
+    def aggregate(self, meta, c):
+        func, prop, event, *rest = c
+        window = rest[0] if len(rest) == 3 else None
+        return A.Aggregate(func=func, property=str(prop), event=event, window=window, op=rest[-2],
+                           value=rest[-1], span=span(meta))
+
+    def aggregate_distinct(self, meta, c):
+        return self.aggregate(meta, ["count_distinct", *c])
+
+    def share(self, meta, c):
+        return A.Share(event=c[0], window=c[1] if len(c) == 4 else None, op=c[-2], value=c[-1], span=span(meta))
+
+    def occurrence(self, meta, c):
+        return A.Occurrence(which=c[0], event=c[1], window=c[2], span=span(meta))
+
+    def regular(self, meta, c):
+        return A.Regular(event=c[0], min_periods=int(c[1]), periods=int(c[2]), unit=c[3], span=span(meta))
+
+    def stopped(self, meta, c):
+        return A.Stopped(event=c[0], duration=A.Duration(amount=int(c[1]), unit=c[2]), span=span(meta))
+
+    def restarted(self, meta, c):
+        return A.Restarted(event=c[0], gap=A.Duration(amount=int(c[1]), unit=c[2]),
+                           window=c[3] if len(c) > 3 else None, span=span(meta))
+
+    def rank(self, meta, c):
+        percent = len(c) == 4
+        return A.Rank(direction=c[0], amount=int(c[1]), percent=percent, measure=c[-1], span=span(meta))
+
+    def measure_agg(self, meta, c):
+        return A.Measure(func=c[0], property=str(c[1]), event=c[2], window=c[3] if len(c) > 3 else None,
+                         span=span(meta))
+
+    def measure_distinct(self, meta, c):
+        return self.measure_agg(meta, ["count_distinct", *c])
+
+    def measure_count(self, meta, c):
+        return A.Measure(func="count", event=c[0], window=c[1] if len(c) > 1 else None, span=span(meta))
+
+    def segment_ref(self, meta, c):
+        return A.SegmentRef(name=_text(c[0]), span=span(meta))
