@@ -208,8 +208,9 @@ def _expected(parser: Lark, names) -> str:
         except KeyError:
             words.add(name.lower())
     ordered = sorted(words)
-    if len(ordered) > 12:
-        ordered = ordered[:12] + ["..."]
+    if len(ordered) > 12:  # cut the keywords, keep what describes a value ("a date like 2026-01-01")
+        kinds = [w for w in ordered if not w.startswith("'")]
+        ordered = [w for w in ordered if w.startswith("'")][:12 - len(kinds)] + ["..."] + kinds
     return ", ".join(ordered)
 
 
