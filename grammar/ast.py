@@ -206,8 +206,9 @@ NamedName = Literal[
     "halloween", "new_years_eve", "new_years_day", "independence_day", "memorial_day", "mothers_day", "fathers_day",
     "easter",
 ]
-# Years a named period may give: the range the US holiday rules are known for.
-MIN_YEAR, MAX_YEAR = 1900, 2199
+# Years a named period may give: those the `holidays` package knows every US holiday of (a later year is a positioned
+# error, not a crash).
+MIN_YEAR, MAX_YEAR = 1900, 2100  # the `holidays` package has every US holiday this uses in these years
 
 
 class NamedPeriod(Node):

@@ -12,6 +12,7 @@ from assistant.data.preview import Database, member_ids
 from grammar import ast as A
 from grammar import calendar as C
 from grammar.check import check, validate
+from grammar.errors import SegmentError
 from grammar.compile import DIALECTS, compile_segment
 from grammar.explain import explain
 from grammar.format import format_segment
@@ -261,3 +262,13 @@ def test_every_dialect_parses_back(dialect, catalog):
     for text, as_of, _ in CASES.values():
         sql = compile_segment(parse(text), catalog, dialect, as_of)
         assert sqlglot.parse_one(sql, read=dialect).find(sqlglot.exp.Select) is not None
+
+
+def test_a_year_the_calendar_cannot_place_is_a_positioned_error_not_a_crash(catalog):
+    """The `holidays` package knows US holidays up to 2100: a later year was a stack trace in check."""
+    with pytest.raises(SegmentError) as err:
+        validate("did order_completed on christmas of 2102", catalog)
+    d = err.value.diagnostics[0]
+    assert (d.line, d.column) == (1, 21) and "2100" in d.message
+    node, _ = validate("did order_completed on thanksgiving of 2100", catalog)
+    assert C.holiday_day("thanksgiving", 2100) == date(2100, 11, 25)
