@@ -622,10 +622,10 @@ def test_an_ordinal_before_an_event_is_a_count(text, expected):
 @pytest.mark.parametrize("text,expected", [
     ("contacts w/o a city who clicked an email", "city is not set and did email_clicked"),
     ("trialists, minus anyone who submitted a form", 'plan = "trial" and did not form_submitted'),
-    ("average order above 90 across all their orders", "average amount of order_completed > 90"),
     ("opened an email at least once in each of the last 4 weeks", "did email_opened in at least 4 of last 4 weeks"),
 ])
 def test_shorthand_and_words_that_restate(text, expected):
+    # ('lifetime', 'across all their orders' stay open: next to a narrowed event they say the measure is not)
     result = read(text)
     assert result.status == "complete" and same(result, expected), result.dsl
 
