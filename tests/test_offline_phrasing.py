@@ -621,6 +621,7 @@ def test_an_ordinal_before_an_event_is_a_count(text, expected):
 
 @pytest.mark.parametrize("text,expected", [
     ("contacts w/o a city who clicked an email", "city is not set and did email_clicked"),
+    ("joined 3 years ago or more", "signup_at more than 3 years ago"),
     ("trialists, minus anyone who submitted a form", 'plan = "trial" and did not form_submitted'),
     ("opened an email at least once in each of the last 4 weeks", "did email_opened in at least 4 of last 4 weeks"),
 ])

@@ -213,6 +213,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
     ("N + UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("N or_more UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
+    ("N UNIT " + AGO + " or_more|or_longer|or_earlier|or_before|plus", Kind.WINDOW,
+     lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u),
                                                  f"'{n} {u}s ago' read as more than {n} {u}s ago")),
     ("less_than|under|within|< N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u))),
