@@ -288,7 +288,7 @@ class ReferenceCompiler:
             candidates = exp.select(_col(C, cid), exp.alias_(value.copy(), "v")).from_(self.contacts_from(), copy=False) \
                 .where(where, copy=False)
             if node.percent:
-                self.scan_readers.append(candidates)  # its steps go to the top WITH, where the shared scan is in reach of every engine
+                self.scan_readers.append(candidates)  # its steps go to the top WITH, in reach of the shared scan
                 query = bucketed_rank(candidates, cid, node.direction == "top", lambda n: exp.Cast(
                     this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=exp.Literal.number(node.amount)),
                                                expression=exp.Literal.number(100.0))),

@@ -1,6 +1,6 @@
 """Lead-ins before the audience: a title ("Win-back: ..."), a purpose ("For our promo we need ..."), or a known
-segment's name; and a purpose after it ("... so we can send them a discount"). A lead-in that only names or motivates the list is dropped and said as an assumption; one that
-states a condition is read with the rest.
+segment's name; and a purpose after it ("... so we can send them a discount"). A lead-in that only names or
+motivates the list is dropped and said as an assumption; one that states a condition is read with the rest.
 
 A title is a noun phrase, and English noun phrases end in their head: "SMS win-back", "App re-engagement",
 "Engaged SMS L30". When the head is no catalog word (nor a word for people) the phrase names something (a
