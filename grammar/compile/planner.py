@@ -35,6 +35,7 @@ from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
     COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, bounds_predicate, clone, coalesce, col, expand_reference,
+    filter_predicate,
     is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value, select, subquery, table, ts,
     value_predicate, window_bounds, window_predicate)
 from grammar.compile.ranking import RANK_HASH, bucketed_rank
@@ -80,7 +81,7 @@ class _Compiler(SharedScans):
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
         pred = exp.EQ(this=col(alias, self.ev_name), expression=exp.Literal.string(self.catalog.event_value(e.name)))
         if e.where is not None:
-            return and_([pred, self.filter_predicate(e.where, alias)])
+            return and_([pred, filter_predicate(self.catalog, e.where, alias)])
         return pred
 
     def cap(self, alias: str, high: datetime | None = None, high_inc: bool = True) -> exp.Expression | None:
@@ -165,30 +166,6 @@ class _Compiler(SharedScans):
         pred = COMPARE[op](this=measure, expression=value)
         return self.anchor_present(window, self.member_groups(where, joins, "e", pred, negated), negated)
 
-    # -- filters on event properties
-    def property_expr(self, alias: str, prop: str) -> exp.Expression:
-        return property_value(self.catalog, alias, prop)
-
-    def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
-        return getattr(self, f"f_{f.kind}")(f, alias, negated)
-
-    def f_property(self, f: A.PropertyCondition, alias: str, negated: bool) -> exp.Expression:
-        c = self.property_expr(alias, f.property)
-        value, spec = f.value, self.catalog.properties[f.property]
-        if spec.json_key and spec.type == "boolean":
-            c, value = exp.Lower(this=c), ([str(v).lower() for v in value] if isinstance(value, list)
-                                           else str(value).lower())
-        return null_safe(value_predicate(c, f.op, value), negated)
-
-    def f_filter_not(self, f: A.FilterNot, alias: str, negated: bool) -> exp.Expression:
-        return not_(self.filter_predicate(f.condition, alias, not negated))
-
-    def f_filter_and(self, f: A.FilterAnd, alias: str, negated: bool) -> exp.Expression:
-        return and_([self.filter_predicate(c, alias, negated) for c in f.conditions])
-
-    def f_filter_or(self, f: A.FilterOr, alias: str, negated: bool) -> exp.Expression:
-        return or_([self.filter_predicate(c, alias, negated) for c in f.conditions])
-
     # -- conditions
     def cond(self, node: A.Condition, negated: bool = False) -> exp.Expression:
         return getattr(self, f"c_{node.kind}")(node, negated)
@@ -267,7 +244,7 @@ class _Compiler(SharedScans):
         """The aggregate over a contact's rows, and whether 'no rows' means 0 (it is then never NULL)."""
         if func == "count":
             return exp.Count(this=exp.Star()), True
-        value = self.property_expr(alias, prop)  # type: ignore[arg-type]
+        value = property_value(self.catalog, alias, prop)  # type: ignore[arg-type]
         if func == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[value])), True
         if func == "total":
@@ -283,7 +260,7 @@ class _Compiler(SharedScans):
         where, joins = self.rows(A.EventRef(name=node.event.name), node.window, "e")
         whole = exp.Count(this=exp.Star())
         part = whole.copy() if node.event.where is None else exp.Count(this=exp.Case(ifs=[exp.If(
-            this=self.filter_predicate(node.event.where, "e"), true=num(1))]))
+            this=filter_predicate(self.catalog, node.event.where, "e"), true=num(1))]))
         # 100.0 * part / whole; people without such events have no share: never members
         share = exp.Div(this=exp.Mul(this=num(100.0), expression=part), expression=exp.Nullif(this=whole, expression=num(0)))
         having = COMPARE[node.op](this=share, expression=lit(node.value))

@@ -23,7 +23,8 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
-from grammar.compile.sql import expand_reference, property_value, ts as _ts, value_predicate as _value_predicate
+from grammar.compile.sql import expand_reference, filter_predicate, property_value, ts as _ts
+from grammar.compile.sql import value_predicate as _value_predicate
 from grammar.compile.ranking import RANK_HASH, bucketed_rank
 from grammar.compile.sql import window_predicate
 from grammar.units import duration
@@ -95,35 +96,12 @@ class ReferenceCompiler:
     def event_column(self, alias: str, name: str) -> exp.Column:
         return _col(alias, name)
 
-    def property_expr(self, alias: str, prop: str) -> exp.Expression:
-        return property_value(self.catalog, alias, prop)
-
-    def filter_predicate(self, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
-        return getattr(self, f"f_{f.kind}")(f, alias, negated)
-
-    def f_property(self, f: A.PropertyCondition, alias: str, negated: bool) -> exp.Expression:
-        col = self.property_expr(alias, f.property)
-        value = f.value
-        if self.catalog.properties[f.property].json_key and self.catalog.properties[f.property].type == "boolean":
-            col, value = exp.Lower(this=col), ([str(v).lower() for v in value] if isinstance(value, list)
-                                               else str(value).lower())
-        return _null_safe(_value_predicate(col, f.op, value), negated)
-
-    def f_filter_not(self, f: A.FilterNot, alias: str, negated: bool) -> exp.Expression:
-        return exp.not_(self.filter_predicate(f.condition, alias, not negated), copy=False)
-
-    def f_filter_and(self, f: A.FilterAnd, alias: str, negated: bool) -> exp.Expression:
-        return exp.and_(*[self.filter_predicate(c, alias, negated) for c in f.conditions], copy=False)
-
-    def f_filter_or(self, f: A.FilterOr, alias: str, negated: bool) -> exp.Expression:
-        return exp.or_(*[self.filter_predicate(c, alias, negated) for c in f.conditions], copy=False)
-
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
         self.events_used.add(e.name)
         name_col = self.catalog.events_table.name
         pred = exp.EQ(this=_col(alias, name_col), expression=exp.Literal.string(self.catalog.event_value(e.name)))
         if e.where is not None:
-            return exp.and_(pred, self.filter_predicate(e.where, alias), copy=False)
+            return exp.and_(pred, filter_predicate(self.catalog, e.where, alias), copy=False)
         return pred
 
     def feature(self, agg: exp.Expression) -> exp.Column:
@@ -143,7 +121,7 @@ class ReferenceCompiler:
         """A per-contact measure column from the shared scan, and whether 'no events' means 0 (else NULL)."""
         if func == "count":
             return self.feature(exp.Count(this=self.case(e, window, exp.Literal.number(1)))), True
-        value = self.property_expr(E, prop)  # type: ignore[arg-type]
+        value = property_value(self.catalog, E, prop)  # type: ignore[arg-type]
         if func == "count_distinct":
             return self.feature(exp.Count(this=exp.Distinct(expressions=[self.case(e, window, value)]))), True
         agg = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}[func]

@@ -320,6 +320,21 @@ def expand_reference(compiler, node: A.SegmentRef, negated: bool) -> exp.Express
         compiler.expanding.pop()
 
 
+def filter_predicate(catalog: Catalog, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
+    """An event's property filter (`where (...)`) on row `alias`, in either plan: a JSON boolean compares as text
+    ('true'), and under a NOT an unset property reads as 'condition false'."""
+    if isinstance(f, A.FilterNot):
+        return not_(filter_predicate(catalog, f.condition, alias, not negated))
+    if isinstance(f, A.FilterAnd):
+        return and_([filter_predicate(catalog, c, alias, negated) for c in f.conditions])
+    if isinstance(f, A.FilterOr):
+        return or_([filter_predicate(catalog, c, alias, negated) for c in f.conditions])
+    c, value, spec = property_value(catalog, alias, f.property), f.value, catalog.properties[f.property]
+    if spec.json_key and spec.type == "boolean":
+        c, value = exp.Lower(this=c), [str(v).lower() for v in value] if isinstance(value, list) else str(value).lower()
+    return null_safe(value_predicate(c, f.op, value), negated)
+
+
 def property_value(catalog: Catalog, alias: str, prop: str) -> exp.Expression:
     """An event property of row `alias`: its own column, or a scalar from the JSON column (a number cast to
     DOUBLE), by the catalog. Both plans read properties this way."""
