@@ -76,22 +76,27 @@ EDGE_CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def edge_db(tmp_path_factory) -> str:
+def write_store(path: str, contacts, events) -> str:
+    """A DuckDB store with the demo schema holding exactly `contacts` (id, signup) and `events` (contact id,
+    event, time, amount, JSON properties): hand-worked cases whose members are known."""
     from assistant.data.demo_data import CONTACTS_DDL, EVENTS_DDL
 
-    path = str(tmp_path_factory.mktemp("edge") / "edge.duckdb")
     con = duckdb.connect(path)
     con.execute(CONTACTS_DDL)
     con.execute(EVENTS_DDL)
-    for cid, signup in CONTACTS:
+    for cid, signup in contacts:
         con.execute("INSERT INTO contacts (contact_id, email, signup_at) VALUES (?, ?, CAST(? AS TIMESTAMP))",
                     [cid, f"p{cid}@example.com", signup])
-    for i, (cid, event, at, amount, props) in enumerate(EVENTS, start=1):
+    for i, (cid, event, at, amount, props) in enumerate(events, start=1):
         con.execute("INSERT INTO events (event_id, contact_id, event, occurred_at, amount, properties) "
                     "VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?)", [i, cid, event, at, amount, props])
     con.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def edge_db(tmp_path_factory) -> str:
+    return write_store(str(tmp_path_factory.mktemp("edge") / "edge.duckdb"), CONTACTS, EVENTS)
 
 
 @pytest.fixture(scope="module")

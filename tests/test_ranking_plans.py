@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
 import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +21,7 @@ from grammar.check import validate
 from grammar.compile import compile_segment
 from grammar.compile.ranking import SAMPLE
 from tests import test_compile_dialects as dialects
+from tests.test_compile_plans import write_store
 
 AS_OF = datetime(2026, 11, 1)
 IDS = range(1, 101)  # contacts 1..100 exist at as-of; 101 signs up after it
@@ -65,22 +65,11 @@ def test_the_store_has_more_candidates_than_buckets():
 
 @pytest.fixture(scope="module")
 def rank_db(tmp_path_factory) -> str:
-    from assistant.data.demo_data import CONTACTS_DDL, EVENTS_DDL
-
-    path = str(tmp_path_factory.mktemp("ranks") / "ranks.duckdb")
-    con = duckdb.connect(path)
-    con.execute(CONTACTS_DDL)
-    con.execute(EVENTS_DDL)
-    for cid in [*IDS, 101]:
-        con.execute("INSERT INTO contacts (contact_id, email, signup_at) VALUES (?, ?, ?)",
-                    [cid, f"p{cid}@example.com", datetime(2026, 12, 1) if cid == 101 else datetime(2026, 1, 1)])
+    contacts = [(cid, datetime(2026, 12, 1) if cid == 101 else datetime(2026, 1, 1)) for cid in [*IDS, 101]]
     orders = [(cid, 10 * (cid % 3)) for cid in range(1, 61)] + [(cid, None) for cid in range(91, 101)]
     orders += [(101, 5000), (None, 9000)]  # not a contact yet; no contact at all
-    for i, (cid, amount) in enumerate(orders, start=1):
-        con.execute("INSERT INTO events (event_id, contact_id, event, occurred_at, amount) VALUES (?, ?, ?, ?, ?)",
-                    [i, cid, "order_completed", datetime(2026, 10, 1), amount])
-    con.close()
-    return path
+    events = [(cid, "order_completed", datetime(2026, 10, 1), amount, None) for cid, amount in orders]
+    return write_store(str(tmp_path_factory.mktemp("ranks") / "ranks.duckdb"), contacts, events)
 
 
 def _sql(text: str, catalog, dialect: str, plan: str = "planned") -> str:
