@@ -38,7 +38,7 @@ from grammar.compile.sql import (
     filter_predicate,
     is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value, select, subquery, table, ts,
     value_predicate, window_bounds, window_predicate)
-from grammar.compile.ranking import RANK_HASH, bucketed_rank
+from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
 
@@ -385,7 +385,7 @@ class _Compiler(SharedScans):
         if node.percent and self.rank_hash and not self.limit_subquery:  # no computed LIMIT: rank in buckets
             return exp.In(this=col(C, self.contact_id), query=subquery(bucketed_rank(
                 self.candidates(per_contact, zero_default).this, self.contact_id, desc,
-                lambda n: self.percent_of(n, node.amount), self.rank_hash, self.fresh("rank"))))
+                lambda n: percent_of(n, node.amount), self.rank_hash, self.fresh("rank"))))
         candidates = self.candidates(per_contact, zero_default)
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("v", "k"), desc=desc, nulls_first=False),
                                        exp.Ordered(this=col("k", self.contact_id))])
@@ -393,7 +393,7 @@ class _Compiler(SharedScans):
             counted = table(self.catalog.contacts.table, "n") if zero_default else \
                 self.candidates(per_contact.copy(), zero_default, "n")
             n = exp.Subquery(this=select([exp.Count(this=exp.Star())], counted, self.universe("n") if zero_default else None))
-            limit = self.percent_of(n, node.amount)
+            limit = percent_of(n, node.amount)
         else:
             limit = num(node.amount)
         if self.top_n and (self.limit_subquery or not node.percent):  # a top-N: the engine keeps the best N, sorts nothing else
@@ -407,12 +407,6 @@ class _Compiler(SharedScans):
         ranked = select([col("k", self.contact_id), exp.Alias(this=position, alias=exp.to_identifier("pos"))], candidates)
         pick = select([col("r", self.contact_id)], subquery(ranked, "r"), exp.LTE(this=exp.column("pos", "r"), expression=limit))
         return exp.In(this=col(C, self.contact_id), query=subquery(pick))
-
-    @staticmethod
-    def percent_of(n: exp.Expression, amount: int) -> exp.Expression:
-        """ceil(n * amount / 100): how many of n candidates a top `amount`% keeps."""
-        return exp.Cast(this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=num(amount)), expression=num(100.0))),
-                        to=exp.DataType(this=exp.DataType.Type.BIGINT))
 
     def candidates(self, per_contact: exp.Select, zero_default: bool, name: str = "k") -> exp.Expression:
         """Everyone a ranking orders, as (contact id, v): every contact (no rows: 0) or those with a value."""

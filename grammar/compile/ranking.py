@@ -33,6 +33,12 @@ SAMPLE = 31  # boundaries: 32 buckets. More buckets, more parallel sorts; each c
 RANK_HASH = {"spark": "hash"}
 
 
+def percent_of(n: exp.Expression, amount: int) -> exp.Expression:
+    """ceil(n * amount / 100): how many of n candidates a top `amount`% keeps."""
+    return exp.Cast(this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=num(amount)), expression=num(100.0))),
+                    to=exp.DataType(this=exp.DataType.Type.BIGINT))
+
+
 def bucketed_rank(candidates: exp.Select, cid: str, desc: bool,
                   wanted: Callable[[exp.Expression], exp.Expression], hash_fn: str, name: str) -> exp.Select:
     """The contact ids (column `cid`) of the first `wanted(n)` of n `candidates` (contact id, v; v never NULL) in

@@ -25,7 +25,7 @@ from grammar.catalog import Catalog
 from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
 from grammar.compile.sql import expand_reference, filter_predicate, property_value, ts as _ts
 from grammar.compile.sql import value_predicate as _value_predicate
-from grammar.compile.ranking import RANK_HASH, bucketed_rank
+from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sql import window_predicate
 from grammar.units import duration
 
@@ -267,10 +267,8 @@ class ReferenceCompiler:
                 .where(where, copy=False)
             if node.percent:
                 self.scan_readers.append(candidates)  # its steps go to the top WITH, in reach of the shared scan
-                query = bucketed_rank(candidates, cid, node.direction == "top", lambda n: exp.Cast(
-                    this=exp.Ceil(this=exp.Div(this=exp.Mul(this=n, expression=exp.Literal.number(node.amount)),
-                                               expression=exp.Literal.number(100.0))),
-                    to=exp.DataType(this=exp.DataType.Type.BIGINT)), self.rank_hash, name)
+                query = bucketed_rank(candidates, cid, node.direction == "top", lambda n: percent_of(n, node.amount),
+                                      self.rank_hash, name)
                 steps = query.args.pop("with_")
                 self.ctes += [(cte.alias, cte.this) for cte in steps.expressions]
             else:  # the best N: no sort of everyone (a CTE like the others, so the shared scan is in its reach)
