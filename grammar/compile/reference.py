@@ -261,8 +261,8 @@ class ReferenceCompiler:
         order = exp.Order(expressions=[exp.Ordered(this=value, desc=node.direction == "top", nulls_first=False),
                                        exp.Ordered(this=_col(C, cid))])
         name = f"rank_{len(self.scan_readers) + 1}"
+        where = _and([self.universe(), None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))])
         if self.rank_hash:  # no window over every contact: top-N, or N% ranked in buckets
-            where = _and([self.universe(), None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))])
             candidates = exp.select(_col(C, cid), exp.alias_(value.copy(), "v")).from_(self.contacts_from(), copy=False) \
                 .where(where, copy=False)
             if node.percent:
@@ -283,8 +283,7 @@ class ReferenceCompiler:
             _col(C, cid),
             exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "position"),
             exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "ranked"),
-        ).from_(self.contacts_from(), copy=False).where(_and([self.universe(),
-                                                   None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]), copy=False)
+        ).from_(self.contacts_from(), copy=False).where(where, copy=False)
         self.ctes.append((name, ranked))
         self.scan_readers.append(ranked)
         if node.percent:
