@@ -321,18 +321,27 @@ def expand_reference(compiler, node: A.SegmentRef, negated: bool) -> exp.Express
 
 
 def filter_predicate(catalog: Catalog, f: A.Filter, alias: str, negated: bool = False) -> exp.Expression:
-    """An event's property filter (`where (...)`) on row `alias`, in either plan: a JSON boolean compares as text
-    ('true'), and under a NOT an unset property reads as 'condition false'."""
-    if isinstance(f, A.FilterNot):
-        return not_(filter_predicate(catalog, f.condition, alias, not negated))
-    if isinstance(f, A.FilterAnd):
-        return and_([filter_predicate(catalog, c, alias, negated) for c in f.conditions])
-    if isinstance(f, A.FilterOr):
-        return or_([filter_predicate(catalog, c, alias, negated) for c in f.conditions])
+    """An event's property filter (`where (...)`) on row `alias`, in either plan."""
+    return _FILTERS[f.kind](catalog, f, alias, negated)
+
+
+def _property_filter(catalog: Catalog, f: A.PropertyCondition, alias: str, negated: bool) -> exp.Expression:
+    """A JSON boolean compares as text ('true'); under a NOT an unset property reads as 'condition false'."""
     c, value, spec = property_value(catalog, alias, f.property), f.value, catalog.properties[f.property]
     if spec.json_key and spec.type == "boolean":
         c, value = exp.Lower(this=c), [str(v).lower() for v in value] if isinstance(value, list) else str(value).lower()
     return null_safe(value_predicate(c, f.op, value), negated)
+
+
+# One rule per filter kind (tests/test_toolkit.py checks every kind of A.Filter has one).
+_FILTERS = {
+    "property": _property_filter,
+    "filter_not": lambda catalog, f, alias, negated: not_(filter_predicate(catalog, f.condition, alias, not negated)),
+    "filter_and": lambda catalog, f, alias, negated: and_([filter_predicate(catalog, c, alias, negated)
+                                                           for c in f.conditions]),
+    "filter_or": lambda catalog, f, alias, negated: or_([filter_predicate(catalog, c, alias, negated)
+                                                         for c in f.conditions]),
+}
 
 
 def property_value(catalog: Catalog, alias: str, prop: str) -> exp.Expression:
