@@ -348,7 +348,7 @@ def test_a_condition_said_twice_is_one():
 @pytest.mark.parametrize("text,expected", [
     ("never opened a push notification or the app", "not (did push_opened or did app_opened)"),
     ("started a trial and a subscription this year",
-     "did trial_started and did subscription_started in this year"),  # 'and': the window stays with its verb
+     "did trial_started in this year and did subscription_started in this year"),  # the window closes the and-run
 ])
 def test_a_verb_said_once_for_two_objects(text, expected):
     result = read(text)

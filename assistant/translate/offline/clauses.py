@@ -184,10 +184,50 @@ def _share_negated_window(clauses: list[tuple[str, list[Item]]]) -> None:
         i = j + 1
 
 
+# What gives a clause a time or an amount of its own: a window said at the end of an and-run is not its.
+_OWN_TIME = (Kind.WINDOW, Kind.WITHIN, Kind.FOR, Kind.GAP, Kind.COUNT, Kind.CMP, Kind.RANGE, Kind.REGULAR,
+             Kind.RANK, Kind.AGG, Kind.SHARE, Kind.WHICH, Kind.SAME_WINDOW, Kind.NEG, Kind.EVER)
+
+
+def _share_done_window(clauses: list[tuple[str, list[Item]]]) -> None:
+    """'opened an email and clicked a link in the last 30 days', 'viewed a product and added to cart this
+    week': in a run of things people did, joined by and, with no time, count or negation of their own, the
+    window said once at the end is when each was done (said in the read-back)."""
+    i = 0
+    while i < len(clauses):
+        j = i
+        # "A, B and C": commas may join the run when "and" closes it
+        while j + 1 < len(clauses) and clauses[j + 1][0] in ("and", ",", ",and") and \
+                _plain_done(_before_closing_window(clauses[j + 1][1])):
+            j += 1
+            if clauses[j][1][-1].kind == Kind.WINDOW:  # the window closes the run
+                break
+        while j > i and clauses[j][0] == ",":
+            j -= 1
+        last = clauses[j][1]
+        if j > i and _plain_done(clauses[i][1]) and last and last[-1].kind == Kind.WINDOW and not last[-1].used \
+                and sum(x.kind == Kind.WINDOW for x in last) == 1:
+            for _, c in clauses[i:j]:
+                done = " ".join(x.words for x in c if x.kind == Kind.EVENT)
+                note = f"'{last[-1].words}' read as the time of '{done}' too"
+                c.append(last[-1].copy(args={**last[-1].args, "note": note}))
+        i = j + 1
+
+
+def _before_closing_window(clause: list[Item]) -> list[Item]:
+    return clause[:-1] if clause and clause[-1].kind == Kind.WINDOW else clause
+
+
+def _plain_done(clause: list[Item]) -> bool:
+    """A clause saying that people did something, and nothing of when, how often or whether not."""
+    return any(x.kind == Kind.EVENT for x in clause) and not any(x.kind in _OWN_TIME for x in clause)
+
+
 def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item], bool]]:
     """'did not open or click an email in the last 90 days': the window at the end of an or-run applies
     to every clause of it, and a negation at its start negates the whole run."""
     _share_negated_window(clauses)
+    _share_done_window(clauses)
     out = [(op, c, False) for op, c in clauses]
     i = 0
     while i < len(out):

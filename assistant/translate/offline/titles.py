@@ -13,6 +13,8 @@ import re
 
 from typing import Callable
 
+from grammar import ast as A
+
 from .items import PEOPLE, Item, Kind
 from .lexicon import Lexicon, lex
 from .text import Source, tokenize
@@ -28,6 +30,8 @@ _PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "bla
             "audience", "mailing", "initiative", "sendout"}
 # Nouns that name a list of people rather than state who is in it ("a 90-day active segment:").
 _LIST_NOUNS = {"segment", "list", "audience", "group", "cohort", "tier", "bucket", "pool"}
+# A relative clause makes a title a description of people, not a name: "Dormant email subs who still buy".
+_DESCRIBES = re.compile(r"\b(?:who|whose|that|which|with|without)\b", re.I)
 # What a purpose can say about who people are (a trait's name alone says no one): said again after it, or it
 # is read as a condition.
 _WHO = (Kind.VALUE, Kind.CONSENT, Kind.CONCEPT, Kind.TEMPLATE, Kind.SEGMENT)
@@ -36,10 +40,12 @@ _STATING = (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.EVENT, Kind
             Kind.RANGE, Kind.COUNT, Kind.WINDOW, Kind.NEG, Kind.RANK, Kind.AGG)
 
 
-def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None], depth: int = 0) -> Source:
+def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
+                 guess: Callable[[Item, str], None], depth: int = 0) -> Source:
     """`text` without a lead-in that names or motivates the list (said through `assume`); unchanged when
-    the lead-in states a condition. A title may follow a purpose ("For deliverability I want a 90-day active
-    segment: ..."): read twice at most."""
+    the lead-in states a condition. A title that the definition after it partly says again may only name what
+    follows: the rest of what it states is read, and left open through `guess`. A title may follow a purpose
+    ("For deliverability I want a 90-day active segment: ..."): read twice at most."""
     m = _LEAD_IN.match(text)
     if not m:
         return text
@@ -64,18 +70,64 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None], 
         # "For reporting we need ...", "For an SMS reminder: ... SMS consent": purposes; "For Germany: ..."
         # (a title that says who, not said again) is read
         assume(f"'{lead}' read as the purpose of the list, not a condition")
-    elif titled and len(lead.split()) <= 6 and (
+    elif titled and len(lead.split()) <= 6 and not _DESCRIBES.search(lead) and (
             not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items)
             or _named_title(named, items, rest)):
         # "Slipping away: opened the app ...": a short title before a colon or dash names the segment; one
-        # that states a trait ("Germans: ...") is read as a condition instead
+        # that states a trait ("Germans: ...") or describes people ("Dormant subs who still buy - ...") is
+        # read as conditions instead
         assume(f"'{lead}' read as the name of the segment being defined, not a condition")
     elif named != lead:  # "Sale-waiters in the UK for the preview: ...": the name is read, its purpose is not
         assume(f"'{lead[len(named):].strip()}' read as the purpose of the list, not a condition")
         return named + " " + rest
+    elif titled and (unsaid := _unsaid(items, rest, lexicon)) is not None and not unsaid:
+        # "Converted trialists: started a paid subscription within 14 days of starting their trial": the
+        # definition says all the title does, in other words
+        assume(f"'{lead}' read as the name of the segment being defined, not a condition")
     else:
+        if titled and unsaid and not _DESCRIBES.search(lead):
+            # "Dormant email subs who still buy - at least one order in the last 60 days": the definition says
+            # some of it again, so the title may only be its name: the rest is read, and what may be a summary
+            # in other words (a segment, a concept, an event) is left open; who people are ("Germans") is not
+            for it in unsaid:
+                if it.kind not in (Kind.VALUE, Kind.CONSENT, Kind.TRAIT):
+                    guess(it, "a condition as well, or only part of the list's name in the title?")
         return text
-    return drop_lead_in(rest, lexicon, assume, depth + 1) if depth == 0 else rest
+    return drop_lead_in(rest, lexicon, assume, guess, depth + 1) if depth == 0 else rest
+
+
+def _unsaid(items: list[Item], rest: str, lexicon: Lexicon) -> list[Item] | None:
+    """What a title states that the definition after it does not say again, by its words or by what they mean;
+    None when the title states nothing, or when the definition says none of it again (then the title is
+    conditions of its own: "Germans: opened an email this week")."""
+    stating = [it for it in items if it.kind in _STATING + (Kind.SEGMENT, Kind.TEMPLATE)]
+    body = lex(tokenize(rest), lexicon)
+    meant = set().union(*(_meanings(it, lexicon) for it in body))
+    unsaid = [it for it in stating if not (_meanings(it, lexicon) & meant) and not _restated([it], [], rest)]
+    return unsaid if stating and len(unsaid) < len(stating) else None
+
+
+def _meanings(it: Item, lexicon: Lexicon) -> set[str]:
+    """What a catalog item refers to: events, trait values, concepts (with the events and values they are
+    made of) and segments, so that 'trial' and 'trialists', 'buy' and 'order' are seen to say the same."""
+    out: set[str] = set()
+    for alt in [it, *(it.get("alternatives") or [])]:
+        if alt.kind == Kind.EVENT:
+            out |= {f"event:{e}" for e in alt.get("events") or []}
+        elif alt.kind == Kind.VALUE:
+            values = alt.get("value")
+            out |= {f"{alt.get('field')}={v}" for v in (values if isinstance(values, list) else [values])}
+        elif alt.kind in (Kind.SEGMENT, Kind.TEMPLATE):
+            out.add(f"segment:{alt.get('name')}")
+        elif alt.kind == Kind.CONCEPT:
+            out.add(f"concept:{alt.get('name')}")
+            concept = lexicon.catalog.concepts.get(alt.get("name"))
+            for node in A.walk(concept.node) if concept is not None and concept.dsl else []:
+                if isinstance(node, A.TraitCondition) and node.op in ("=", "in"):
+                    out |= {f"{node.trait}={v}" for v in (node.value if node.op == "in" else [node.value])}
+                elif isinstance(node, A.EventRef):
+                    out.add(f"event:{node.name}")
+    return out
 
 
 def _purpose(lead: str) -> bool:

@@ -363,7 +363,8 @@ class _Session:
         return self.items
 
     def read(self, text: Source) -> A.Condition | None:
-        text = drop_purpose_tail(drop_lead_in(text, self.lexicon, self.builder.assume), self.builder.assume)
+        b = self.builder
+        text = drop_purpose_tail(drop_lead_in(text, self.lexicon, b.assume, b.guess), b.assume)
         return build(self.builder, self.lex(text))
 
     def _spellcheck(self, tokens: list[Token]) -> list[Token]:
