@@ -277,6 +277,8 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
         if op == "lead":
             leads += [c for c in [read_clause(b, clause)] if c is not None]
             continue
+        if op == ";":  # a new line or sentence: what an 'except' began ends with its own
+            in_except = False
         if op == "except":
             in_except = True
         cond = read_clause(b, clause) if clause else None
@@ -299,13 +301,24 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
         base.append(("and", negate(conjoin(A.Or, negated_run))))
     if not base and not excluded:
         return None
-    parts = leads + [_or_of_ands(e) for e in _list_elements(base) if e]
+    parts = leads + [_or_of_ands(e) for group in _criteria(base) for e in _list_elements(group) if e]
     parts += [negate(c) for c in excluded]
     node = conjoin(A.And, parts)
     if isinstance(node, A.And):  # "EU contacts (Germany, France, ...)": a condition said twice is one condition
         kept = [c for k, c in enumerate(node.conditions) if c not in node.conditions[:k]]
         node = conjoin(A.And, kept)
     return node
+
+
+def _criteria(base: list[tuple[str, A.Condition]]) -> list[list[tuple[str, A.Condition]]]:
+    """Criteria listed on lines, after semicolons or in sentences: each is read on its own (an 'or' inside
+    one stays inside it), and all of them hold."""
+    groups: list[list[tuple[str, A.Condition]]] = [[]]
+    for op, cond in base:
+        if op == ";" and groups[-1]:
+            groups.append([])
+        groups[-1].append(("and", cond) if op == ";" else (op, cond))
+    return groups
 
 
 def _or_of_ands(base: list[tuple[str, A.Condition]]) -> A.Condition:

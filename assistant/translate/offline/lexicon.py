@@ -175,6 +175,9 @@ class Lexicon:
                 words = _words(value.strip("/"))
                 # a page path is a name, not a word with forms: '/pricing' is no 'priced'
                 self.add(words, Kind.VALUE, args, exact=value.startswith("/"), priority=2)
+                if len(words) == 1 and (words[0] in STOP_WORDS or words[0] in _COMMON):
+                    # a value too common to stand alone is still one next to its property: "the contact form"
+                    self.add(words + _words(name), Kind.VALUE, args, priority=2)
                 if words and words[-1].isdigit() and len(words) > 1:  # "Black Friday 2025" -> "black friday"
                     self.add(words[:-1], Kind.VALUE, args, priority=2)
                 for word in CATEGORY_WORDS.get(value.lower(), []):

@@ -315,6 +315,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),
     ("plus|and|or|as_well_as ?also anyone|anybody|everyone|everybody", Kind.CONJ, lambda: {"op": "or"}),  # a union
     (",", Kind.CONJ, lambda: {"op": ","}),
+    # a line, a semicolon or a sentence's end: criteria listed one by one, each its own (see clauses.combine)
+    (";", Kind.CONJ, lambda: {"op": ";"}),
     # "shoes or apparel but not both": an exclusive or, which the reading does not build: asked
     ("but_not_both|not_both|but_never_both|never_both|but_not_all_of_them", Kind.CONJ, lambda: {"op": "not_both"}),
     ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"

@@ -191,7 +191,7 @@ _TOKEN = re.compile(r"""
     (?P<str>"[^"]*"|(?<![\w])'[^']+'(?![\w]))
   | (?P<date>\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?|(?:--|\+\+)\d{2}-\d{2}(?![\w-]))
   | (?P<num>[$€£]?\d+(?:\.\d+)?k?)
-  | (?P<sym>[<>!]=|[<>=%+,])
+  | (?P<sym>[<>!]=|[<>=%+,;])
   | (?P<word>[a-z@/_][a-z0-9_@./']*)
 """, re.VERBOSE | re.IGNORECASE)
 
@@ -303,6 +303,10 @@ def normalise(text: Source) -> Source:
     text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times
     text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)
     text = text.sub(r"\b([A-Z]{2})/(?=[A-Z]{2}\b)", r"\1 or ")     # code lists: JP/IN/BR
+    # a sentence's end is a list's separator: "... in the US and Canada. Leave out VIPs, ..."
+    # (not after an abbreviation: "e.g. Germany", "vs. Q3")
+    text = text.sub(r"(?<=[a-z0-9)\]\"'])(?<!\b[a-z]\.[a-z])(?<!\bvs)(?<!\betc)(?<!\bincl)(?<!\bexcl)(?<!\bapprox)"
+                    r"[.!?]+\s+(?=[A-Z])", " ; ")
     return text
 
 

@@ -30,6 +30,8 @@ _PURPOSE = {"campaign", "promo", "promotion", "list", "push", "newsletter", "bla
             "audience", "mailing", "initiative", "sendout"}
 # Nouns that name a list of people rather than state who is in it ("a 90-day active segment:").
 _LIST_NOUNS = {"segment", "list", "audience", "group", "cohort", "tier", "bucket", "pool"}
+# "The app team wants a list of ...", "For the promo we need ...": who asks, not who is in.
+_REQUESTER = re.compile(r"\b(?:need|want|wants|should go to)\b", re.I)
 # A relative clause makes a title a description of people, not a name: "Dormant email subs who still buy".
 _DESCRIBES = re.compile(r"\b(?:who|whose|that|which|with|without)\b", re.I)
 # What a purpose can say about who people are (a trait's name alone says no one): said again after it, or it
@@ -65,10 +67,12 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
         if _REFINES.match(rest):  # "VIPs: in Germany" narrows the known segment VIPs
             return lead + " " + rest
         assume(f"'{lead}' read as the name of the segment being defined, not a condition")
-    elif ({t.text for t in tokenize(m.group())} - catalog_words) & _PURPOSE or (
-            _purpose(lead) and (not titled or _restated([it for it in items if it.kind in _WHO], [], rest))):
-        # "For reporting we need ...", "For an SMS reminder: ... SMS consent": purposes; "For Germany: ..."
-        # (a title that says who, not said again) is read
+    elif (({t.text for t in tokenize(m.group())} - catalog_words) & _PURPOSE or _purpose(lead)) and (
+            _REQUESTER.search(str(text)[m.end("lead"):m.end()])
+            or _restated([it for it in items if _says_who(it)], [], rest)):
+        # "For reporting we need ...", "For an SMS reminder: ... SMS consent": purposes; "For Germany: ...",
+        # "Everyone on the email list in the US and Canada. Leave out ..." (who people are, not said again)
+        # are read
         assume(f"'{lead}' read as the purpose of the list, not a condition")
     elif titled and len(lead.split()) <= 6 and not _DESCRIBES.search(lead) and (
             not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items)
@@ -128,6 +132,11 @@ def _meanings(it: Item, lexicon: Lexicon) -> set[str]:
                 elif isinstance(node, A.EventRef):
                     out.add(f"event:{node.name}")
     return out
+
+
+def _says_who(it: Item) -> bool:
+    """A trait's value, a consent or a concept: who people are ('in Italy', 'SMS subscribers')."""
+    return it.kind in (Kind.CONSENT, Kind.CONCEPT) or (it.kind == Kind.VALUE and bool(it.get("trait")))
 
 
 def _purpose(lead: str) -> bool:

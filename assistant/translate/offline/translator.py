@@ -329,6 +329,27 @@ def _traits(node: A.Node) -> set[str]:
     return {n.trait for n in A.walk(node) if isinstance(n, (A.TraitCondition, A.TraitTime))}
 
 
+# A list item's marker at the start of a line: "- ", "* ", "• ", "1. ", "2) ".
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023\u2013]|\d{1,2}[.)])[ \t]+")
+
+
+def _lines(text: Source) -> list[Source]:
+    """A request's lines without their bullets, each read for its own lead-in ("Exclude: ..."); a line that is
+    only a heading ("Audience:") leads the line after it."""
+    out: list[Source] = []
+    for m in re.finditer(r"[^\n]+", text):
+        line = text[m.start():m.end()]
+        bullet = _BULLET.match(line)
+        line = line[bullet.end():] if bullet else line
+        if not line.strip():
+            continue
+        if out and re.fullmatch(r"[^:]{1,60}:\s*", out[-1]):
+            out[-1] = out[-1].strip() + " " + line.strip()
+        else:
+            out.append(line.strip())
+    return out
+
+
 def _group(text: Source, m: re.Match, name: str) -> Source:
     """A named group of a match on `text`, keeping where it came from in the request."""
     return text[m.start(name):m.end(name)]
@@ -364,8 +385,11 @@ class _Session:
 
     def read(self, text: Source) -> A.Condition | None:
         b = self.builder
-        text = drop_purpose_tail(drop_lead_in(text, self.lexicon, b.assume, b.guess), b.assume)
-        return build(self.builder, self.lex(text))
+        lines = [drop_lead_in(line, self.lexicon, b.assume, b.guess) for line in _lines(text)]
+        joined = lines[0] if lines else text
+        for line in lines[1:]:
+            joined = joined + " ; " + line
+        return build(self.builder, self.lex(drop_purpose_tail(joined, b.assume)))
 
     def _spellcheck(self, tokens: list[Token]) -> list[Token]:
         """Unknown words close to a known one ('purchsed') are read as it, and said so; words English knows
