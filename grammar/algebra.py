@@ -118,3 +118,47 @@ def normalise(node: Any) -> Any:
     """The AST with and/or flattened and sorted, double negations dropped, value lists sorted (a one-item
     list becomes =/!=), durations in their largest whole unit and 'at least 1 time' dropped. Bottom up."""
     return A.transform(node, lambda n: _RULES[type(n)](n) if type(n) in _RULES else n)
+
+
+def contradiction(node: A.Condition) -> tuple[A.Condition, A.Condition] | None:
+    """Two and-ed conditions no one can meet together: 'did not E' (with no count) and one that needs an E it
+    covers ('never ordered' and 'total amount of orders > 500'; 'no order in the last 30 days' and 'ordered in
+    the last 30 days'). Such a segment selects nobody, whatever the data: a person would ask, not build it."""
+    parts = _and_parts(node)
+    for never in parts:
+        if not (isinstance(never, A.Not) and isinstance(never.condition, A.Did) and never.condition.count is None):
+            continue
+        gone = never.condition
+        for other in parts:
+            for ref, window in _needs(other):
+                covered = gone.event.where is None or gone.event.where == ref.where or (
+                    isinstance(ref.where, A.FilterAnd) and gone.event.where in ref.where.conditions)
+                if ref.name == gone.event.name and covered and (gone.window is None or gone.window == window):
+                    return never, other
+    return None
+
+
+def _and_parts(node: A.Condition) -> list[A.Condition]:
+    return [p for c in node.conditions for p in _and_parts(c)] if isinstance(node, A.And) else [node]
+
+
+def _needs(node: A.Condition) -> list[tuple[A.EventRef, Any]]:
+    """The events (and the window) a condition needs at least one of."""
+    if isinstance(node, A.Did):
+        count = node.count
+        return [(node.event, node.window)] if count is None or count.op != "at_most" and count.n >= 1 else []
+    if isinstance(node, A.Aggregate):
+        # an average, minimum or maximum of no events is no number: never a member; a total or distinct
+        # count needs one when it must exceed zero
+        needs = node.func in ("average", "min", "max") or (
+            node.op in (">", ">=") and (node.value > 0 or node.op == ">" and node.value == 0))
+        return [(node.event, node.window)] if needs else []
+    if isinstance(node, (A.Occurrence, A.Share)):
+        return [(node.event, node.window)]
+    if isinstance(node, A.Sequence):
+        return [(node.event, node.window)] + [(s.event, None) for s in node.steps if not s.negated]
+    if isinstance(node, A.Regular):
+        return [(node.event, None)] if node.min_periods >= 1 else []
+    if isinstance(node, (A.Stopped, A.Restarted)):
+        return [(node.event, None)]
+    return []

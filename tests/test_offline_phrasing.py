@@ -699,3 +699,106 @@ def test_a_lone_window_closing_a_comma_list_is_every_elements(text, expected):
 def test_a_lone_window_after_one_counted_event_is_when_it_was():
     assert same(read("ordered exactly once, 30 or more days ago"),
                 "did order_completed exactly 1 time and did order_completed more than 30 days ago")
+
+
+@pytest.mark.parametrize("text,expected", [
+    # bullets, numbered lines and a heading line: each line is a criterion of its own
+    ("- opened an email in the last 2 weeks\n- bought shoes\n- not in France",
+     'did email_opened in last 2 weeks and did order_completed where (product_category = "shoes") '
+     'and country != "FR"'),
+    ("Audience:\n* app users on the team plan\n* no push opened in 60 days",
+     'did app_opened and plan = "team" and did not push_opened in last 60 days'),
+    ("1) signed up this year\n2) never ordered", "signup_at in this year and did not order_completed"),
+    # an 'or' stays inside its line or after its semicolon; the window does not cross it
+    ("clicked an email or opened the app in the last week; ordered in the last 90 days",
+     "(did email_clicked in last 1 week or did app_opened in last 1 week) and did order_completed in last 90 days"),
+    # an exclusion ends with its sentence
+    ("Bought apparel in the last 60 days, except anyone who unsubscribed. Lives in Spain.",
+     'did order_completed where (product_category = "apparel") in last 60 days and country = "ES" '
+     "and did not email_unsubscribed"),
+])
+def test_criteria_on_lines_semicolons_and_sentences_are_each_read(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened an email and clicked a link in the last 3 weeks",
+     "did email_opened in last 3 weeks and did email_clicked in last 3 weeks"),
+    ("used exports and dashboards this month",
+     'did feature_used where (feature = "exports") in this month and did feature_used where (feature = "dashboards") '
+     "in this month"),
+])
+def test_a_window_closing_an_and_run_of_things_done_is_each_ones(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+    assert any("too" in a for a in result.assumptions)  # the read-back says it
+
+
+def test_a_window_said_by_an_earlier_step_stays_its_own():
+    assert same(read("bought shoes in May and opened an email in the last 14 days"),
+                'did order_completed where (product_category = "shoes") in may and did email_opened in last 14 days')
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("customers who only ever ordered apparel",
+     'did order_completed where (product_category = "apparel") and '
+     'did not order_completed where (product_category != "apparel")'),
+    ("shoppers who have only bought discounted items",
+     "did order_completed where (discounted = true) and did not order_completed where (discounted = false)"),
+])
+def test_only_ever_means_nothing_else(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), result.dsl
+
+
+def test_counting_only_restricts_what_is_counted():
+    assert "!=" not in (read("ordered twice in May, counting only orders above $20").dsl or "")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("orders >= 3", "did order_completed at least 3 times"),
+    ("email opens > 4 this quarter", "did email_opened at least 5 times in this quarter"),
+    ("orders > $50", "did order_completed where (amount > 50)"),
+])
+def test_a_comparison_sign_after_a_plural_noun_counts_it(text, expected):
+    result = read(text)
+    assert same(result, expected), result.dsl
+
+
+@pytest.mark.parametrize("text", [
+    "never opened an email but opened at least 3 emails last month",
+    "never bought anything but spent over $300 in total",
+])
+def test_conditions_no_one_can_meet_together_are_asked_about(text):
+    result = read(text)
+    assert result.status == "question" and result.question.startswith("No one can be among both"), result.dsl
+
+
+def test_a_value_too_common_to_stand_alone_is_read_next_to_its_property():
+    assert same(read("submitted the contact form in the last 90 days"),
+                'did form_submitted where (form = "contact") in last 90 days')
+
+
+def test_a_title_the_definition_partly_restates_leaves_the_rest_open():
+    # the definition says the title's 'app' again: 'Paying' may be a condition or only part of the name
+    result = read("Paying app fans: opened the app 10+ times this month")
+    assert result.status == "partial" and "Paying" in [p.text for p in result.open_points], result.open_points
+
+
+def test_a_title_with_a_relative_clause_describes_people():
+    # read, not dropped as a name: the title's 'buyers' stays (the segment itself is inlined without segments)
+    result = read("Engaged buyers who still open emails - opened one in the last 7 days")
+    assert "did order_completed" in result.dsl and "did email_opened in last 7 days" in result.dsl, result.dsl
+
+
+def test_a_title_the_definition_says_again_in_other_words_is_its_name():
+    # 'Converted' is the definition's subscription and 'trialists' its trial: not the plan = "trial" of now
+    result = read("Converted trialists: started a subscription within 10 days of starting their trial")
+    assert result.status != "complete" or 'plan = "trial"' not in result.dsl, result.dsl
+
+
+def test_a_purpose_that_says_who_is_read():
+    # 'list' names what the first sentence is, but 'in Italy on the SMS list' says who is in it
+    result = read("Everyone in Italy on the SMS list. Leave out anyone who ordered this week.")
+    assert same(result, 'country = "IT" and sms_consent = true and did not order_completed in this week'), result.dsl

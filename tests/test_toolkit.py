@@ -3,12 +3,13 @@ normal form (grammar/algebra.py), with hypothesis over generated trees and membe
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grammar import ast as A
 from grammar import units
-from grammar.algebra import conjoin, negate, normalise
+from grammar.algebra import conjoin, contradiction, negate, normalise
 from grammar.format import format_segment
 from grammar.parser import parse
 from tests.strategies import conditions
@@ -214,3 +215,25 @@ def test_error_envelope():
         "diagnostics": [{"code": "unknown", "message": "unknown event 'x'", "severity": "error", "line": 1, "column": 5}]}}
     assert error_envelope("usage", "no") == {"error": {"code": "usage", "message": "no", "diagnostics": []}}
     assert ErrorInfo(code="c", message="m", diagnostics=[diag]).envelope() == error_envelope("c", "m", [diag])
+
+
+@pytest.mark.parametrize("dsl,clash", [
+    ("did not order_completed and total amount of order_completed > 500", True),
+    ("did not order_completed and average amount of order_completed < 20", True),  # no orders: no average
+    ('did not order_completed and did order_completed where (product_category = "shoes")', True),
+    ("did not email_opened in last 30 days and did email_opened at least 2 times in last 30 days", True),
+    ('country = "DE" and (did not app_opened and first app_opened in last 7 days)', True),
+    ("did not order_completed and total amount of order_completed < 500", False),  # zero is under 500
+    ("did not order_completed in last 30 days and did order_completed in last 90 days", False),
+    ('did not order_completed where (product_category = "shoes") and did order_completed', False),
+    ("did not order_completed and did order_completed at most 2 times", False),
+    ("did not order_completed or total amount of order_completed > 500", False),
+])
+def test_contradiction_finds_and_ed_conditions_no_one_meets(dsl, clash, demo_db, catalog, as_of):
+    from assistant.data.preview import Database, member_ids
+    from grammar.compile import compile_segment
+
+    node = parse(dsl)
+    assert (contradiction(node) is not None) == clash
+    if clash:  # and indeed no one in the demo store is in it
+        assert member_ids(Database(demo_db), compile_segment(node, catalog, "duckdb", as_of)) == set()

@@ -198,7 +198,7 @@ def _share_done_window(clauses: list[tuple[str, list[Item]]]) -> None:
         j = i
         # "A, B and C": commas may join the run when "and" closes it
         while j + 1 < len(clauses) and clauses[j + 1][0] in ("and", ",", ",and") and \
-                _plain_done(_before_closing_window(clauses[j + 1][1])):
+                _plain_done(_before_closing_window(clauses[j + 1][1]), ellipsis=True):
             j += 1
             if clauses[j][1][-1].kind == Kind.WINDOW:  # the window closes the run
                 break
@@ -208,7 +208,7 @@ def _share_done_window(clauses: list[tuple[str, list[Item]]]) -> None:
         if j > i and _plain_done(clauses[i][1]) and last and last[-1].kind == Kind.WINDOW and not last[-1].used \
                 and sum(x.kind == Kind.WINDOW for x in last) == 1:
             for _, c in clauses[i:j]:
-                done = " ".join(x.words for x in c if x.kind == Kind.EVENT)
+                done = " ".join(x.words for x in c if x.kind in (Kind.EVENT, Kind.VALUE))
                 note = f"'{last[-1].words}' read as the time of '{done}' too"
                 c.append(last[-1].copy(args={**last[-1].args, "note": note}))
         i = j + 1
@@ -218,9 +218,12 @@ def _before_closing_window(clause: list[Item]) -> list[Item]:
     return clause[:-1] if clause and clause[-1].kind == Kind.WINDOW else clause
 
 
-def _plain_done(clause: list[Item]) -> bool:
-    """A clause saying that people did something, and nothing of when, how often or whether not."""
-    return any(x.kind == Kind.EVENT for x in clause) and not any(x.kind in _OWN_TIME for x in clause)
+def _plain_done(clause: list[Item], ellipsis: bool = False) -> bool:
+    """A clause saying that people did something, and nothing of when, how often or whether not; after the
+    first, the verb may be left out ('used reports and dashboards in the last 30 days')."""
+    done = any(x.kind == Kind.EVENT for x in clause) or ellipsis and bool(clause) and all(
+        x.kind == Kind.VALUE and not x.get("trait") or x.kind == Kind.STOP for x in clause)
+    return done and not any(x.kind in _OWN_TIME for x in clause)
 
 
 def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item], bool]]:

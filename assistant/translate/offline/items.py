@@ -29,6 +29,7 @@ class Kind(str, Enum):
     GAP = "gap"                  # duration: "after a gap of 60 days"
     GAP_NOT = "gap_not"          # "after not ..."
     EVER = "ever"                # "ever": says nothing
+    ONLY = "only"                # "only (ever) bought shoes": nothing else of that event (else it says nothing)
     COUNT = "count"              # count: "3+ times" (None for "at least once")
     CMP = "cmp"                  # op, value: "more than 50"
     RANGE = "range"              # low, high: "between 2 and 5"

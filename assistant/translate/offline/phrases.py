@@ -310,6 +310,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("never_have|have_never|has_never|not_yet|never_ever", Kind.NEG, lambda: {}),
     ("without", Kind.NEG, lambda: {"without": True}),
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
+    ("only|only_ever|ever_only|exclusively|solely", Kind.ONLY, lambda: {}),
     ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
     ("but|yet|while|although|though|even_though|even_if|even_so", Kind.CONJ, lambda: {"op": "but"}),
     ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),

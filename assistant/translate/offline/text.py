@@ -22,7 +22,7 @@ STOP_WORDS = {
     "show", "me", "find", "get", "give", "list", "all", "any", "some", "i", "want", "need", "please", "segment",
     "target", "targeting",
     "of", "to", "from", "in", "on", "at", "by", "with", "for", "as", "into", "via", "through", "what", "where",
-    "also", "still", "already", "just", "only", "ones", "who've", "it", "its", "something", "anything", "thing",
+    "also", "still", "already", "just", "ones", "who've", "it", "its", "something", "anything", "thing",
     "things", "item", "items", "own", "both", "either", "so", "far", "up", "out", "currently", "now",
     "single", "actually", "marketing", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
 }

@@ -19,9 +19,11 @@ from assistant.segments import templates
 from assistant.translate.accounting import question_for
 from assistant.translate.contract import Translation
 from grammar import ast as A
+from grammar.algebra import contradiction
 from grammar.catalog import Catalog
 from grammar.check import check
 from grammar.errors import SegmentError
+from grammar.explain import explain
 from grammar.format import format_segment, window_text
 from grammar.units import UNIT_WORDS
 
@@ -144,6 +146,12 @@ class OfflineTranslator:
             return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
+        clash = contradiction(node)
+        if clash is not None:
+            # "never placed an order but whose lifetime spend is over 500": nobody, whatever the data
+            said = [(lambda t: t[:1].lower() + t[1:])(explain(c, ctx.catalog)) for c in clash]
+            return Translation(question=f"No one can be among both {said[0]} and {said[1]}. Which did you mean?",
+                               assumptions=session.builder.assumptions, warnings=warnings)
         for aside in asides(session.items, session.request):
             session.builder.assume(f"'{aside}' read as an aside that restates what comes before it")
         points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)

@@ -63,7 +63,7 @@ def _in_segment(it: Item, nodes: list[A.Node]) -> bool:
 
 
 def _meaningful(it: Item, nodes: list[A.Node]) -> bool:
-    if it.used or it.kind in (Kind.STOP, Kind.EVER) or _in_segment(it, nodes):
+    if it.used or it.kind in (Kind.STOP, Kind.EVER, Kind.ONLY) or _in_segment(it, nodes):
         return False
     words = it.words.lower().split()
     if it.kind == Kind.NUM and words and all(w in PRONOUNS for w in words):

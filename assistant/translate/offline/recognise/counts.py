@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from grammar import ast as A
+from grammar.algebra import negate
 
 from ..items import NUMBERS, Item, Kind
 from .events import filters, pick_event
@@ -27,8 +28,15 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         window_item = window_near(b, items, idx, kinds=(Kind.WINDOW, Kind.WITHIN, Kind.FOR))
         ref = filters(b, event, items, idx)
         zero = count is not None and count.n == 0 and count.op in ("exactly", "at_most")  # "opened zero times"
-        node: A.Condition = A.Did(event=ref, count=None if zero else count, window=window_of(b, window_item))
-        if zero and not neg:
+        window = window_of(b, window_item)
+        node: A.Condition = A.Did(event=ref, count=None if zero else count, window=window)
+        only = _only(items, idx)
+        if only is not None and ref.where is not None and not neg and not zero:
+            # "only ever bought electronics": electronics, and nothing else
+            b.use(only)
+            other = A.EventRef(name=ref.name, where=negate(ref.where))
+            node = A.And(conditions=[node, A.Not(condition=A.Did(event=other, window=window))])
+        elif zero and not neg:
             node = A.Not(condition=node)
         elif neg and zero:
             b.use(neg)
@@ -42,6 +50,22 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
                      "since' for those who did)")
         out.append((ev.pos, node))
     return out
+
+
+_COUNTING = {"counting", "count", "counted", "including", "considering", "include", "consider"}
+
+
+def _only(items: list[Item], idx: int) -> Item | None:
+    """An unused 'only' right before the event ('only ever bought', 'who only buy') or right after it, before
+    what it was done to ('bought only shoes')."""
+    for j in range(idx - 1, -1, -1):
+        if items[j].kind == Kind.ONLY and not items[j].used:
+            # "counting only orders over $10": what is counted, not what else people did
+            return None if j and items[j - 1].words.lower() in _COUNTING else items[j]
+        if items[j].kind not in (Kind.EVER, Kind.STOP):
+            break
+    nxt = items[idx + 1] if idx + 1 < len(items) else None
+    return nxt if nxt is not None and nxt.kind == Kind.ONLY and not nxt.used else None
 
 
 def _since(window: Item | None) -> bool:
@@ -61,8 +85,12 @@ def count_for(b: Builder, items: list[Item], idx: int) -> A.Count | None:
             return it["count"]
         if it.get("count_for_noun") and not it.used:
             return as_count(b, it)
-    # "received eleven or more": a bound that ends the clause right after an event with no number to compare
     nxt = items[idx + 1] if idx + 1 < len(items) else None
+    # "orders >= 2", "email opens > 5": a comparison sign after a plural noun counts what the noun names
+    if (nxt is not None and nxt.kind == Kind.CMP and not nxt.used and nxt.words[:1] in "<>=" and
+            "$" not in nxt.words and float(nxt["value"]).is_integer() and items[idx].words.lower().endswith("s")):
+        return as_count(b, nxt)
+    # "received eleven or more": a bound that ends the clause right after an event with no number to compare
     if (nxt is not None and nxt is items[-1] and nxt.kind == Kind.CMP and not nxt.used and
             float(nxt["value"]).is_integer() and not any(b.number_property(e) for e in items[idx].get("events", []))):
         return as_count(b, nxt)
