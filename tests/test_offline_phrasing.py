@@ -802,3 +802,9 @@ def test_a_purpose_that_says_who_is_read():
     # 'list' names what the first sentence is, but 'in Italy on the SMS list' says who is in it
     result = read("Everyone in Italy on the SMS list. Leave out anyone who ordered this week.")
     assert same(result, 'country = "IT" and sms_consent = true and did not order_completed in this week'), result.dsl
+
+
+def test_a_denied_total_says_each_one_counts_on_its_own():
+    result = read("people with an order over 300, not in total")
+    assert same(result, "did order_completed where (amount > 300)"), result.dsl
+    assert any("not added up" in a for a in result.assumptions)

@@ -71,6 +71,21 @@ def ordinal_counts(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def not_the_total(items: list[Item], b: Builder) -> list[Item]:
+    """'an order of more than 500 (one order, not their total)': a total said only to be denied, with nothing
+    after it, says that the amount is each event's own, which the property comparison already is."""
+    words = [x for x in items if x.kind != Kind.STOP]
+    for i in range(len(words) - 1):
+        neg, agg = words[i], words[i + 1]
+        rest = words[i + 2:]
+        if (neg.kind == Kind.NEG and agg.kind == Kind.AGG and agg.get("func") == "total" and not agg.get("spend")
+                and (not rest or rest[0].kind == Kind.CONJ) and any(
+                    x.kind == Kind.CMP for x in words[:i])):
+            neg.used = agg.used = True
+            b.assume(f"'{neg.words} {agg.words}' read as: each one on its own, not added up")
+    return items
+
+
 def mark_silent(items: list[Item], b: Builder) -> list[Item]:
     """Stop words and 'ever' say nothing: used. A number before a word for people counts people ('the 200
     contacts who ...'), not events."""
@@ -461,6 +476,7 @@ RULES: tuple[Rule, ...] = (
     shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there
     spent_on_it,           # "spent over $100 on it": also while the pronoun is there
+    not_the_total,         # '(one order, not their total)': while the stop words that end it are there
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
