@@ -808,3 +808,34 @@ def test_a_denied_total_says_each_one_counts_on_its_own():
     result = read("people with an order over 300, not in total")
     assert same(result, "did order_completed where (amount > 300)"), result.dsl
     assert any("not added up" in a for a in result.assumptions)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("bought 2+ times in oct", "did order_completed at least 2 times in october"),
+    ("ppl w no orders but 3+ app opens in the last 2 wks",
+     "did not order_completed and did app_opened at least 3 times in last 2 weeks"),
+    ("carted frm yday", "did cart_added yesterday"),
+])
+def test_note_taking_shorthand(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("above the 80th percentile of lifetime spend", "top 20% by total amount of order_completed"),
+    ("below the 25th percentile by number of orders", "bottom 25% by count of order_completed"),
+])
+def test_percentiles_are_shares_of_a_ranking(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("SMS Consent = no", "sms_consent = false"),
+    ("email_consent: TRUE and plan_type = pro", 'email_consent = true and plan = "pro"'),
+    ("Plan Type = Free AND Country__c != DE", 'plan = "free" and country != "DE"'),
+    ("City = Lisbon or Porto", 'city in ["Lisbon", "Porto"]'),
+])
+def test_crm_filters_written_as_field_sign_value(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

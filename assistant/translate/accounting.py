@@ -131,6 +131,8 @@ def _held(node: A.Node | list[A.Node]) -> tuple[set[float], set[int], set[date],
     def visit(value) -> None:
         if isinstance(value, A.Did) and value.count is None or isinstance(value, A.Regular):
             numbers.add(1.0)  # "at least once", "at least one order": what a did-condition (or each period) means
+        if isinstance(value, A.Rank) and value.percent:
+            numbers.add(100.0 - value.amount)  # "above the 80th percentile" is the top 20%
         if isinstance(value, A.Node):
             unit = getattr(value, "unit", None)
             for name in type(value).model_fields:

@@ -252,7 +252,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
-    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time", Kind.EVER, lambda: {}),
+    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time|lifetime|in_their_lifetime", Kind.EVER, lambda: {}),
     # counts (with "times")
     ("at_least|minimum|min N time|times", Kind.COUNT, lambda n: _count("at_least", n)),
     ("N + time|times", Kind.COUNT, lambda n: _count("at_least", n)),

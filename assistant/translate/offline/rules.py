@@ -71,6 +71,62 @@ def ordinal_counts(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+_TRUE = {"true", "yes", "y", "1", "subscribed", "opted-in", "on", "granted"}
+_FALSE = {"false", "no", "n", "0", "unsubscribed", "opted-out", "off", "none", "denied"}
+_EQUALS = {"=", "==", ":", "is", "equals"}
+_FIELD_WORDS = {"type", "status", "field", "flag", "value", "c", "__c", "name", "tier", "code"}
+
+
+def field_equals(items: list[Item], b: Builder) -> list[Item]:
+    """'Email Opt In = false', 'plan = team', 'Country__c != US': a field, a sign and a value, as CRM filters
+    are written. The sign between a field and one of its values is read (and '!=' negates); a yes/no after a
+    consent sets it. A field's own type words ('Plan Type', 'SMS Status') say nothing more."""
+    for i, it in enumerate(items):
+        if it.kind not in (Kind.CONSENT, Kind.TRAIT):
+            continue
+        j = i + 1
+        while j < len(items) and items[j].kind in (Kind.UNKNOWN, Kind.STOP) and \
+                items[j].words.lower().strip("_") in _FIELD_WORDS:
+            j += 1
+        if it.kind == Kind.CONSENT and j < len(items) and items[j].kind == Kind.UNKNOWN and \
+                items[j].words.lower() in _TRUE | _FALSE:  # 'Email Opt In: FALSE' (the colon is no token)
+            it.args["value"] = (items[j].words.lower() in _TRUE) == it["value"]
+            for k in range(i + 1, j + 1):
+                items[k].used = True
+            continue
+        if j + 1 >= len(items) or items[j].words.lower() not in _EQUALS | {"!=", "<>"}:
+            continue
+        sign, value = items[j], items[j + 1]
+        spec = b.catalog.traits.get(it["trait"]) if it.kind == Kind.TRAIT else None
+        if spec is not None and spec.type == "string" and not spec.closed and sign.words == "=":
+            # 'City = Toronto or Vancouver': a field whose values the catalog does not list takes the words said
+            for k in range(j + 1, len(items), 2):
+                if items[k].kind != Kind.UNKNOWN or not items[k].words[:1].isupper():
+                    break
+                items[k].become(Kind.VALUE, {"field": it["trait"], "trait": True, "value": items[k].words})
+                if not (k + 2 < len(items) and items[k + 1].kind == Kind.CONJ and items[k + 1]["op"] in ("or", ",")):
+                    break
+            value = items[j + 1]
+        negated = sign.words in ("!=", "<>")
+        word = value.words.lower()
+        if it.kind == Kind.CONSENT and (word in _TRUE | _FALSE or value.kind == Kind.NEG and word == "no"):
+            it.args["value"] = (word in _TRUE) != negated if it["value"] else (word not in _TRUE) != negated
+            value.used = True
+        elif it.kind == Kind.TRAIT and value.kind == Kind.VALUE and value.get("field") == it["trait"]:
+            if negated:
+                for k in range(i + 1, j):
+                    items[k].used = True
+                sign.become(Kind.NEG, {})
+                items[j], items[i] = items[i], sign  # 'country != US' reads as 'not country US'
+                continue
+        else:
+            continue
+        sign.used = True
+        for k in range(i + 1, j):
+            items[k].used = True
+    return items
+
+
 def not_the_total(items: list[Item], b: Builder) -> list[Item]:
     """'an order of more than 500 (one order, not their total)': a total said only to be denied, with nothing
     after it, says that the amount is each event's own, which the property comparison already is."""
@@ -476,6 +532,7 @@ RULES: tuple[Rule, ...] = (
     shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there
     spent_on_it,           # "spent over $100 on it": also while the pronoun is there
+    field_equals,          # 'Email Opt In = false': while 'is' and the field's own words are there
     not_the_total,         # '(one order, not their total)': while the stop words that end it are there
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops

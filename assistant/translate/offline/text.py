@@ -176,9 +176,9 @@ def _spans_of(text: str, at: int) -> tuple[tuple[int, int], ...]:
     return tuple((at, at) for _ in text)
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december"]
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
 
 # Month abbreviations, read only before a day number ("Sept 7", "Feb 1st").
 _SHORT_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
@@ -286,6 +286,27 @@ def _day(year: int, month: int, day: int) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+# Note-taking shorthand, as words: 'from yday', 'w no orders', 'in oct' (units such as
+# 'wk' and 'mos' are the phrase table's: a terse 'last wk' is asked about).
+_SHORTHAND = [
+    (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"),
+    (r"(?<= )w(?= (?:no|an?|the|[0-9]|at|more|over|under|less)\b)", "with"),
+    # a month's short name after a word of time: 'in oct', 'since feb', 'during dec'
+    (r"\b(in|since|during|from|before|after|until|through|thru|of|to) "
+     r"(jan|feb|apr|jun|jul|aug|sept?|oct|nov|dec)\b(?!\s*\d)",
+     lambda m: f"{m.group(1)} {_MONTH_NAMES[_SHORT_MONTHS[m.group(2).lower()] - 1]}"),
+]
+# 'above the 90th percentile of X' is the top 10% by X; 'below the 20th percentile' the bottom 20%.
+_PERCENTILE = r"\b(above|over|beyond|in|below|under|top|bottom|lowest)\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+percentile\b"
+
+
+def _percentile(m: re.Match) -> str:
+    where, n = m.group(1).lower(), int(m.group(2))
+    if where in ("above", "over", "beyond", "in"):
+        return f"top {100 - n} %"
+    return f"{'top' if where == 'top' else 'bottom'} {n} %"
+
+
 def normalise(text: Source) -> Source:
     text = text.sub("[\u2018\u2019]", "'").sub("[\u201c\u201d]", '"')
     # Case is kept here (values and messages use the user's spelling); tokens compare in lower case.
@@ -303,6 +324,9 @@ def normalise(text: Source) -> Source:
     text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times
     text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)
     text = text.sub(r"\b([A-Z]{2})/(?=[A-Z]{2}\b)", r"\1 or ")     # code lists: JP/IN/BR
+    for pattern, repl in _SHORTHAND:
+        text = text.sub(pattern, repl, flags=re.I)
+    text = text.sub(_PERCENTILE, _percentile, flags=re.I)
     # a sentence's end is a list's separator: "... in the US and Canada. Leave out VIPs, ..."
     # (not after an abbreviation: "e.g. Germany", "vs. Q3")
     text = text.sub(r"(?<=[a-z0-9)\]\"'])(?<!\b[a-z]\.[a-z])(?<!\bvs)(?<!\betc)(?<!\bincl)(?<!\bexcl)(?<!\bapprox)"
@@ -339,6 +363,12 @@ def tokenize(text: str) -> list[Token]:
             if word in NUMBER_WORDS:
                 raw.append(Token(str(NUMBER_WORDS[word]), "num", value, number=float(NUMBER_WORDS[word]),
                                  start=start, end=end))
+            elif "_" in word.strip("_") and not word.startswith("@"):
+                # a field's name as written ('email_consent', 'Country__c'): its words
+                at = m.start()
+                for part in re.finditer(r"[^_]+", kept):
+                    lo, hi = source.span(at + part.start(), at + part.end())
+                    raw.append(Token(part.group().lower(), "word", part.group(), start=lo, end=hi))
             elif word:
                 raw.append(Token(word, "word", kept, start=start, end=end))
     tokens: list[Token] = []
