@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from grammar import ast as A
-from grammar.units import largest_unit
+from grammar.units import largest_unit, seconds
 
 # group class -> (its dual, the negation of its family); the negation class -> its family's (and, or)
 GROUPS: dict[type, tuple[type, type]] = {
@@ -120,11 +120,18 @@ def normalise(node: Any) -> Any:
     return A.transform(node, lambda n: _RULES[type(n)](n) if type(n) in _RULES else n)
 
 
-def contradiction(node: A.Condition) -> tuple[A.Condition, A.Condition] | None:
-    """Two and-ed conditions no one can meet together: 'did not E' (with no count) and one that needs an E it
-    covers ('never ordered' and 'total amount of orders > 500'; 'no order in the last 30 days' and 'ordered in
-    the last 30 days'). Such a segment selects nobody, whatever the data: a person would ask, not build it."""
-    parts = _and_parts(node)
+def contradiction(node: A.Condition, segments: dict[str, A.Condition] | None = None
+                  ) -> tuple[A.Condition, A.Condition] | None:
+    """Two and-ed conditions no one can meet together (the saved `segments` it is in are looked into): 'did not
+    E' (with no count) and one that needs an E it covers ('never ordered' and 'total amount of orders > 500';
+    'no order in the last 30 days' and 'ordered in the last 30 days'), or one date in two windows that do not
+    meet ('signed up in the last 7 days' and 'more than a year ago'). Such a segment selects nobody, whatever
+    the data: a person would ask, not build it."""
+    parts = _and_parts(node, segments or {})
+    for i, a in enumerate(parts):
+        for b in parts[i + 1:]:
+            if _disjoint_times(a, b) or _disjoint_times(b, a):
+                return a, b
     for never in parts:
         if not (isinstance(never, A.Not) and isinstance(never.condition, A.Did) and never.condition.count is None):
             continue
@@ -138,8 +145,20 @@ def contradiction(node: A.Condition) -> tuple[A.Condition, A.Condition] | None:
     return None
 
 
-def _and_parts(node: A.Condition) -> list[A.Condition]:
-    return [p for c in node.conditions for p in _and_parts(c)] if isinstance(node, A.And) else [node]
+def _and_parts(node: A.Condition, segments: dict[str, A.Condition], seen: frozenset = frozenset()
+               ) -> list[A.Condition]:
+    if isinstance(node, A.SegmentRef) and node.name in segments and node.name not in seen:
+        return _and_parts(segments[node.name], segments, seen | {node.name})
+    return [p for c in node.conditions for p in _and_parts(c, segments, seen)] if isinstance(node, A.And) else [node]
+
+
+def _disjoint_times(a: A.Condition, b: A.Condition) -> bool:
+    """The same date trait in the last N units and more than M units ago, M at least N."""
+    if not (isinstance(a, A.TraitTime) and isinstance(b, A.TraitTime) and a.trait == b.trait):
+        return False
+    recent, old = a.window, b.window
+    return isinstance(recent, A.InLast) and isinstance(old, A.MoreThanAgo) and \
+        seconds(old.amount, old.unit) >= seconds(recent.amount, recent.unit)
 
 
 def _needs(node: A.Condition) -> list[tuple[A.EventRef, Any]]:

@@ -839,3 +839,31 @@ def test_percentiles_are_shares_of_a_ranking(text, expected):
 def test_crm_filters_written_as_field_sign_value(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened an email but never once clicked", "did email_opened and did not email_clicked"),
+    ("people with 4+ orders in total", "did order_completed at least 4 times"),
+    ("app_opened >= 3 in 14d", "did app_opened at least 3 times in last 14 days"),
+    ("used the dashboards and the reports features", 'did feature_used where (feature = "dashboards") and '
+                                                    'did feature_used where (feature = "reports")'),
+    ("shoe buyers with more than four shoe orders",
+     'did order_completed where (product_category = "shoes") at least 5 times'),
+    ("opened the 'Weekly Newsletter' email", 'did email_opened where (campaign = "Weekly Newsletter")'),
+])
+def test_counts_nouns_and_quoted_values(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_a_forwarded_request_in_quotes_is_read():
+    result = read("Client ask: 'everyone in France who bought apparel in the last 90 days'")
+    assert same(result, 'country = "FR" and did order_completed where (product_category = "apparel") '
+                        "in last 90 days"), result.dsl
+
+
+def test_they_after_an_exclusion_speaks_of_everyone_again():
+    # the exclusion is of people in France; 'they are not unsubscribed' is said of everyone (not excluded twice)
+    result = read("bought shoes except anyone in France, and they are not unsubscribed")
+    assert same(result, 'did order_completed where (product_category = "shoes") and did not email_unsubscribed '
+                        'and country != "FR"'), result.dsl

@@ -228,6 +228,8 @@ def test_error_envelope():
     ('did not order_completed where (product_category = "shoes") and did order_completed', False),
     ("did not order_completed and did order_completed at most 2 times", False),
     ("did not order_completed or total amount of order_completed > 500", False),
+    ("signup_at in last 7 days and signup_at more than 1 year ago", True),
+    ("signup_at in last 30 days and signup_at more than 7 days ago", False),
 ])
 def test_contradiction_finds_and_ed_conditions_no_one_meets(dsl, clash, demo_db, catalog, as_of):
     from assistant.data.preview import Database, member_ids
@@ -237,3 +239,9 @@ def test_contradiction_finds_and_ed_conditions_no_one_meets(dsl, clash, demo_db,
     assert (contradiction(node) is not None) == clash
     if clash:  # and indeed no one in the demo store is in it
         assert member_ids(Database(demo_db), compile_segment(node, catalog, "duckdb", as_of)) == set()
+
+
+def test_contradiction_looks_into_saved_segments():
+    segments = {"fresh": parse("signup_at in last 14 days")}
+    assert contradiction(parse('in segment "fresh" and signup_at more than 2 months ago'), segments) is not None
+    assert contradiction(parse('in segment "fresh" and signup_at more than 2 days ago'), segments) is None

@@ -128,6 +128,10 @@ def _ellipsis(prev: list[Item], clause: list[Item], op: str) -> list[Item] | Non
     return neg + clones + rest
 
 
+# "... and they are not unsubscribed": a state, not a step that did not happen after the one before.
+_STATE_VERBS = {"is", "are", "was", "were"}
+
+
 def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
     kinds = [it.kind for it in clause]
     if not clause or op == "or" or op == "except":
@@ -143,7 +147,8 @@ def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
     # "... and didn't open it": the same thing twice, no order in time between the two
     same_object = any(it.get("pronoun") for it in clause)
     if (first.kind == Kind.NEG and prev_positive_event and kinds.count(Kind.EVENT) == 1 and not same_object
-            and (first.get("past") or first.get("without") or Kind.THEN_TAIL in kinds or Kind.WITHIN in kinds)
+            and (first.get("past") and first.words.lower().split()[0] not in _STATE_VERBS or first.get("without")
+                 or Kind.THEN_TAIL in kinds or Kind.WITHIN in kinds)
             and Kind.WINDOW not in kinds and Kind.SAME_WINDOW not in kinds and Kind.COUNT not in kinds):
         first.args["then"] = True
         return True
@@ -280,7 +285,9 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
         if op == "lead":
             leads += [c for c in [read_clause(b, clause)] if c is not None]
             continue
-        if op == ";":  # a new line or sentence: what an 'except' began ends with its own
+        if op == ";" or in_except and op in (",and", "and") and clause and clause[0].get("subject"):
+            # a new line or sentence, or "..., and they are not unsubscribed" (said of everyone again, with a
+            # negation of its own, which no one excludes): what an 'except' began has ended
             in_except = False
         if op == "except":
             in_except = True

@@ -76,6 +76,9 @@ class Lexicon:
             for alias in [name, *(titles or {}).get(name, [])]:
                 self.add(_words(alias), kind, {"name": name}, priority=5)
                 self.add(_words(alias) + ("segment",), kind, {"name": name}, priority=5)
+        # a value written in quotes, as the catalog spells it (lower case): its value item's arguments
+        self.quoted_values = {str(p.args["value"]).lower(): p.args for p in self.phrases
+                              if p.kind == Kind.VALUE and isinstance(p.args.get("value"), str)}
         self.vocabulary = {w for p in self.phrases for w in p.words} | {
             w for pattern, _, _ in COMPILED for _, want in pattern if isinstance(want, list) for alt in want
             for w in alt} | STOP_WORDS | set(UNITS)
@@ -257,7 +260,10 @@ def lex(tokens: list[Token], lexicon: Lexicon) -> list[Item]:
             tok = tokens[i]
             kind = Kind.STOP if tok.kind == "word" and tok.text in STOP_WORDS else (
                 Kind.STR if tok.kind == "str" else Kind.UNKNOWN)
-            items.append(_item(kind, tokens, i, i + 1, {"text": tok.orig}))
+            quoted = lexicon.quoted_values.get(tok.text.lower()) if tok.kind == "str" else None
+            # 'the "Weekly Newsletter" email': a value of the catalog, in quotes, is that value
+            items.append(_item(Kind.VALUE, tokens, i, i + 1, dict(quoted)) if quoted else
+                         _item(kind, tokens, i, i + 1, {"text": tok.orig}))
             i += 1
             continue
         length = max(b[0] for b in best)

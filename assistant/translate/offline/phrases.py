@@ -307,7 +307,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # a negative object ("bought nothing in May"): the rule negative_objects moves it before its verb
     ("nothing|nothing_at_all", Kind.NEG, lambda: {"object": True}),
     ("did|does|do|have|has|had|is|are|was|were not", Kind.NEG, lambda: {"past": True}),
-    ("never_have|have_never|has_never|not_yet|never_ever", Kind.NEG, lambda: {}),
+    ("never_have|have_never|has_never|not_yet|never_ever|never_once|not_once|not_even_once", Kind.NEG, lambda: {}),
     ("without", Kind.NEG, lambda: {"without": True}),
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
     ("only|only_ever|ever_only|exclusively|solely", Kind.ONLY, lambda: {}),

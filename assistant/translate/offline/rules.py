@@ -127,6 +127,17 @@ def field_equals(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def counted_in_total(items: list[Item], b: Builder) -> list[Item]:
+    """'5+ orders in total': a total after a counted noun is the count's, over all time, not an amount."""
+    words = [x for x in items if x.kind != Kind.STOP]
+    for num, noun, agg in zip(words, words[1:], words[2:]):
+        if num.kind in (Kind.CMP, Kind.NUM) and noun.kind == Kind.EVENT and noun.words.lower().endswith("s") and \
+                agg.kind == Kind.AGG and agg.get("func") == "total" and not agg.get("spend") and \
+                agg.words.lower() != "total":
+            agg.used = True
+    return items
+
+
 def not_the_total(items: list[Item], b: Builder) -> list[Item]:
     """'an order of more than 500 (one order, not their total)': a total said only to be denied, with nothing
     after it, says that the amount is each event's own, which the property comparison already is."""
@@ -139,6 +150,28 @@ def not_the_total(items: list[Item], b: Builder) -> list[Item]:
                     x.kind == Kind.CMP for x in words[:i])):
             neg.used = agg.used = True
             b.assume(f"'{neg.words} {agg.words}' read as: each one on its own, not added up")
+    return items
+
+
+def property_nouns(items: list[Item], b: Builder) -> list[Item]:
+    """'the reports and exports features', 'the shoes category': a property's own name after its values names
+    what they are (not the page '/features')."""
+    for prev, it in zip(items, items[1:]):
+        if prev.kind == Kind.VALUE and not prev.get("trait") and it.kind in (Kind.VALUE, Kind.PROP, Kind.UNKNOWN):
+            spec = b.catalog.properties.get(prev["field"])
+            names = {prev["field"].replace("_", " "), *(s.lower() for s in (spec.synonyms if spec else []))}
+            word = it.words.lower()
+            if word in names or word.rstrip("s") in names or word[:-2] in names and word.endswith("es"):
+                it.used = True
+    return items
+
+
+def pronoun_subjects(items: list[Item], b: Builder) -> list[Item]:
+    """'..., and they are not unsubscribed': a negation said of 'they' speaks of everyone in the segment again
+    (an exclusion before it has ended; see clauses.combine)."""
+    for it, nxt in zip(items, items[1:]):
+        if it.kind == Kind.STOP and it.words.lower() in ("they", "these", "those", "all") and nxt.kind == Kind.NEG:
+            nxt.args["subject"] = True
     return items
 
 
@@ -452,18 +485,26 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
                        and any(prev["field"] in b.catalog.event_properties(e) for e in verb["events"]))
         if verb is not None and nouns and after_value:
             it.used = True  # "home products", "the Black Friday email": the noun of a value
+            _counts_the_noun(items, i)
             continue
         if verb is not None and nouns and (set(nouns) & set(verb["events"])):
             verb.args.setdefault("candidates", verb["events"])
             verb.args["events"] = [e for e in verb["events"] if e in nouns]
             it.used = True
-            prev = items[i - 1]
-            if prev.kind in NUMBERS and not prev.used:
-                prev.args["count_for_noun"] = True
+            _counts_the_noun(items, i)
             continue
         if it.kind == Kind.EVENT and not it.get("noun"):
             verb = it
     return items
+
+
+def _counts_the_noun(items: list[Item], i: int) -> None:
+    """'3+ orders', 'more than two home orders': a number before an absorbed noun (past its values) counts it."""
+    k = i - 1
+    while k > 0 and items[k].kind == Kind.VALUE and not items[k]["trait"]:
+        k -= 1
+    if items[k].kind in NUMBERS and not items[k].used:
+        items[k].args["count_for_noun"] = True
 
 
 def anchored_events(items: list[Item], b: Builder) -> list[Item]:
@@ -533,7 +574,10 @@ RULES: tuple[Rule, ...] = (
     pronoun_objects,       # "didn't open it": while the pronoun is still there
     spent_on_it,           # "spent over $100 on it": also while the pronoun is there
     field_equals,          # 'Email Opt In = false': while 'is' and the field's own words are there
+    pronoun_subjects,      # 'and they are not ...': while 'they' is there
+    property_nouns,        # 'exports features': after the values are known, before anything reads the noun
     not_the_total,         # '(one order, not their total)': while the stop words that end it are there
+    counted_in_total,      # '5+ orders in total': before anything reads the total
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')

@@ -60,8 +60,11 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
         named = lead[:cut.start()]
     items = lex(tokenize(named), lexicon)
     titled = bool(_TITLED.match(str(text)[m.end("lead"):m.end()]))
-    # a purpose word inside an event's name ("push notifications") is the event's, not a purpose
-    catalog_words = {w.lower() for it in items if it.kind == Kind.EVENT for w in it.words.split()}
+    # a purpose word inside a catalog phrase ("push notifications", "the Weekly Newsletter") is the phrase's
+    catalog_words = {w.lower() for it in items if it.kind == Kind.EVENT or it.kind not in (Kind.STOP, Kind.UNKNOWN)
+                     and len(it.words.split()) > 1 for w in it.words.split()}
+    if str(text)[m.end("lead"):m.end()].lstrip().startswith(".") and any(it.kind == Kind.EVENT for it in items):
+        return text  # "Everyone who got the newsletter in October. Please exclude ...": a sentence of the request
     if items and all(it.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.STOP) for it in items) and \
             any(it.kind != Kind.STOP for it in items):
         if _REFINES.match(rest):  # "VIPs: in Germany" narrows the known segment VIPs

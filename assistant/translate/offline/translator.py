@@ -146,7 +146,7 @@ class OfflineTranslator:
             return Translation(question=f"I could not build a valid segment ({err.diagnostics[0].message}). "
                                         "Could you rephrase?", assumptions=session.builder.assumptions,
                                warnings=warnings)
-        clash = contradiction(node)
+        clash = contradiction(node, ctx.segments)
         if clash is not None:
             # "never placed an order but whose lifetime spend is over 500": nobody, whatever the data
             said = [(lambda t: t[:1].lower() + t[1:])(explain(c, ctx.catalog)) for c in clash]
@@ -393,6 +393,10 @@ class _Session:
 
     def read(self, text: Source) -> A.Condition | None:
         b = self.builder
+        # a request forwarded in quotes ("Client ask: 'everyone who ...'") is read as the request; a value is
+        # quoted in a few words ('the "Black Friday 2025" email')
+        text = text.sub(r"(?<!\w)(['\"\u2018\u201c])((?:(?!\1).){2,}?\s(?:(?!\1).)+?\s(?:(?!\1).)+?\s(?:(?!\1).)+?"
+                        r"\s(?:(?!\1).)+?\s(?:(?!\1).)+?)['\"\u2019\u201d](?!\w)", r"\2")
         lines = [drop_lead_in(line, self.lexicon, b.assume, b.guess) for line in _lines(text)]
         joined = lines[0] if lines else text
         for line in lines[1:]:
