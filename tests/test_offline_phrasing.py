@@ -867,3 +867,35 @@ def test_they_after_an_exclusion_speaks_of_everyone_again():
     result = read("bought shoes except anyone in France, and they are not unsubscribed")
     assert same(result, 'did order_completed where (product_category = "shoes") and did not email_unsubscribed '
                         'and country != "FR"'), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("number of orders over 4", "did order_completed at least 5 times"),
+    ("Total Orders between 3 and 6", "did order_completed between 3 and 6 times"),
+    ("Order Count >= 2, Total Revenue greater than 150",
+     "did order_completed at least 2 times and total amount of order_completed > 150"),
+    ("Last Purchase Date older than 6 months", "last order_completed more than 6 months ago"),
+    ("Birthday = unknown", "birthday is not set"),
+    ("top 10% by # of app opens", "top 10% by count of app_opened"),
+])
+def test_crm_fields_named_after_events(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("never paid full price", "did not order_completed where (discounted = false)"),
+    ("viewed a product, carted or bought in the last 5 days",
+     "did product_viewed in last 5 days or did cart_added in last 5 days or did order_completed in last 5 days"),
+    ("opened, clicked or bought - anything in the last 3 days",
+     "did email_opened in last 3 days or did email_clicked in last 3 days or did order_completed in last 3 days"),
+])
+def test_verbs_in_lists_and_paying_for_what(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_a_quote_with_an_apostrophe_inside_is_still_a_forwarded_request():
+    result = read("Client: 'buyers in Spain who've never opened an email from us'")
+    assert same(result, 'did order_completed and country = "ES" and did not email_opened') or \
+        same(result, 'country = "ES" and did order_completed and did not email_opened'), result.dsl

@@ -240,6 +240,10 @@ def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[I
     i = 0
     while i < len(out):
         j = i
+        while j + 1 < len(out) and out[j + 1][0] == ",":
+            j += 1
+        if j == i or j + 1 >= len(out) or out[j + 1][0] != "or":
+            j = i  # "opened, clicked or bought in the last 7 days": commas before the 'or' are the or-list's
         while j + 1 < len(out) and out[j + 1][0] == "or":
             j += 1
         if j > i:

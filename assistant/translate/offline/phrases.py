@@ -212,6 +212,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
     ("N + UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
+    # "Last Purchase Date older than 1 year", "> 30 days ago": more than that long ago
+    ("older_than|>|>= N UNIT ?ago", Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("N or_more UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("N UNIT " + AGO + " or_more|or_longer|or_earlier|or_before|plus", Kind.WINDOW,
      lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
@@ -299,6 +301,10 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("is|are set|present|known|filled|provided|available", Kind.IS_SET, lambda: {"negated": False}),
     ("is|are not set|present|known|filled|provided|available", Kind.IS_SET, lambda: {"negated": True}),
     ("is|are missing|empty|unknown|blank|null", Kind.IS_SET, lambda: {"negated": True}),
+    # as CRM filters write it: "Birthday = unknown", "DOB is not null"
+    ("= missing|empty|unknown|blank|null|none", Kind.IS_SET, lambda: {"negated": True}),
+    ("= known|set|present", Kind.IS_SET, lambda: {"negated": False}),
+    ("is|are not null|empty|blank|missing|unknown", Kind.IS_SET, lambda: {"negated": False}),
     ("we_know|on_file|on_record", Kind.IS_SET, lambda: {"negated": False}),
     ("missing", Kind.IS_SET, lambda: {"negated": True}),
     ("is|=|equals|equal_to|named|called QSTR", Kind.EQUALS, lambda s: {"value": s}),

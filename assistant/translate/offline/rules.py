@@ -138,6 +138,27 @@ def counted_in_total(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def crm_field_names(items: list[Item], b: Builder) -> list[Item]:
+    """'Total Orders >= 3', 'Order Count between 2 and 4', 'Last Purchase Date older than 1 year': a CRM field
+    named after an event. 'Total' before a plural event noun, or 'Count' after the event, is the number of them;
+    'Date' after the first or last one is its time."""
+    words = [x for x in items if x.kind != Kind.STOP]
+    for prev, it, nxt in zip([None, *words], words, [*words[1:], None]):
+        if it.kind == Kind.AGG and it.get("func") == "total" and not it.get("spend") and nxt is not None and \
+                nxt.kind == Kind.EVENT and nxt.words.lower().endswith("s"):
+            it.become(Kind.COUNT_OF, {})
+        if it.kind == Kind.UNKNOWN and it.words.lower() in ("date", "dt", "timestamp", "time") and \
+                prev is not None and prev.kind == Kind.EVENT and any(
+                    x.kind == Kind.WHICH for x in words[max(0, words.index(prev) - 2):words.index(prev)]):
+            it.used = True
+    for i in range(1, len(items)):  # 'Order Count between 2 and 4': the number of orders
+        if items[i].kind == Kind.UNKNOWN and items[i].words.lower() in ("count", "number") and \
+                items[i - 1].kind == Kind.EVENT:
+            items[i].become(Kind.COUNT_OF, {})
+            items[i - 1], items[i] = items[i], items[i - 1]
+    return items
+
+
 def not_the_total(items: list[Item], b: Builder) -> list[Item]:
     """'an order of more than 500 (one order, not their total)': a total said only to be denied, with nothing
     after it, says that the amount is each event's own, which the property comparison already is."""
@@ -298,6 +319,20 @@ def spent_on_it(items: list[Item], b: Builder) -> list[Item]:
         tail = [x.words.lower() for x in items[i + 1:i + 5]]
         if any(a == "on" and c in ("it", "them", "that", "those") for a, c in zip(tail, tail[1:])):
             b.guess(it, "the total of all of them, or the amount of the one said before?")
+    return items
+
+
+def paid_for_what(items: list[Item], b: Builder) -> list[Item]:
+    """'never paid full price', 'paid with the app': a word of spending followed by what was bought or how
+    (a value of the purchase event) and no amount is the purchase itself, not a total."""
+    purchase = b.purchase_event()
+    if purchase is None:
+        return items
+    props = b.catalog.event_properties(purchase)
+    for it, nxt in zip(items, items[1:]):
+        if it.kind == Kind.AGG and it.get("spend") and it.words.lower() in ("paid", "spent", "spend", "pay") and \
+                nxt.kind == Kind.VALUE and not nxt.get("trait") and nxt.get("field") in props:
+            it.become(Kind.EVENT, {"events": [purchase]})
     return items
 
 
@@ -578,6 +613,7 @@ RULES: tuple[Rule, ...] = (
     property_nouns,        # 'exports features': after the values are known, before anything reads the noun
     not_the_total,         # '(one order, not their total)': while the stop words that end it are there
     counted_in_total,      # '5+ orders in total': before anything reads the total
+    crm_field_names,       # 'Total Orders >= 3': likewise
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
@@ -585,6 +621,7 @@ RULES: tuple[Rule, ...] = (
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
     trailing_bounds,       # '6 orders or more': before anything reads the number
     first_time_after,      # 'started a trial for the first time': 'first' before its verb
+    paid_for_what,         # 'never paid full price': before anything reads 'paid' as a total
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes

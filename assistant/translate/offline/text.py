@@ -290,6 +290,7 @@ def _day(year: int, month: int, day: int) -> str:
 # 'wk' and 'mos' are the phrase table's: a terse 'last wk' is asked about).
 _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
+    (r"#\s*(?:of\b)?", "number of "), (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
     (r"(?<= )w(?= (?:no|an?|the|[0-9]|at|more|over|under|less)\b)", "with"),
     # a month's short name after a word of time: 'in oct', 'since feb', 'during dec'
     (r"\b(in|since|during|from|before|after|until|through|thru|of|to) "

@@ -77,7 +77,7 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
         # "Everyone on the email list in the US and Canada. Leave out ..." (who people are, not said again)
         # are read
         assume(f"'{lead}' read as the purpose of the list, not a condition")
-    elif titled and len(lead.split()) <= 6 and not _DESCRIBES.search(lead) and (
+    elif titled and len(lead.split()) <= 6 and not _DESCRIBES.search(lead) and not _verbs(items) and (
             not any(it.kind in (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT) for it in items)
             or _named_title(named, items, rest)):
         # "Slipping away: opened the app ...": a short title before a colon or dash names the segment; one
@@ -135,6 +135,18 @@ def _meanings(it: Item, lexicon: Lexicon) -> set[str]:
                 elif isinstance(node, A.EventRef):
                     out.add(f"event:{node.name}")
     return out
+
+
+_IRREGULAR_PAST = {"bought", "got", "made", "spent", "sent", "paid", "went", "came", "gave", "took", "saw", "did",
+                   "read", "left", "won", "paid"}
+
+
+def _verbs(items: list[Item]) -> bool:
+    """'opened, clicked or bought - anything in the last 7 days': two or more things done, said as verbs, are
+    conditions; a title is a noun phrase."""
+    done = [it for it in items if it.kind == Kind.EVENT and (it.words.split()[0].lower().endswith("ed") or
+                                                            it.words.split()[0].lower() in _IRREGULAR_PAST)]
+    return len(done) >= 2
 
 
 def _says_who(it: Item) -> bool:

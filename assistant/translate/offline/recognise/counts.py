@@ -76,7 +76,16 @@ def _since(window: Item | None) -> bool:
 
 
 def count_for(b: Builder, items: list[Item], idx: int) -> A.Count | None:
-    """'3 times' after the event, or '3+' / 'more than 2' / 'between 2 and 5' right before it."""
+    """'3 times' after the event, or '3+' / 'more than 2' / 'between 2 and 5' right before it; 'number of
+    orders over 5' / 'Total Orders between 2 and 4': the bound after a counted event."""
+    before = items[idx - 1] if idx else None
+    if before is not None and before.kind == Kind.COUNT_OF and not before.used:
+        for it in items[idx + 1:]:
+            if it.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.NEG, Kind.CONJ):
+                break
+            if it.kind in (Kind.CMP, Kind.RANGE, Kind.NUM) and not it.used:
+                b.use(before)
+                return as_count(b, it)
     for it in items[idx + 1:]:
         if it.kind in (Kind.EVENT, Kind.TRAIT, Kind.CONSENT, Kind.THEN, Kind.NEG):
             break
