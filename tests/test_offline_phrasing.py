@@ -899,3 +899,16 @@ def test_a_quote_with_an_apostrophe_inside_is_still_a_forwarded_request():
     result = read("Client: 'buyers in Spain who've never opened an email from us'")
     assert same(result, 'did order_completed and country = "ES" and did not email_opened') or \
         same(result, 'country = "ES" and did order_completed and did not email_opened'), result.dsl
+
+
+def test_people_in_a_place_no_catalog_value_names_may_be_in_a_city():
+    # no verb of residence: the place may be a city, a state or a region, so the city reading is asked about
+    result = read("ppl in Leeds or Bristol who ordered this month")
+    assert same(result, 'city in ["Leeds", "Bristol"] and did order_completed in this month'), result.dsl
+    assert result.status == "partial" and any("city?" in p.reason for p in result.open_points)
+
+
+@pytest.mark.parametrize("text", ["customers in Brasil who ordered", "users in Nigeria who ordered"])
+def test_a_country_the_catalog_does_not_list_is_no_city(text):
+    result = read(text)
+    assert result.status != "complete" and "city" not in (result.dsl or ""), result.dsl

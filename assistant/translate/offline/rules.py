@@ -5,6 +5,9 @@ another item."""
 
 from __future__ import annotations
 
+import difflib
+import functools
+
 from typing import Callable
 
 from grammar import ast as A
@@ -12,6 +15,7 @@ from grammar import ast as A
 from .context import Builder
 from .items import NUMBERS, PEOPLE, Item, Kind
 from .lexicon import consent_subject
+from .text import COUNTRIES
 
 Rule = Callable[[list[Item], Builder], list[Item]]
 
@@ -230,9 +234,13 @@ def residence(items: list[Item], b: Builder) -> list[Item]:
     city = next((t for t, spec in b.catalog.traits.items() if spec.type == "string" and
                  ({"city", "town"} & {t, *(s.lower() for s in spec.synonyms)})), None)
     for i, it in enumerate(items[:-2]):
-        if it.kind != Kind.UNKNOWN or it.words.lower() not in _RESIDE or items[i + 1].words.lower() != "in":
+        people = it.kind in (Kind.STOP, Kind.UNKNOWN) and it.words.lower() in _PEOPLE_HERE  # "ppl in London"
+        if not (it.kind == Kind.UNKNOWN and it.words.lower() in _RESIDE or people) or \
+                items[i + 1].words.lower() != "in":
             continue
         name = items[i + 2]
+        if people and (name.kind != Kind.UNKNOWN or not name.words[:1].isupper()):
+            continue
         if name.kind in (Kind.VALUE, Kind.TRAIT) and name.get("trait", True):
             it.become(Kind.STOP, {"text": it.words})
             continue
@@ -242,17 +250,45 @@ def residence(items: list[Item], b: Builder) -> list[Item]:
                     not x.words.replace(".", "").isalpha() or (x.kind == Kind.TRAIT and not run):
                 break
             run.append(x)
-        if city is None or not run:
-            continue
+        if city is None or not run or _country_like(" ".join(x.words for x in run)):
+            continue  # "in Brasil", "in Nigeria": a country the catalog does not list stays open, not a city
         value = " ".join(x.words for x in run)
         it.become(Kind.STOP, {"text": it.words})
         run[0].become(Kind.VALUE, {"field": city, "trait": True, "value": value})
         run[0].words, run[0].end = value, run[-1].end
         for x in run[1:]:
             x.become(Kind.STOP, {"text": x.words})
-        b.assume(f"'{value}' read as a {city}")
+        k = i + 2 + len(run)
+        while k + 1 < len(items) and items[k].kind == Kind.CONJ and items[k]["op"] in ("or", ",") and \
+                items[k + 1].kind == Kind.UNKNOWN and items[k + 1].words[:1].isupper() and \
+                items[k + 1].words.isalpha():  # "London or Manchester": more names of the same kind
+            items[k + 1].become(Kind.VALUE, {"field": city, "trait": True, "value": items[k + 1].words})
+            value += f", {items[k + 1].words}"
+            k += 2
+        if people:  # "ppl in London": may be a city, a state or a region (no verb of residence): asked
+            b.guess(run[0], f"a {city}? (the catalog lists no {city} names)")
+        else:
+            b.assume(f"'{value}' read as a {city}")
     return items
 
+
+@functools.lru_cache(maxsize=1)
+def _country_names() -> list[str]:
+    """Country names (the `holidays` package's registry of countries, plus the phrasing table's names)."""
+    from holidays import registry
+
+    return sorted({k.replace("_", " ") for k in registry.COUNTRIES} | {n for ns in COUNTRIES.values() for n in ns})
+
+
+def _country_like(name: str) -> bool:
+    """A country's name, or a typo of one ('Brasil', 'Columbia'): a letter changed, added or left out."""
+    name = name.lower()
+    return any(abs(len(c) - len(name)) <= 1 and difflib.SequenceMatcher(None, name, c).ratio() >= 0.8
+               for c in difflib.get_close_matches(name, _country_names(), n=3, cutoff=0.8))
+
+
+# Words for people before where they are: "ppl in London or Manchester", "anyone in Lyon".
+_PEOPLE_HERE = PEOPLE | {"ppl", "folks", "everyone", "anyone", "everybody", "anybody", "persons", "those", "subscribers"}
 
 _PRONOUNS = {"it", "them", "one", "ones", "those", "that"}
 
