@@ -912,3 +912,18 @@ def test_people_in_a_place_no_catalog_value_names_may_be_in_a_city():
 def test_a_country_the_catalog_does_not_list_is_no_city(text):
     result = read(text)
     assert result.status != "complete" and "city" not in (result.dsl or ""), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("viewed the pricing page and started a trial, both in the last 10 days",
+     'did page_viewed where (url = "/pricing") in last 10 days and did trial_started in last 10 days'),
+    ("ordered last quarter but not at all this quarter",
+     "did order_completed in previous quarter and did not order_completed in this quarter"),
+    ("bought shoes and apparel, both in 2025",
+     'did order_completed where (product_category = "shoes") between 2025-01-01 and 2025-12-31 and '
+     'did order_completed where (product_category = "apparel") between 2025-01-01 and 2025-12-31'),
+    ("all shoppers in Spain", 'country = "ES"'),  # 'all' before no window says nothing
+])
+def test_both_or_all_before_a_window_gives_it_to_each(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

@@ -39,6 +39,19 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
                 # "filled a form but haven't subscribed": 'but' contrasts, it does not tell what came next
                 b.guess(clause[0], "only after it (a sequence), or at any time?")
             out[-1][1].extend(clause)
+        elif out and clause and clause[0].kind == Kind.ALL_OF and len(clause) > 1 and \
+                all(it.kind == Kind.WINDOW for it in clause[1:]):
+            # "opened email but not clicked, both in the last 2 weeks": each condition said before in the
+            # sentence that has no time of its own gets this one
+            clause[0].used = True
+            for _, earlier in reversed(out):
+                if _plain_done(earlier, ellipsis=True) or any(x.kind == Kind.EVENT for x in earlier) and not any(
+                        x.kind in (Kind.WINDOW, Kind.WITHIN, Kind.FOR) for x in earlier):
+                    earlier.extend(w.copy() for w in clause[1:])
+                if _ == ";":
+                    break
+            for w in clause[1:]:
+                w.used = True
         elif out and op == "," and clause and all(it.kind == Kind.WINDOW for it in clause) and _listed_events(out):
             # "not opened, not clicked, 60d": a window as a list element of its own is every element's
             for earlier in _listed_events(out):

@@ -30,6 +30,7 @@ class Kind(str, Enum):
     GAP_NOT = "gap_not"          # "after not ..."
     EVER = "ever"                # "ever": says nothing
     ONLY = "only"                # "only (ever) bought shoes": nothing else of that event (else it says nothing)
+    ALL_OF = "all_of"            # "..., both in the last 2 weeks": the window after it is every condition's
     COUNT = "count"              # count: "3+ times" (None for "at least once")
     CMP = "cmp"                  # op, value: "more than 50"
     RANGE = "range"              # low, high: "between 2 and 5"

@@ -317,6 +317,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("without", Kind.NEG, lambda: {"without": True}),
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
     ("only|only_ever|ever_only|exclusively|solely", Kind.ONLY, lambda: {}),
+    ("allof", Kind.ALL_OF, lambda: {}),  # 'both' / 'all' before a window (text.tokenize marks it)
     ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
     ("but|yet|while|although|though|even_though|even_if|even_so", Kind.CONJ, lambda: {"op": "but"}),
     ("or|nor|and/or", Kind.CONJ, lambda: {"op": "or"}),

@@ -335,6 +335,10 @@ def normalise(text: Source) -> Source:
     return text
 
 
+# Words a window begins with: after 'both' / 'all' they make the window every condition's.
+_WINDOW_STARTS = {"in", "within", "during", "over", "since", "from", "between", "last", "this", "on"}
+
+
 def tokenize(text: str) -> list[Token]:
     """Normalised tokens; articles and 'both' / 'either' dropped ('a'/'an' before a unit becomes the
     number 1). Each token's span points into the original request: give a `Source` for text cut from a
@@ -376,6 +380,12 @@ def tokenize(text: str) -> list[Token]:
     for i, tok in enumerate(raw):
         if tok.kind == "word" and tok.text == "us" and tok.orig != "US" and not (i and raw[i - 1].text == "the"):
             tok.text = "we"  # the pronoun ("bought from us"), not the country
+        nxt = raw[i + 1] if i + 1 < len(raw) else None
+        if tok.kind == "word" and tok.text in ("both", "all") and nxt is not None and nxt.text in _WINDOW_STARTS \
+                and not (raw[i - 1].text == "at" if i else False):  # "haven't ordered at all this quarter"
+            tok.text = "allof"  # "..., both in the last 2 weeks": the window is every one's (see clauses.split)
+            tokens.append(tok)
+            continue
         if tok.kind == "word" and tok.text in ("both", "either") and not (tokens and tokens[-1].text == "not"):
             continue  # "both email and SMS", "either A or B": the connective says it ("not both" does not)
         if tok.kind == "word" and tok.text in ARTICLES:
