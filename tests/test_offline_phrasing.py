@@ -927,3 +927,17 @@ def test_a_country_the_catalog_does_not_list_is_no_city(text):
 def test_both_or_all_before_a_window_gives_it_to_each(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("ordered once or twice", "did order_completed between 1 and 2 times"),
+    ("opened the app three or four times this week", "did app_opened between 3 and 4 times in this week"),
+    ("City = Leeds OR City = York, SMS Consent = yes", '(city = "Leeds" or city = "York") and sms_consent = true'),
+    ("stopped opening the app and opened an email in the last week",
+     "stopped app_opened for 30 days and did email_opened in last 1 week"),
+    ("no app opens for 60 days but still opens our emails",
+     "did not app_opened in last 60 days and did email_opened"),
+])
+def test_count_alternatives_or_runs_and_what_a_noun_names(text, expected):
+    result = read(text)
+    assert same(result, expected), (result.dsl, result.open_points)

@@ -204,7 +204,8 @@ def _share_negated_window(clauses: list[tuple[str, list[Item]]]) -> None:
 
 # What gives a clause a time or an amount of its own: a window said at the end of an and-run is not its.
 _OWN_TIME = (Kind.WINDOW, Kind.WITHIN, Kind.FOR, Kind.GAP, Kind.COUNT, Kind.CMP, Kind.RANGE, Kind.REGULAR,
-             Kind.RANK, Kind.AGG, Kind.SHARE, Kind.WHICH, Kind.SAME_WINDOW, Kind.NEG, Kind.EVER)
+             Kind.RANK, Kind.AGG, Kind.SHARE, Kind.WHICH, Kind.SAME_WINDOW, Kind.NEG, Kind.EVER, Kind.STOPPED,
+             Kind.USED_TO, Kind.RESTARTED, Kind.THEN, Kind.THEN_TAIL, Kind.GAP_NOT)
 
 
 def _share_done_window(clauses: list[tuple[str, list[Item]]]) -> None:
@@ -367,6 +368,10 @@ def _list_elements(base: list[tuple[str, A.Condition]]) -> list[list[tuple[str, 
     commas = [i for i, (op, _) in enumerate(base) if op in (",", ",and")]
     if not commas or not any(op == "or" for op, _ in base):
         return [base]
+    if all(i < commas[0] for i, (op, _) in enumerate(base) if op == "or"):
+        # "City = Amsterdam OR City = Rotterdam, Email Consent = Yes": a comma after the or-run closes it
+        cuts = [0, *commas, len(base)]
+        return [[("and", base[a][1]), *base[a + 1:b]] for a, b in zip(cuts, cuts[1:]) if a < b]
     if base[commas[-1]][0] == ",and":  # "..., and email or SMS consent": an 'or' after the closer is inside
         closing = commas[-1]
     else:  # "A, B or C" is an or-list, not an element

@@ -372,6 +372,37 @@ def paid_for_what(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def count_alternatives(items: list[Item], b: Builder) -> list[Item]:
+    """'once or twice', '2 or 3 times': two exact counts joined by 'or' are one count between them."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        trio = items[i:i + 3]
+        if len(trio) == 3 and trio[1].kind == Kind.CONJ and trio[1]["op"] == "or" and trio[2].kind == Kind.COUNT:
+            low, high = _exact(trio[0]), _exact(trio[2])
+            if low is not None and high is not None and low < high:
+                trio[0].become(Kind.COUNT, {"count": A.Count(op="between", n=low, m=high)})
+                trio[0].words, trio[0].end = f"{trio[0].words} or {trio[2].words}", trio[2].end
+                trio[1].used = trio[2].used = True
+                out.append(trio[0])
+                i += 3
+                continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
+def _exact(it: Item) -> int | None:
+    """The n of an exact count ('twice', '3 times') or of a bare number before one ('2 or 3 times')."""
+    if it.kind == Kind.COUNT and it["count"] is not None and it["count"].op == "exactly":
+        return it["count"].n
+    if it.kind == Kind.COUNT and it["count"] is None:
+        return 1  # 'once' (at least once) in 'once or twice'
+    if it.kind == Kind.NUM and float(it["value"]).is_integer():
+        return int(it["value"])
+    return None
+
+
 def first_time_after(items: list[Item], b: Builder) -> list[Item]:
     """'started a trial for the first time last week': 'for the first time' after its verb says which occurrence,
     as 'first' before it would; it moves before the verb, where the occurrence recogniser reads it."""
@@ -656,6 +687,7 @@ RULES: tuple[Rule, ...] = (
     ordinal_counts,        # 'a second order': the ordinal right before its event
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
     trailing_bounds,       # '6 orders or more': before anything reads the number
+    count_alternatives,    # 'once or twice': before the split reads its 'or' 
     first_time_after,      # 'started a trial for the first time': 'first' before its verb
     paid_for_what,         # 'never paid full price': before anything reads 'paid' as a total
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor

@@ -21,7 +21,8 @@ def pick_event(b: Builder, item: Item, items: list[Item]) -> str:
     candidates = item["events"]
     # "opened push notifications in May but nothing since": a bare verb means the event of it said before
     said = [e for e in item.get("verb_events", candidates) if e in b.said_events]
-    if len(said) == 1 and (said[0] not in candidates or len(candidates) > 1):
+    named = item.get("candidates") and len(candidates) == 1  # "opens our emails": its noun says which
+    if len(said) == 1 and not named and (said[0] not in candidates or len(candidates) > 1):
         b.assume(f"'{item.words}' read as {said[0]}, said before")
         return said[0]
     if len(candidates) == 1:
