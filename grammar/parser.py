@@ -55,7 +55,7 @@ class _Unparsed(Exception):
         self.box, self.error = box, error
 
 
-_SHIFT, _PASS, _REDUCE = 0, 1, 2  # the parse table's actions (see _SegmentParser.actions)
+_SHIFT, _PASS, _UNARY, _REDUCE = 0, 1, 2, 3  # the parse table's actions (see _SegmentParser.actions)
 
 
 def _fast_scanner(lexer) -> re.Pattern:
@@ -123,9 +123,13 @@ class _SegmentParser:
                     rules[rule] = (_PASS, origin)  # `?rule` over one child: that child, the same text
                     continue
                 picks = None if any(spliced for _, spliced in keep) else tuple(i for i, _ in keep)  # no splicing
+                if len(rule.expansion) == 1 and picks == (0,) and not inline and method is not None:
+                    rules[rule] = (_UNARY, (origin, method))  # a node of one token or child, over its text
+                    continue
                 rules[rule] = (_REDUCE, (len(rule.expansion), origin, keep, picks, inline, method))
-        # state -> symbol -> (_SHIFT, next state) | (_PASS, rule name) | (_REDUCE, rule); plain str keys (Lark's
-        # can be its Tokens, whose == is slower). After a reduction, `goto[state][rule name]` is the next state.
+        # state -> symbol -> (_SHIFT, next state) | (_PASS, rule name) | (_UNARY, (rule name, method)) |
+        # (_REDUCE, rule); plain str keys (Lark's can be its Tokens, whose == is slower). After a reduction,
+        # `goto[state][rule name]` is the next state.
         self.actions = {state: {str(sym): (_SHIFT, arg) if action is Shift else rules[arg]
                                 for sym, (action, arg) in actions.items()} for state, actions in table.states.items()}
         self.goto = {state: {str(sym): arg for sym, (action, arg) in actions.items() if action is Shift}
@@ -192,8 +196,10 @@ class _SegmentParser:
         """DSL text -> AST; raises _Unparsed on any error."""
         actions, goto, end_state = self.actions, self.goto, self.end_state
         states, values = [self.start_state], []
+        tokens = self.tokens(text)
+        tokens.append(("$END", None))
         try:
-            for type_, token in self.tokens(text):
+            for type_, token in tokens:
                 while True:
                     action, arg = actions[states[-1]][type_]
                     if action is _SHIFT:
@@ -202,20 +208,25 @@ class _SegmentParser:
                         break
                     if action is _PASS:
                         states[-1] = goto[states[-2]][arg]
+                    elif action is _UNARY:
+                        origin, method = arg
+                        child = values[-1]
+                        box = child[1:]
+                        try:
+                            values[-1] = (method(box, [child[0]]), *box)
+                        except Exception as err:  # see _reduce
+                            raise _Unparsed(box, err) from None
+                        states[-1] = goto[states[-2]][origin]
                     else:
-                        self._reduce(arg, states, values)
-            while True:
-                action, arg = actions[states[-1]]["$END"]  # only reductions at the end
-                if action is _PASS:
-                    states[-1] = goto[states[-2]][arg]
-                else:
-                    self._reduce(arg, states, values)
-                if states[-1] == end_state:
-                    return values[-1][0]
+                        self._reduce(arg, states, values, goto)
+                    if states[-1] == end_state:
+                        return values[-1][0]
         except KeyError:
             raise _Unparsed() from None
+        raise _Unparsed()
 
-    def _reduce(self, rule, states, values) -> None:
+    @staticmethod
+    def _reduce(rule, states, values, goto) -> None:
         size, origin, keep, picks, inline, method = rule
         raw = values[-size:]
         del states[-size:]
@@ -230,7 +241,7 @@ class _SegmentParser:
                     items += raw[i][0]
                 else:
                     items.append(raw[i])
-        states.append(self.goto[states[-1]][origin])
+        states.append(goto[states[-1]][origin])
         if inline and len(items) == 1:  # `?rule` with one child: the child itself, over this rule's text
             values.append((items[0][0], *box))
         elif method is None:  # a `_helper` rule (Lark's expansion of `x*`): its children go into its parent's
