@@ -34,9 +34,9 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
-    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, bounds_predicate, clone, coalesce, col, count_star, eq, exists,
+    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, binary, bounds_predicate, clone, coalesce, col, count_star, eq, exists,
     expand_reference, filter_predicate, is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value,
-    select, string, subquery, table, ts, value_predicate, window_bounds, window_predicate)
+    select, string, subquery, table, ts, unary, value_predicate, window_bounds, window_predicate)
 from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
@@ -88,7 +88,7 @@ class _Compiler(SharedScans):
         """Events never pass as_of (unless the window already ends before it)."""
         if high is not None and high <= self.as_of:
             return None
-        return exp.LTE(this=col(alias, self.t), expression=ts(self.as_of))
+        return binary(exp.LTE, col(alias, self.t), ts(self.as_of))
 
     def rows(self, e: A.EventRef, window: A.Window | None, alias: str) -> tuple[list, list[exp.Join]]:
         """WHERE parts and joins that select the events of `e` in `window` (an anchored window joins its anchor)."""
@@ -161,9 +161,9 @@ class _Compiler(SharedScans):
         rows (`zero_true`, `measure` then has no NULLs), plan NOT (the complement), which needs rows."""
         where, joins = self.rows(e, window, "e")
         if zero_true:
-            flipped = COMPARE[FLIP[op]](this=measure, expression=value)
+            flipped = binary(COMPARE[FLIP[op]], measure, value)
             return self.anchor_present(window, not_(self.member_groups(where, joins, "e", flipped, not negated)), negated)
-        pred = COMPARE[op](this=measure, expression=value)
+        pred = binary(COMPARE[op], measure, value)
         return self.anchor_present(window, self.member_groups(where, joins, "e", pred, negated), negated)
 
     # -- conditions
@@ -248,8 +248,8 @@ class _Compiler(SharedScans):
         if func == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[value])), True
         if func == "total":
-            return coalesce(exp.Sum(this=value), num(0)), True
-        return _AGG[func](this=value), False
+            return coalesce(unary(exp.Sum, value), num(0)), True
+        return unary(_AGG[func], value), False
 
     def c_aggregate(self, node: A.Aggregate, negated: bool) -> exp.Expression:
         measure, zero_default = self.measure_expr(node.func, node.property, "e")
@@ -263,7 +263,7 @@ class _Compiler(SharedScans):
             this=filter_predicate(self.catalog, node.event.where, "e"), true=num(1))]))
         # 100.0 * part / whole; people without such events have no share: never members
         share = exp.Div(this=exp.Mul(this=num(100.0), expression=part), expression=exp.Nullif(this=whole, expression=num(0)))
-        having = COMPARE[node.op](this=share, expression=lit(node.value))
+        having = binary(COMPARE[node.op], share, lit(node.value))
         return self.member_groups(where, joins, "e", having, negated)
 
     def c_occurrence(self, node: A.Occurrence, negated: bool) -> exp.Expression:
@@ -290,7 +290,7 @@ class _Compiler(SharedScans):
 
     def c_stopped(self, node: A.Stopped, negated: bool) -> exp.Expression:
         cutoff = self.as_of - duration(node.duration.amount, node.duration.unit)
-        having = exp.LT(this=exp.Max(this=col("e", self.t)), expression=ts(cutoff))
+        having = binary(exp.LT, unary(exp.Max, col("e", self.t)), ts(cutoff))
         return self.member_groups([self.event_match(node.event, "e"), self.cap("e")], [], "e", having, negated)
 
     def c_regular(self, node: A.Regular, negated: bool) -> exp.Expression:
@@ -427,7 +427,7 @@ class _Compiler(SharedScans):
     # -- the query
     def universe(self, alias: str = C) -> exp.Expression | None:
         created = self.catalog.contacts.created_at
-        return exp.LTE(this=col(alias, created), expression=ts(self.as_of)) if created else None
+        return binary(exp.LTE, col(alias, created), ts(self.as_of)) if created else None
 
     def build(self, node: A.Condition | None) -> exp.Select:
         root = node

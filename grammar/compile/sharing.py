@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from grammar import ast as A
-from grammar.compile.sql import (and_, bounds_predicate, clone, col, not_null, or_, select, string, subquery, table, ts,
-                                  window_bounds)
+from grammar.compile.sql import (and_, binary, bounds_predicate, clone, col, not_null, or_, select, string, subquery,
+                                  table, ts, unary, window_bounds)
 
 _PROFILE = (A.TraitCondition, A.TraitTime, A.Anniversary)  # conditions on the contact row alone
 
@@ -141,7 +141,7 @@ class SharedScans:
             t = col("e", self.t)
             where = [self.match_any([d.event for d in nots]), bounds_predicate(t, since[0], since[1], None, False),
                      self.cap("e")]
-            having = (exp.LT if recent[1] else exp.LTE)(this=exp.Max(this=clone(t)), expression=ts(recent[0]))
+            having = binary(exp.LT if recent[1] else exp.LTE, unary(exp.Max, clone(t)), ts(recent[0]))
             return self.member_groups(where, [], "e", having, negated), child
         return None
 

@@ -39,7 +39,7 @@ _DIRECT = (set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index
            and all(cls.__init__ is _GENERIC_INIT for cls in (
                exp.Identifier, exp.Column, exp.Literal, exp.Cast, exp.DataType, exp.Star, exp.Count, exp.EQ, exp.And,
                exp.Exists, exp.TableAlias, exp.Subquery, exp.From, exp.Where, exp.Having, exp.GT, exp.GTE, exp.LT, exp.LTE,
-               exp.Or, exp.Not, exp.Paren, exp.Is, exp.Null, exp.Max, exp.Min, exp.Sum)))
+               exp.Or, exp.Not, exp.Paren, exp.Is, exp.Null, exp.Max, exp.Min, exp.Sum, exp.Avg, exp.NEQ)))
 _TIMESTAMP = exp.DataType.Type.TIMESTAMP
 
 if _DIRECT:
@@ -137,6 +137,11 @@ else:  # another sqlglot: its own constructors
 
     def ts(value: datetime) -> exp.Expression:
         return exp.Cast(this=exp.Literal(this=_ts_text(value), is_string=True), to=exp.DataType(this=_TIMESTAMP))
+
+
+# cls(this=...) and cls(this=..., expression=...) for a class with sqlglot's generic constructor (comparisons,
+# AND / OR, aggregates of one argument: those checked in _DIRECT)
+unary, binary = _unary, _binary
 
 
 def _ts_text(value: datetime) -> str:
@@ -375,7 +380,7 @@ def value_predicate(c: exp.Expression, op: str, value) -> exp.Expression:
         else:
             part = exp.Right(this=lowered, expression=exp.Literal.number(len(needle)))
         return exp.EQ(this=part, expression=exp.Literal.string(needle))
-    return COMPARE[op](this=c, expression=lit(value))
+    return _binary(COMPARE[op], c, lit(value))
 
 
 def expand_reference(compiler, node: A.SegmentRef, negated: bool) -> exp.Expression:
