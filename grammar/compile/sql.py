@@ -39,7 +39,8 @@ _DIRECT = (set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index
            and all(cls.__init__ is _GENERIC_INIT for cls in (
                exp.Identifier, exp.Column, exp.Literal, exp.Cast, exp.DataType, exp.Star, exp.Count, exp.EQ, exp.And,
                exp.Exists, exp.TableAlias, exp.Subquery, exp.From, exp.Where, exp.Having, exp.GT, exp.GTE, exp.LT, exp.LTE,
-               exp.Or, exp.Not, exp.Paren, exp.Is, exp.Null, exp.Max, exp.Min, exp.Sum, exp.Avg, exp.NEQ)))
+               exp.Or, exp.Not, exp.Paren, exp.Is, exp.Null, exp.Max, exp.Min, exp.Sum, exp.Avg, exp.NEQ, exp.Table,
+               exp.Select, exp.Group, exp.Coalesce)))
 _TIMESTAMP = exp.DataType.Type.TIMESTAMP
 
 if _DIRECT:
@@ -60,6 +61,19 @@ if _DIRECT:
                             v.parent, v.arg_key, v.index = node, key, i
                 elif isinstance(value, _EXPR):
                     value.parent, value.arg_key, value.index = node, key, None
+        return node
+
+    def _parent(cls: type, args: dict) -> exp.Expression:
+        """_make for a class with sqlglot's generic constructor whose args are all nodes or lists of nodes."""
+        node = _new(cls)
+        node.args = args
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        for key, value in args.items():
+            if type(value) is list:
+                for i, v in enumerate(value):
+                    v.parent, v.arg_key, v.index = node, key, i
+            else:
+                value.parent, value.arg_key, value.index = node, key, None
         return node
 
     # The shapes most nodes have, each made in one step (no loop over the args): a leaf, one child under
@@ -121,7 +135,7 @@ else:  # another sqlglot: its own constructors
     def _make(cls: type, args: dict) -> exp.Expression:
         return cls(**args)
 
-    _leaf = _make
+    _leaf = _parent = _make
 
     def _unary(cls: type, this: exp.Expression) -> exp.Expression:
         return cls(this=this)
@@ -170,7 +184,7 @@ def table(name: str, alias: str | None = None) -> exp.Table:
             args["catalog"] = ident(parts[-3])
     if alias:
         args["alias"] = _unary(exp.TableAlias, ident(alias))
-    return _make(exp.Table, args)
+    return _parent(exp.Table, args)
 
 
 def alias(e: exp.Expression, name: str) -> exp.Alias:
@@ -180,7 +194,7 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
 def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
     if name is None:
         return _unary(exp.Subquery, query)
-    return _make(exp.Subquery, {"this": query, "alias": _unary(exp.TableAlias, ident(name))})
+    return _parent(exp.Subquery, {"this": query, "alias": _unary(exp.TableAlias, ident(name))})
 
 
 def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
@@ -192,10 +206,10 @@ def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Exp
     if where is not None:
         args["where"] = _unary(exp.Where, where)
     if group:
-        args["group"] = _make(exp.Group, {"expressions": group})
+        args["group"] = _parent(exp.Group, {"expressions": group})
     if having is not None:
         args["having"] = _unary(exp.Having, having)
-    return _make(exp.Select, args)
+    return _parent(exp.Select, args)
 
 
 def join(source: exp.Expression, on: exp.Expression, side: str | None = None) -> exp.Join:
@@ -271,7 +285,7 @@ def not_null(e: exp.Expression) -> exp.Expression:
 
 
 def coalesce(e: exp.Expression, default: exp.Expression) -> exp.Expression:
-    return _make(exp.Coalesce, {"this": e, "expressions": [default]})
+    return _parent(exp.Coalesce, {"this": e, "expressions": [default]})
 
 
 def null_safe(pred: exp.Expression, negated: bool) -> exp.Expression:
