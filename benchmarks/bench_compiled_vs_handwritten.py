@@ -4,12 +4,13 @@ For each seed segment three queries run on the same store, interleaved (round ro
 round), and the medians are compared: the planned SQL (the default), the reference plan (the grouped scan the
 compiler wrote before planning: `plan="reference"`) and the hand-written query below. Before timing, each
 hand-written query is checked to return exactly the compiled members. Also: growth over store sizes and the
-latency of parse + check + compile.
+latency of parse + check + compile (`--before-root`: another checkout in a second worker, each text timed by
+both in turn).
 
     python -m benchmarks.bench_compiled_vs_handwritten [--contacts 1000000] [--repeat 5]
         [--postgres URL | --start-postgres] [--pg-contacts 200000] [--growth 20000,200000,1000000]
         [--segments vips,ghosts]
-        [--compile-only] [--before-root /path/to/a/checkout/of/main]
+        [--compile-only] [--before-root /path/to/a/checkout/of/main] [--latency-runs 300]
 
 Stores are the demo store at each size, generated once into ~/.cache/segment-assistant (1M contacts takes
 minutes). Run it under `nice` on a shared machine: ratios measured side by side stay meaningful under load.
