@@ -5,10 +5,14 @@ these as it parses."""
 from __future__ import annotations
 
 import json
+import typing
 
 from grammar import ast as A
 from grammar.units import UNIT_WORDS
 
+# the window nodes (the grammar's children are exactly these classes: `type(x) in` is isinstance without
+# pydantic's ABC machinery)
+_WINDOWS = frozenset(typing.get_args(typing.get_args(A.Window)[0]))
 VALUE_OPS = {"contains": "contains", "not_contains": "not_contains", "starts": "starts_with", "ends": "ends_with",
              "set": "is_set", "not_set": "is_not_set", "in": "in", "not_in": "not_in"}
 
@@ -215,8 +219,8 @@ class AstBuilder:
     @staticmethod
     def _parts(c):
         """Split optional trailing children of a did-like rule into (count, window)."""
-        count = next((x for x in c if isinstance(x, A.Count)), None)
-        window = next((x for x in c if not isinstance(x, (A.Count, A.EventRef)) and isinstance(x, A.Node)), None)
+        count = next((x for x in c if type(x) is A.Count), None)
+        window = next((x for x in c if type(x) in _WINDOWS), None)
         return count, window
 
     def did(self, meta, c):
@@ -227,8 +231,8 @@ class AstBuilder:
         return _make(A.Not, {"condition": self.did(meta, c), "span": _box(meta)})
 
     def sequence(self, meta, c):
-        steps = [x for x in c[1:] if isinstance(x, A.SequenceStep)]
-        window = next((x for x in c[1:] if not isinstance(x, A.SequenceStep)), None)
+        steps = [x for x in c[1:] if type(x) is A.SequenceStep]
+        window = next((x for x in c[1:] if type(x) is not A.SequenceStep), None)
         return _make(A.Sequence, {"event": c[0], "window": window, "steps": steps, "span": _box(meta)})
 
     def then_did(self, meta, c, negated=False):
