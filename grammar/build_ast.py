@@ -35,8 +35,11 @@ def _number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
+_STRINGS = json.JSONDecoder(strict=False)  # json.loads(tok, strict=False) makes a new decoder each call
+
+
 def _text(tok: str) -> str:
-    return json.loads(tok, strict=False)
+    return _STRINGS.decode(tok)
 
 
 class AstBuilder:
