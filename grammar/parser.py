@@ -129,11 +129,9 @@ class _SegmentParser:
                 rules[rule] = (_REDUCE, (len(rule.expansion), origin, keep, picks, inline, method))
         # state -> symbol -> (_SHIFT, next state) | (_PASS, rule name) | (_UNARY, (rule name, method)) |
         # (_REDUCE, rule); plain str keys (Lark's can be its Tokens, whose == is slower). After a reduction,
-        # `goto[state][rule name]` is the next state.
+        # the rule's name is shifted: `actions[state][rule name]` is (_SHIFT, the next state).
         self.actions = {state: {str(sym): (_SHIFT, arg) if action is Shift else rules[arg]
                                 for sym, (action, arg) in actions.items()} for state, actions in table.states.items()}
-        self.goto = {state: {str(sym): arg for sym, (action, arg) in actions.items() if action is Shift}
-                     for state, actions in table.states.items()}
 
     def lex(self, text: str):
         return self.lark.lex(text)
@@ -194,7 +192,7 @@ class _SegmentParser:
 
     def parse(self, text: str) -> A.Condition:
         """DSL text -> AST; raises _Unparsed on any error."""
-        actions, goto, end_state = self.actions, self.goto, self.end_state
+        actions, end_state = self.actions, self.end_state
         states, values = [self.start_state], []
         tokens = self.tokens(text)
         tokens.append(("$END", None))
@@ -207,7 +205,7 @@ class _SegmentParser:
                         values.append(token)
                         break
                     if action is _PASS:
-                        states[-1] = goto[states[-2]][arg]
+                        states[-1] = actions[states[-2]][arg][1]
                     elif action is _UNARY:
                         origin, method = arg
                         child = values[-1]
@@ -216,9 +214,9 @@ class _SegmentParser:
                             values[-1] = (method(box, [child[0]]), *box)
                         except Exception as err:  # see _reduce
                             raise _Unparsed(box, err) from None
-                        states[-1] = goto[states[-2]][origin]
+                        states[-1] = actions[states[-2]][origin][1]
                     else:
-                        self._reduce(arg, states, values, goto)
+                        self._reduce(arg, states, values, actions)
                     if states[-1] == end_state:
                         return values[-1][0]
         except KeyError:
@@ -226,7 +224,7 @@ class _SegmentParser:
         raise _Unparsed()
 
     @staticmethod
-    def _reduce(rule, states, values, goto) -> None:
+    def _reduce(rule, states, values, actions) -> None:
         size, origin, keep, picks, inline, method = rule
         raw = values[-size:]
         del states[-size:]
@@ -241,7 +239,7 @@ class _SegmentParser:
                     items += raw[i][0]
                 else:
                     items.append(raw[i])
-        states.append(goto[states[-1]][origin])
+        states.append(actions[states[-1]][origin][1])
         if inline and len(items) == 1:  # `?rule` with one child: the child itself, over this rule's text
             values.append((items[0][0], *box))
         elif method is None:  # a `_helper` rule (Lark's expansion of `x*`): its children go into its parent's
