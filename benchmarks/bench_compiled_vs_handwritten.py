@@ -261,9 +261,9 @@ def compile_latency(before_root: str | None, n: int, rounds: int = 3, warmup: in
             worker.stdin.close()
             worker.wait()
     print(f"\n[compile latency] parse + check + compile of a 5-condition segment (a new text each run), ms, median "
-          f"of {rounds} x {n} runs, every text timed by each checkout in turn; 'sql text' (not in total) is sqlglot "
-          "writing the SQL, which the API also does; 'cpu': the process's CPU time, which other processes' load "
-          "inflates less than wall time")
+          f"of {rounds} x {n} runs{', every text timed by each checkout in turn' if before_root else ''}; 'sql text' "
+          "(not in total) is sqlglot writing the SQL, which the API also does; 'cpu': the process's CPU time, which "
+          "other processes' load inflates less than wall time")
     meds = {}
     for k, runs in got.items():
         meds[k] = {stage: statistics.median(r[stage] for r in runs) for stage in runs[0]}
