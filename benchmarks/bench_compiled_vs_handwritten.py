@@ -4,12 +4,13 @@ For each seed segment three queries run on the same store, interleaved (round ro
 round), and the medians are compared: the planned SQL (the default), the reference plan (the grouped scan the
 compiler wrote before planning: `plan="reference"`) and the hand-written query below. Before timing, each
 hand-written query is checked to return exactly the compiled members. Also: growth over store sizes and the
-latency of parse + check + compile.
+latency of parse + check + compile (`--before-root`: another checkout in a second worker, each text timed by
+both in turn).
 
     python -m benchmarks.bench_compiled_vs_handwritten [--contacts 1000000] [--repeat 5]
         [--postgres URL | --start-postgres] [--pg-contacts 200000] [--growth 20000,200000,1000000]
         [--segments vips,ghosts]
-        [--compile-only] [--before-root /path/to/a/checkout/of/main]
+        [--compile-only] [--before-root /path/to/a/checkout/of/main] [--latency-runs 300]
 
 Stores are the demo store at each size, generated once into ~/.cache/segment-assistant (1M contacts takes
 minutes). Run it under `nice` on a shared machine: ratios measured side by side stay meaningful under load.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -209,60 +211,65 @@ def growth(sizes: list[int], repeat: int) -> None:
         print(f"{n0:,} -> {n1:,}: events x{e1 / e0:.1f}, planned time x{p1 / p0:.1f}, reference time x{r1 / r0:.1f}")
 
 
+# One worker per checkout: it reads texts (one JSON line each) and answers each with the time of every stage.
 _LATENCY = """
-import json, re, statistics, sys, time
+import json, sys, time
 from datetime import datetime
 from grammar.catalog import load_catalog
 from grammar.check import check
 from grammar.compile import compile_expression, to_sql
 from grammar.parser import parse
-text, catalog, as_of = sys.argv[1], load_catalog(), datetime(2026, 11, 1)
-n = int(sys.argv[2])
-# a new text each run (its numbers moved by i), so nothing keyed on the text can hide the work
-texts = [re.sub(r"[0-9]+", lambda m: str(int(m.group()) + i), text) for i in range(50 + n)]
-def once(text):
-    node = parse(text)
-    assert not [d for d in check(node, catalog) if d.severity == "error"]
-    return compile_expression(node, catalog, as_of)
-for text in texts[:50]:
-    once(text)
-runs = {}
+catalog, as_of = load_catalog(), datetime(2026, 11, 1)
 clocks = (("", time.perf_counter), ("cpu ", time.process_time))  # wall time, and this process's CPU time
-for text in texts[50:]:
+for line in sys.stdin:
+    text, runs = json.loads(line), {}
     for name, clock in clocks:
         t0 = clock(); node = parse(text); t1 = clock(); check(node, catalog)
         t2 = clock(); query = compile_expression(node, catalog, as_of); t3 = clock()
         to_sql(query, "duckdb"); t4 = clock()  # the API's /v1/compile also writes the SQL text
         for k, v in (("parse", t1 - t0), ("check", t2 - t1), ("compile", t3 - t2), ("total", t3 - t0), ("sql text", t4 - t3)):
-            runs.setdefault(name + k, []).append(v)
-print(json.dumps({k: statistics.median(v) * 1000 for k, v in runs.items()}))
+            runs[name + k] = v * 1000
+    print(json.dumps(runs), flush=True)
 """
 
 
-def latency(root: str, n: int) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=root)
-    out = subprocess.run([sys.executable, "-c", _LATENCY, LATENCY_SEGMENT, str(n)], env=env, capture_output=True,
-                         text=True, check=True, cwd=root)  # `python -c` puts the working directory first
-    return json.loads(out.stdout)
+def _latency_texts(n: int, warmup: int) -> list[str]:
+    """A new text each run (the segment's numbers moved by i), so nothing keyed on the text can hide the work."""
+    assert not [d for d in check(parse(LATENCY_SEGMENT), load_catalog()) if d.severity == "error"]
+    return [re.sub(r"[0-9]+", lambda m: str(int(m.group()) + i), LATENCY_SEGMENT) for i in range(warmup + n)]
 
 
-def compile_latency(before_root: str | None, n: int, rounds: int = 3) -> None:
+def compile_latency(before_root: str | None, n: int, rounds: int = 3, warmup: int = 50) -> None:
+    """Parse + check + compile per stage, medians. With `before_root`, that checkout runs in a second worker and
+    every text is timed by both workers one after the other (the order alternating), so both see the same load."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     roots = {"after": here} | ({"before": before_root} if before_root else {})
+    texts = _latency_texts(n, warmup)
     got: dict[str, list[dict[str, float]]] = {k: [] for k in roots}
-    for _ in range(rounds):  # interleaved: one process per root, in turn
-        for k, root in roots.items():
-            got[k].append(latency(root, n))
+    for _ in range(rounds):  # new workers each round
+        workers = {k: subprocess.Popen([sys.executable, "-c", _LATENCY], env=dict(os.environ, PYTHONPATH=root),
+                                       cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                   for k, root in roots.items()}  # `python -c` puts the working directory first
+        for i, text in enumerate(texts):
+            for k in (list(workers) if i % 2 else list(workers)[::-1]):
+                workers[k].stdin.write(json.dumps(text) + "\n")
+                workers[k].stdin.flush()
+                runs = json.loads(workers[k].stdout.readline())
+                if i >= warmup:
+                    got[k].append(runs)
+        for worker in workers.values():
+            worker.stdin.close()
+            worker.wait()
     print(f"\n[compile latency] parse + check + compile of a 5-condition segment (a new text each run), ms, median "
-          f"of {rounds} x {n}; 'sql text' (not in total) is sqlglot writing the SQL, which the API also does; 'cpu': "
-          "the process's CPU time, which other processes' load inflates less than wall time")
+          f"of {rounds} x {n} runs{', every text timed by each checkout in turn' if before_root else ''}; 'sql text' "
+          "(not in total) is sqlglot writing the SQL, which the API also does; 'cpu': the process's CPU time, which "
+          "other processes' load inflates less than wall time")
     meds = {}
     for k, runs in got.items():
         meds[k] = {stage: statistics.median(r[stage] for r in runs) for stage in runs[0]}
         print(f"{k:7} ({roots[k]}): " + ", ".join(f"{s} {v:.3f}" for s, v in meds[k].items()))
     if "before" in meds:
-        print("after / before: " + ", ".join(f"{s} {meds['after'][s] / meds['before'][s]:.2f}x" for s in meds["after"]
-                                             if s in meds["before"]))
+        print("after / before: " + ", ".join(f"{s} {meds['after'][s] / meds['before'][s]:.2f}x" for s in meds["after"]))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
@@ -283,7 +290,6 @@ def main() -> None:
     parser.add_argument("--latency-runs", type=int, default=300)
     args = parser.parse_args()
     only = args.segments.split(",") if args.segments else None
-    assert not [d for d in check(parse(LATENCY_SEGMENT), load_catalog()) if d.severity == "error"]
     compile_latency(args.before_root, args.latency_runs)
     if args.compile_only:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,23 +55,53 @@ class _Unparsed(Exception):
         self.box, self.error = box, error
 
 
+_SHIFT, _PASS, _UNARY, _REDUCE = 0, 1, 2, 3  # the parse table's actions (see _SegmentParser.actions)
+
+
+def _fast_scanner(lexer) -> re.Pattern:
+    """Lark's terminals as one expression that is several times faster to match, and reads what Lark's reads
+    wherever it matches: the ignored terminals (whitespace) before a token, then the token, or the end.
+    Keywords in any case (`"and"i`: a hundred alternatives tried one by one) are left out: in lower case a
+    NAME reads them (Lark's callback then names the keyword), and a letter that starts no terminal before the
+    first keyword in Lark's order is left to Lark's own expression, so no keyword is missed."""
+    terms = lexer.terminals
+    keywords = [t for t in terms if t.pattern.type == "str" and "i" in t.pattern.flags]
+    first = terms.index(keywords[0]) if keywords else len(terms)
+    if any(terms.index(t) > first for t in terms if t.name in lexer.ignore_types):
+        raise TypeError("an ignored terminal comes after a keyword in Lark's order")
+
+    def group(t) -> str:
+        return f"(?P<{t.name}>{t.pattern.to_regexp()})"
+
+    skip = "|".join(t.pattern.to_regexp() for t in terms if t.name in lexer.ignore_types)
+    before = "|".join(group(t) for t in terms[:first] if t.name not in lexer.ignore_types)
+    after = "|".join(group(t) for t in terms[first:] if t not in keywords)
+    # after the first keyword, only a token that does not start with a letter: there a keyword might come first
+    # possessive (`*+`): whitespace before a text no terminal reads is not tried again shorter, run by run
+    return re.compile(f"(?:{skip})*+(?:{before}|(?![^\\W\\d_])(?:{after})|\\Z)", lexer.g_regex_flags)
+
+
 class _SegmentParser:
-    """Lark's terminals and LALR table, driven here: tokens are read with the regular expressions of Lark's
+    """Lark's terminals and LALR table, driven here: tokens are read with the regular expression of Lark's
     lexer, and each rule's AST node is built as the parser reduces it (no Token objects, no parse tree, no
     second pass; Lark's own `parse` needs a tree first to know where each rule is). Any error goes back to
     `lark.parse`, so syntax errors are Lark's, word for word.
 
-    On the stack, every token and reduced rule is (value, line, column, end line, end column): the text it
-    covers, as Lark's propagated positions say. A rule inlined into its parent (`?rule` with one child) covers
-    its own text, so `(a or b) and c` starts at the parenthesis while `a or b` inside it does not."""
+    Two stacks: the LALR states, and for every token and reduced rule (value, line, column, end line, end
+    column): the text it covers, as Lark's propagated positions say. A rule inlined into its parent (`?rule`
+    with one child) covers its own text, so `(a or b) and c` starts at the parenthesis while `a or b` inside
+    it does not; over a single child it is that child (only the state changes: a `_PASS`)."""
 
     def __init__(self, lark: Lark):
         self.lark = lark
         lexer = lark.parser.lexer.lexer  # the basic lexer inside the post-lexer
-        scanner = lexer.scanner
-        self.mres, self.ignore, self.newline_types = scanner._mres, lexer.ignore_types, lexer.newline_types
-        # a NAME that spells a keyword is that keyword: Lark's callback, kept per word (it is a function of it)
-        self.keyword = {type_: callback.scanner.fullmatch for type_, callback in lexer.callback.items()}
+        if len(lexer.scanner._mres) != 1:
+            raise TypeError("the lexer's terminals do not fit one regular expression")
+        self.full_match = lexer.scanner._mres[0].match  # Lark's own: every terminal, in Lark's order
+        self.fast_match = _fast_scanner(lexer).match
+        self.ignore, self.newline_types = lexer.ignore_types, lexer.newline_types
+        # a NAME that spells a keyword is that keyword: Lark's callback, remembered per word (a function of it)
+        self.keyword = {type_: (callback.scanner.fullmatch, {}) for type_, callback in lexer.callback.items()}
         table = lark.parser.parser._parse_table
         self.start_state, self.end_state = table.start_states["start"], table.end_states["start"]
         to_ast = AstBuilder()
@@ -87,78 +118,116 @@ class _SegmentParser:
                 if (not rule.expansion or (method is None and not name.startswith("_") and not inline)
                         or (inline and any(rule.expansion[i].is_term for i, _ in keep))):
                     raise TypeError(f"the grammar rule {rule} is not one this parser builds")
+                origin = str(rule.origin.name)
+                if inline and len(rule.expansion) == 1 and len(keep) == 1 and not keep[0][1]:
+                    rules[rule] = (_PASS, origin)  # `?rule` over one child: that child, the same text
+                    continue
                 picks = None if any(spliced for _, spliced in keep) else tuple(i for i, _ in keep)  # no splicing
-                rules[rule] = (len(rule.expansion), str(rule.origin.name), keep, picks, inline, method)
-        # state -> symbol -> (True, next state) to shift (or go to, after a reduction), (False, rule) to reduce;
-        # plain str keys (Lark's can be its Tokens, whose == is slower)
-        self.states = {state: {str(sym): (True, arg) if action is Shift else (False, rules[arg])
-                               for sym, (action, arg) in actions.items()} for state, actions in table.states.items()}
-        self.kinds: dict[tuple[str, str], str] = {}
+                if len(rule.expansion) == 1 and picks == (0,) and not inline and method is not None:
+                    rules[rule] = (_UNARY, (origin, method))  # a node of one token or child, over its text
+                    continue
+                rules[rule] = (_REDUCE, (len(rule.expansion), origin, keep, picks, inline, method))
+        # state -> symbol -> (_SHIFT, next state) | (_PASS, rule name) | (_UNARY, (rule name, method)) |
+        # (_REDUCE, rule); plain str keys (Lark's can be its Tokens, whose == is slower). After a reduction,
+        # the rule's name is shifted: `actions[state][rule name]` is (_SHIFT, the next state).
+        self.actions = {state: {str(sym): (_SHIFT, arg) if action is Shift else rules[arg]
+                                for sym, (action, arg) in actions.items()} for state, actions in table.states.items()}
 
     def lex(self, text: str):
         return self.lark.lex(text)
 
-    def tokens(self, text: str):
+    def tokens(self, text: str) -> list[tuple[str, tuple[str, int, int, int, int]]]:
         """(type, (value, line, column, end line, end column)) of each token, as Lark's lexer and the
-        word-boundary check read them; _Unparsed where they would fail."""
-        mres, ignore, newline_types, keyword, kinds = self.mres, self.ignore, self.newline_types, self.keyword, self.kinds
-        pos, line, line_start, n = 0, 1, 0, len(text)
+        word-boundary check read them; _Unparsed where they would fail. Each step is one match of the fast
+        expression (the whitespace before a token, and the token), or where it does not match (keywords not in
+        lower case, or no terminal at all) one match of Lark's own."""
+        fast_match, ignore, newline_types, keyword = self.fast_match, self.ignore, self.newline_types, self.keyword
+        out = []
+        append = out.append
+        pos, n, line, line_start = 0, len(text), 1, 0
+        lines = "\n" in text  # else every token is on line 1
         prev_end, prev_word = -1, False
         while pos < n:
-            for mre in mres:
-                m = mre.match(text, pos)
-                if m:
+            m = fast_match(text, pos)
+            if m is not None:
+                type_ = m.lastgroup
+                if type_ is None:  # only ignored text up to the end
                     break
+                end = m.end()
+                value = m.group(type_)
+                start = end - len(value)
+                if lines:  # newlines in the whitespace before the token
+                    newlines = text.count("\n", pos, start)
+                    if newlines:
+                        line += newlines
+                        line_start = text.rindex("\n", pos, start) + 1
             else:
-                raise _Unparsed()
-            value, type_ = m.group(0), m.lastgroup
-            column = pos - line_start + 1
-            start, line0 = pos, line
-            if type_ in newline_types:
+                m = self.full_match(text, pos)
+                if m is None:
+                    raise _Unparsed()  # no terminal matches here
+                type_, start, end = m.lastgroup, pos, m.end()
+                value = m.group()
+            line0, column = line, start - line_start + 1
+            if lines and type_ in newline_types:
                 newlines = value.count("\n")
                 if newlines:
                     line += newlines
-                    line_start = pos + value.rindex("\n") + 1
-            pos += len(value)
+                    line_start = start + value.rindex("\n") + 1
+            pos = end
             if type_ in ignore:
                 continue
             if type_ in keyword:
-                kind = kinds.get((type_, value))
+                fullmatch, kinds = keyword[type_]
+                kind = kinds.get(value)
                 if kind is None:
-                    kind = keyword[type_](value) or type_
+                    kind = fullmatch(value) or type_
                     if len(kinds) < 10_000:
-                        kinds[(type_, value)] = kind
+                        kinds[value] = kind
                 type_ = kind
-            if start == prev_end and prev_word and (value[:1].isalnum() or value[:1] == "_"):
+            if start == prev_end and prev_word and (value[0].isalnum() or value[0] == "_"):
                 raise _Unparsed()  # two words touching: see _WordBoundaries
-            prev_end, prev_word = pos, value[-1:].isalpha() or value[-1:] == "_"  # _ends_word, inline
-            yield type_, (value, line0, column, line, pos - line_start + 1)
+            prev_end, prev_word = end, value[-1].isalpha() or value[-1] == "_"  # _ends_word, inline
+            append((type_, (value, line0, column, line, end - line_start + 1)))
+        return out
 
     def parse(self, text: str) -> A.Condition:
         """DSL text -> AST; raises _Unparsed on any error."""
-        states, end_state = self.states, self.end_state
-        stack, values = [self.start_state], []
+        actions, end_state = self.actions, self.end_state
+        states, values = [self.start_state], []
+        tokens = self.tokens(text)
+        tokens.append(("$END", None))
         try:
-            for type_, token in self.tokens(text):
+            for type_, token in tokens:
                 while True:
-                    shift, arg = states[stack[-1]][type_]
-                    if shift:
-                        stack.append(arg)
+                    action, arg = actions[states[-1]][type_]
+                    if action is _SHIFT:
+                        states.append(arg)
                         values.append(token)
                         break
-                    self._reduce(arg, stack, values)
-            while True:
-                _, arg = states[stack[-1]]["$END"]  # only reductions at the end
-                self._reduce(arg, stack, values)
-                if stack[-1] == end_state:
-                    return values[-1][0]
+                    if action is _PASS:
+                        states[-1] = actions[states[-2]][arg][1]
+                    elif action is _UNARY:
+                        origin, method = arg
+                        child = values[-1]
+                        box = child[1:]
+                        try:
+                            values[-1] = (method(box, [child[0]]), *box)
+                        except Exception as err:  # see _reduce
+                            raise _Unparsed(box, err) from None
+                        states[-1] = actions[states[-2]][origin][1]
+                    else:
+                        self._reduce(arg, states, values, actions)
+                    if states[-1] == end_state:
+                        return values[-1][0]
         except KeyError:
             raise _Unparsed() from None
+        raise _Unparsed()
 
-    def _reduce(self, rule, stack, values) -> None:
+    @staticmethod
+    def _reduce(rule, states, values, actions) -> None:
         size, origin, keep, picks, inline, method = rule
         raw = values[-size:]
-        del stack[-size:]
+        del states[-size:]
         del values[-size:]
         box = (raw[0][1], raw[0][2], raw[-1][3], raw[-1][4])
         if picks is not None:
@@ -170,7 +239,7 @@ class _SegmentParser:
                     items += raw[i][0]
                 else:
                     items.append(raw[i])
-        stack.append(self.states[stack[-1]][origin][1])
+        states.append(actions[states[-1]][origin][1])
         if inline and len(items) == 1:  # `?rule` with one child: the child itself, over this rule's text
             values.append((items[0][0], *box))
         elif method is None:  # a `_helper` rule (Lark's expansion of `x*`): its children go into its parent's

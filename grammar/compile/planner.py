@@ -34,10 +34,9 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
-    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, bounds_predicate, clone, coalesce, col, expand_reference,
-    filter_predicate,
-    is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value, select, subquery, table, ts,
-    value_predicate, window_bounds, window_predicate)
+    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, binary, bounds_predicate, clone, coalesce, col, count_star, eq, exists,
+    expand_reference, filter_predicate, is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value,
+    select, string, subquery, table, ts, unary, value_predicate, window_bounds, window_predicate)
 from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
@@ -56,6 +55,7 @@ def plan_forms(dialect: str) -> tuple[bool, bool, bool, bool, str | None]:
             dialect == "clickhouse", RANK_HASH.get(dialect))
 
 
+_ONCE = A.Count(op="at_least", n=1)  # `did X`: read only
 _AGG = {"total": exp.Sum, "average": exp.Avg, "min": exp.Min, "max": exp.Max}
 
 
@@ -79,7 +79,7 @@ class _Compiler(SharedScans):
 
     # -- event rows: which rows a condition reads
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
-        pred = exp.EQ(this=col(alias, self.ev_name), expression=exp.Literal.string(self.catalog.event_value(e.name)))
+        pred = eq(col(alias, self.ev_name), string(self.catalog.event_value(e.name)))
         if e.where is not None:
             return and_([pred, filter_predicate(self.catalog, e.where, alias)])
         return pred
@@ -88,7 +88,7 @@ class _Compiler(SharedScans):
         """Events never pass as_of (unless the window already ends before it)."""
         if high is not None and high <= self.as_of:
             return None
-        return exp.LTE(this=col(alias, self.t), expression=ts(self.as_of))
+        return binary(exp.LTE, col(alias, self.t), ts(self.as_of))
 
     def rows(self, e: A.EventRef, window: A.Window | None, alias: str) -> tuple[list, list[exp.Join]]:
         """WHERE parts and joins that select the events of `e` in `window` (an anchored window joins its anchor)."""
@@ -106,13 +106,13 @@ class _Compiler(SharedScans):
         """An anchor's value per event row: the contact's date trait, or their first such event (to as_of)."""
         a = self.fresh("a")
         if name in self.catalog.traits:
-            on = exp.EQ(this=col(a, self.contact_id), expression=col(alias, self.cid))
+            on = eq(col(a, self.contact_id), col(alias, self.cid))
             return col(a, self.catalog.trait_column(name)), [join(table(self.catalog.contacts.table, a), on)]
         x = self.fresh("x")
         first = select([col(x, self.cid), exp.Alias(this=exp.Min(this=col(x, self.t)), alias=exp.to_identifier("anchor_at"))],
                        table(self.ev_table, x), and_([self.event_match(A.EventRef(name=name), x), self.cap(x)]),
                        group=[col(x, self.cid)])
-        on = exp.EQ(this=col(a, self.cid), expression=col(alias, self.cid))
+        on = eq(col(a, self.cid), col(alias, self.cid))
         return col(a, "anchor_at"), [join(subquery(first, a), on)]
 
     def anchor_present(self, window: A.Window | None, pred: exp.Expression, negated: bool) -> exp.Expression:
@@ -130,8 +130,8 @@ class _Compiler(SharedScans):
         """Contacts with at least one row of `events <alias> <joins> WHERE <where>`."""
         src = table(self.ev_table, alias)
         if self.exists:
-            link = exp.EQ(this=col(alias, self.cid), expression=col(C, self.contact_id))
-            return exp.Exists(this=select([exp.Literal.number(1)], src, and_([link, *where]), joins))
+            link = eq(col(alias, self.cid), col(C, self.contact_id))
+            return exists(select([num(1)], src, and_([link, *where]), joins))
         if negated:  # NOT (x IN (..., NULL)) is NULL, never true
             where = [*where, not_null(col(alias, self.cid))]
         return exp.In(this=col(C, self.contact_id), query=subquery(select([col(alias, self.cid)], src, and_(where), joins)))
@@ -140,8 +140,8 @@ class _Compiler(SharedScans):
         """Contacts whose id is a row of `query` (first column: contact id, never NULL where negated)."""
         if self.exists:
             g = self.fresh("g")
-            link = exp.EQ(this=col(g, self.cid), expression=col(C, self.contact_id))
-            return exp.Exists(this=select([exp.Literal.number(1)], subquery(query, g), link))
+            link = eq(col(g, self.cid), col(C, self.contact_id))
+            return exists(select([num(1)], subquery(query, g), link))
         return exp.In(this=col(C, self.contact_id), query=subquery(query))
 
     def member_groups(self, where: list, joins: list[exp.Join], alias: str, having: exp.Expression,
@@ -161,9 +161,9 @@ class _Compiler(SharedScans):
         rows (`zero_true`, `measure` then has no NULLs), plan NOT (the complement), which needs rows."""
         where, joins = self.rows(e, window, "e")
         if zero_true:
-            flipped = COMPARE[FLIP[op]](this=measure, expression=value)
+            flipped = binary(COMPARE[FLIP[op]], measure, value)
             return self.anchor_present(window, not_(self.member_groups(where, joins, "e", flipped, not negated)), negated)
-        pred = COMPARE[op](this=measure, expression=value)
+        pred = binary(COMPARE[op], measure, value)
         return self.anchor_present(window, self.member_groups(where, joins, "e", pred, negated), negated)
 
     # -- conditions
@@ -210,7 +210,7 @@ class _Compiler(SharedScans):
         """A contact's first `name` event (to as_of), as a scalar subquery of the outer row."""
         x = self.fresh("x")
         where = [self.event_match(A.EventRef(name=name), x), self.cap(x),
-                 exp.EQ(this=col(x, self.cid), expression=col(C, self.contact_id))]
+                 eq(col(x, self.cid), col(C, self.contact_id))]
         return exp.Subquery(this=select([exp.Min(this=col(x, self.t))], table(self.ev_table, x), and_(where)))
 
     def c_anniversary(self, node: A.Anniversary, negated: bool) -> exp.Expression:
@@ -221,7 +221,7 @@ class _Compiler(SharedScans):
         return null_safe(exp.In(this=key, expressions=[num(d) for d in days]), negated)
 
     def c_did(self, node: A.Did, negated: bool) -> exp.Expression:
-        c = node.count or A.Count(op="at_least", n=1)
+        c = node.count or _ONCE
         if c.op == "at_least" and c.n <= 1:
             if c.n == 0:
                 return self.anchor_present(node.window, exp.true(), negated)
@@ -230,7 +230,7 @@ class _Compiler(SharedScans):
         if c.op == "exactly" and c.n == 0 or c.op == "at_most" and c.n == 0:  # never: an anti-join
             where, joins = self.rows(node.event, node.window, "e")
             return self.anchor_present(node.window, not_(self.member_rows(where, joins, "e", not negated)), negated)
-        n = exp.Count(this=exp.Star())
+        n = count_star()
         if c.op == "between":
             if c.n == 0:  # 0..m: not more than m
                 return self.counted(node.event, node.window, n, "<=", num(c.m), True, negated)
@@ -243,13 +243,13 @@ class _Compiler(SharedScans):
     def measure_expr(self, func: str, prop: str | None, alias: str) -> tuple[exp.Expression, bool]:
         """The aggregate over a contact's rows, and whether 'no rows' means 0 (it is then never NULL)."""
         if func == "count":
-            return exp.Count(this=exp.Star()), True
+            return count_star(), True
         value = property_value(self.catalog, alias, prop)  # type: ignore[arg-type]
         if func == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[value])), True
         if func == "total":
-            return coalesce(exp.Sum(this=value), num(0)), True
-        return _AGG[func](this=value), False
+            return coalesce(unary(exp.Sum, value), num(0)), True
+        return unary(_AGG[func], value), False
 
     def c_aggregate(self, node: A.Aggregate, negated: bool) -> exp.Expression:
         measure, zero_default = self.measure_expr(node.func, node.property, "e")
@@ -258,12 +258,12 @@ class _Compiler(SharedScans):
 
     def c_share(self, node: A.Share, negated: bool) -> exp.Expression:
         where, joins = self.rows(A.EventRef(name=node.event.name), node.window, "e")
-        whole = exp.Count(this=exp.Star())
+        whole = count_star()
         part = whole.copy() if node.event.where is None else exp.Count(this=exp.Case(ifs=[exp.If(
             this=filter_predicate(self.catalog, node.event.where, "e"), true=num(1))]))
         # 100.0 * part / whole; people without such events have no share: never members
         share = exp.Div(this=exp.Mul(this=num(100.0), expression=part), expression=exp.Nullif(this=whole, expression=num(0)))
-        having = COMPARE[node.op](this=share, expression=lit(node.value))
+        having = binary(COMPARE[node.op], share, lit(node.value))
         return self.member_groups(where, joins, "e", having, negated)
 
     def c_occurrence(self, node: A.Occurrence, negated: bool) -> exp.Expression:
@@ -290,7 +290,7 @@ class _Compiler(SharedScans):
 
     def c_stopped(self, node: A.Stopped, negated: bool) -> exp.Expression:
         cutoff = self.as_of - duration(node.duration.amount, node.duration.unit)
-        having = exp.LT(this=exp.Max(this=col("e", self.t)), expression=ts(cutoff))
+        having = binary(exp.LT, unary(exp.Max, col("e", self.t)), ts(cutoff))
         return self.member_groups([self.event_match(node.event, "e"), self.cap("e")], [], "e", having, negated)
 
     def c_regular(self, node: A.Regular, negated: bool) -> exp.Expression:
@@ -324,15 +324,15 @@ class _Compiler(SharedScans):
             step_high, step_inc = None, False
             if step.within is not None and high is not None:
                 step_high, step_inc = high + duration(step.within.amount, step.within.unit), True
-            link = [exp.EQ(this=col(alias, self.cid), expression=col(prev, self.cid)),
+            link = [eq(col(alias, self.cid), col(prev, self.cid)),
                     exp.GT(this=t, expression=col(prev, self.t)), self.event_match(step.event, alias),
                     bounds_predicate(clone(t), low, False, step_high, step_inc) if low or step_high else None,
                     self.cap(alias, step_high, step_inc)]
             if step.within is not None:
                 link.append(exp.LTE(this=clone(t), expression=plus(col(prev, self.t), step.within.amount, step.within.unit)))
             if step.negated:
-                later = select([exp.Literal.number(1)], table(self.ev_table, alias), and_(link))
-                where.append(exp.Not(this=exp.Exists(this=later)))
+                later = select([num(1)], table(self.ev_table, alias), and_(link))
+                where.append(exp.Not(this=exists(later)))
                 continue
             joins.append(join(table(self.ev_table, alias), and_(link)))
             prev, high, high_inc = alias, step_high, step_inc
@@ -392,7 +392,7 @@ class _Compiler(SharedScans):
         if node.percent:  # N% of the candidates: every contact when no rows count as 0, else those with a value
             counted = table(self.catalog.contacts.table, "n") if zero_default else \
                 self.candidates(per_contact.copy(), zero_default, "n")
-            n = exp.Subquery(this=select([exp.Count(this=exp.Star())], counted, self.universe("n") if zero_default else None))
+            n = exp.Subquery(this=select([count_star()], counted, self.universe("n") if zero_default else None))
             limit = percent_of(n, node.amount)
         else:
             limit = num(node.amount)
@@ -414,7 +414,7 @@ class _Compiler(SharedScans):
         value = col("m", "v")
         if zero_default:
             value = coalesce(value, num(0))
-        on = exp.EQ(this=col("m", self.cid), expression=col(u, self.contact_id))
+        on = eq(col("m", self.cid), col(u, self.contact_id))
         rows = select([col(u, self.contact_id),
                        exp.Alias(this=value, alias=exp.to_identifier("v"))],
                       table(self.catalog.contacts.table, u),
@@ -427,7 +427,7 @@ class _Compiler(SharedScans):
     # -- the query
     def universe(self, alias: str = C) -> exp.Expression | None:
         created = self.catalog.contacts.created_at
-        return exp.LTE(this=col(alias, created), expression=ts(self.as_of)) if created else None
+        return binary(exp.LTE, col(alias, created), ts(self.as_of)) if created else None
 
     def build(self, node: A.Condition | None) -> exp.Select:
         root = node

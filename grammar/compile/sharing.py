@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from grammar import ast as A
-from grammar.compile.sql import and_, bounds_predicate, clone, col, not_null, or_, select, subquery, table, ts, window_bounds
+from grammar.compile.sql import (and_, binary, bounds_predicate, clone, col, not_null, or_, select, string, subquery,
+                                  table, ts, unary, window_bounds)
 
 _PROFILE = (A.TraitCondition, A.TraitTime, A.Anniversary)  # conditions on the contact row alone
 
@@ -31,10 +32,29 @@ def _rough_key(q: exp.Select) -> tuple:
     where, kinds = q.args.get("where"), []
     node = where.this if where is not None else None
     while type(node) is exp.And:
-        kinds.append(type(node.expression))
-        node = node.this
+        kinds.append(type(node.args["expression"]))
+        node = node.args["this"]
     group = q.args.get("group")
-    return (hash(node), *kinds, len(q.args.get("joins") or []), len(group.expressions) if group else -1)
+    return (_test_key(node), *kinds, len(q.args.get("joins") or []), len(group.expressions) if group else -1)
+
+
+def _test_key(node: exp.Expression | None) -> object:
+    """A function of a test's structure, cheap for the usual one (`e.event = 'x'`: its text), else its hash."""
+    if type(node) is exp.EQ:
+        value = node.args["expression"]
+        if type(value) is exp.Literal:
+            return value.args["this"], value.args["is_string"]
+    return hash(node)
+
+
+def _event_key(e: A.EventRef) -> str:
+    """Equal for equal event references (their repr, which leaves the span out; just the name when unfiltered)."""
+    return e.name if e.where is None else repr(e)
+
+
+def _window_key(w: A.Window | None) -> tuple | None:
+    """Equal for equal windows (all their fields are scalars), without pydantic's slow repr or ==."""
+    return None if w is None else (type(w), *(v for k, v in w.__dict__.items() if k != "span"))
 
 
 def _exists_only(did: A.Did) -> bool:
@@ -70,7 +90,7 @@ class SharedScans:
         """Rows of any of `events`; the unfiltered share one `event IN (...)`, which both engines filter on
         while scanning."""
         plain = [e for e in events if e.where is None]
-        names = [exp.Literal.string(self.catalog.event_value(n)) for n in dict.fromkeys(e.name for e in plain)]
+        names = [string(self.catalog.event_value(n)) for n in dict.fromkeys(e.name for e in plain)]
         match = [exp.In(this=col(alias, self.ev_name), expressions=names)] if len(names) > 1 else \
             [self.event_match(e, alias) for e in plain]
         return or_(match + [self.event_match(e, alias) for e in events if e.where is not None])
@@ -79,7 +99,7 @@ class SharedScans:
         """One scan for several existence tests: contacts with a row of any of them."""
         windows: dict[str, tuple[A.Window | None, list[A.EventRef]]] = {}
         for did in dids:
-            windows.setdefault(repr(did.window), (did.window, []))[1].append(did.event)
+            windows.setdefault(_window_key(did.window), (did.window, []))[1].append(did.event)
         parts = []
         for window, events in windows.values():
             where, _ = self.rows(events[0], window, "e")
@@ -110,10 +130,10 @@ class SharedScans:
         recent = self._since(nots)
         if recent is None or recent[0] is None:
             return None
-        names = sorted({repr(d.event) for d in nots})
+        names = {_event_key(d.event) for d in nots}
         for child in node.conditions:
             dids = child.conditions if isinstance(child, A.Or) else [child]
-            if not all(self._plain_did(d) for d in dids) or sorted({repr(d.event) for d in dids}) != names:
+            if not all(self._plain_did(d) for d in dids) or {_event_key(d.event) for d in dids} != names:
                 continue
             since = self._since(dids)
             if since is None or (since[0] is not None and since[0] >= recent[0]):
@@ -121,7 +141,7 @@ class SharedScans:
             t = col("e", self.t)
             where = [self.match_any([d.event for d in nots]), bounds_predicate(t, since[0], since[1], None, False),
                      self.cap("e")]
-            having = (exp.LT if recent[1] else exp.LTE)(this=exp.Max(this=clone(t)), expression=ts(recent[0]))
+            having = binary(exp.LT if recent[1] else exp.LTE, unary(exp.Max, clone(t)), ts(recent[0]))
             return self.member_groups(where, [], "e", having, negated), child
         return None
 

@@ -32,74 +32,159 @@ def _quoted(name: str) -> bool:
 
 
 _new = object.__new__
-# the attributes sqlglot's constructor sets; another sqlglot gets its own constructor (see ident, col)
-_DIRECT = set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}
+# the attributes sqlglot's constructor sets; another sqlglot gets its own constructor (see _make)
 _EXPR = exp.Expression.__mro__[-2]  # sqlglot's root node class (Expr), whatever its name
 _GENERIC_INIT = _EXPR.__init__
+_DIRECT = (set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}
+           and all(cls.__init__ is _GENERIC_INIT for cls in (
+               exp.Identifier, exp.Column, exp.Literal, exp.Cast, exp.DataType, exp.Star, exp.Count, exp.EQ, exp.And,
+               exp.Exists, exp.TableAlias, exp.Subquery, exp.From, exp.Where, exp.Having, exp.GT, exp.GTE, exp.LT, exp.LTE,
+               exp.Or, exp.Not, exp.Paren, exp.Is, exp.Null, exp.Max, exp.Min, exp.Sum, exp.Avg, exp.NEQ, exp.Table,
+               exp.Select, exp.Group, exp.Coalesce)))
+_TIMESTAMP = exp.DataType.Type.TIMESTAMP
 
+if _DIRECT:
+    def _make(cls: type, args: dict) -> exp.Expression:
+        """cls(**args), made as sqlglot's generic constructor makes it (each child node learns its parent, its
+        arg and its list index) without its keyword packing and per-arg method calls. Classes with their own
+        constructor get the real one."""
+        if cls.__init__ is not _GENERIC_INIT:
+            return cls(**args)
+        node = _new(cls)
+        node.args = args
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        if not cls.is_primitive:
+            for key, value in args.items():
+                if type(value) is list:
+                    for i, v in enumerate(value):
+                        if isinstance(v, _EXPR):
+                            v.parent, v.arg_key, v.index = node, key, i
+                elif isinstance(value, _EXPR):
+                    value.parent, value.arg_key, value.index = node, key, None
+        return node
 
-def _make(cls: type, args: dict) -> exp.Expression:
-    """cls(**args), made as sqlglot's generic constructor makes it (each child node learns its parent, its arg
-    and its list index) without its keyword packing and per-arg method calls. Classes with their own
-    constructor, or another sqlglot, get the real one."""
-    if not _DIRECT or cls.__init__ is not _GENERIC_INIT:
-        return cls(**args)
-    node = _new(cls)
-    node.args = args
-    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
-    if not cls.is_primitive:
+    def _parent(cls: type, args: dict) -> exp.Expression:
+        """_make for a class with sqlglot's generic constructor whose args are all nodes or lists of nodes."""
+        node = _new(cls)
+        node.args = args
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
         for key, value in args.items():
             if type(value) is list:
                 for i, v in enumerate(value):
-                    if isinstance(v, _EXPR):
-                        v.parent, v.arg_key, v.index = node, key, i
-            elif isinstance(value, _EXPR):
+                    v.parent, v.arg_key, v.index = node, key, i
+            else:
                 value.parent, value.arg_key, value.index = node, key, None
-    return node
+        return node
 
+    # The shapes most nodes have, each made in one step (no loop over the args): a leaf, one child under
+    # `this`, two under `this` and `expression`. Only for classes with sqlglot's generic constructor.
+    def _leaf(cls: type, args: dict) -> exp.Expression:
+        node = _new(cls)
+        node.args = args
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        return node
 
-def ident(name: str) -> exp.Identifier:
-    """exp.Identifier(this=name, quoted=...) without the generic constructor's walk over its args (it has no
-    child nodes): identifiers are most of the nodes a segment compiles to."""
-    if not _DIRECT:
+    def _unary(cls: type, this: exp.Expression) -> exp.Expression:
+        node = _new(cls)
+        node.args = {"this": this}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        this.parent, this.arg_key, this.index = node, "this", None
+        return node
+
+    def _binary(cls: type, this: exp.Expression, expression: exp.Expression) -> exp.Expression:
+        node = _new(cls)
+        node.args = {"this": this, "expression": expression}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        this.parent, this.arg_key, this.index = node, "this", None
+        expression.parent, expression.arg_key, expression.index = node, "expression", None
+        return node
+
+    def ident(name: str) -> exp.Identifier:
+        """exp.Identifier(this=name, quoted=...): identifiers are most of the nodes a segment compiles to."""
+        node = _new(exp.Identifier)
+        node.args = {"this": name, "quoted": _quoted(name)}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        return node
+
+    def col(alias: str, name: str) -> exp.Column:
+        """exp.Column(this=ident(name), table=ident(alias)), its three nodes made inline."""
+        node, this, table = _new(exp.Column), _new(exp.Identifier), _new(exp.Identifier)
+        this.args = {"this": name, "quoted": _quoted(name)}
+        table.args = {"this": alias, "quoted": _quoted(alias)}
+        node.args = {"this": this, "table": table}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        this.comments = this._type = this._meta = this._hash = this.index = None
+        table.comments = table._type = table._meta = table._hash = table.index = None
+        this.parent = table.parent = node
+        this.arg_key, table.arg_key = "this", "table"
+        return node
+
+    def ts(value: datetime) -> exp.Expression:
+        """CAST('YYYY-MM-DD HH:MM:SS' AS TIMESTAMP), its three nodes made inline."""
+        node, text, to = _new(exp.Cast), _new(exp.Literal), _new(exp.DataType)
+        text.args = {"this": _ts_text(value), "is_string": True}
+        to.args = {"this": _TIMESTAMP}
+        node.args = {"this": text, "to": to}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        text.comments = text._type = text._meta = text._hash = text.index = None
+        to.comments = to._type = to._meta = to._hash = to.index = None
+        text.parent = to.parent = node
+        text.arg_key, to.arg_key = "this", "to"
+        return node
+else:  # another sqlglot: its own constructors
+    def _make(cls: type, args: dict) -> exp.Expression:
+        return cls(**args)
+
+    _leaf = _parent = _make
+
+    def _unary(cls: type, this: exp.Expression) -> exp.Expression:
+        return cls(this=this)
+
+    def _binary(cls: type, this: exp.Expression, expression: exp.Expression) -> exp.Expression:
+        return cls(this=this, expression=expression)
+
+    def ident(name: str) -> exp.Identifier:
         return exp.Identifier(this=name, quoted=_quoted(name))
-    node = _new(exp.Identifier)
-    node.args = {"this": name, "quoted": _quoted(name)}
-    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
-    return node
+
+    def col(alias: str, name: str) -> exp.Column:
+        return exp.Column(this=ident(name), table=ident(alias))
+
+    def ts(value: datetime) -> exp.Expression:
+        return exp.Cast(this=exp.Literal(this=_ts_text(value), is_string=True), to=exp.DataType(this=_TIMESTAMP))
 
 
-def col(alias: str, name: str) -> exp.Column:
-    """exp.Column(this=ident(name), table=ident(alias)), built the same direct way."""
-    this, table = ident(name), ident(alias)
-    if not _DIRECT:
-        return exp.Column(this=this, table=table)
-    node = _new(exp.Column)
-    node.args = {"this": this, "table": table}
-    node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
-    this.parent = table.parent = node
-    this.arg_key, table.arg_key = "this", "table"
-    return node
+# cls(this=...) and cls(this=..., expression=...) for a class with sqlglot's generic constructor (comparisons,
+# AND / OR, aggregates of one argument: those checked in _DIRECT)
+unary, binary = _unary, _binary
+
+
+def _ts_text(value: datetime) -> str:
+    if value.microsecond or value.tzinfo is not None or value.year < 1000:
+        return value.strftime("%Y-%m-%d %H:%M:%S")  # strftime drops the zone and the microseconds, and does not pad a year
+    return value.isoformat(" ")  # the same text, several times faster
 
 
 def clone(e: exp.Expression) -> exp.Expression:
     """A fresh copy of `e` for a second place in the tree: columns are rebuilt (sqlglot's deep copy is slow)."""
-    if type(e) is exp.Column and e.args.get("table") is not None:
-        return col(e.table, e.name)
+    if type(e) is exp.Column:
+        table, this = e.args.get("table"), e.args["this"]
+        if type(table) is exp.Identifier and type(this) is exp.Identifier:
+            return col(table.args["this"], this.args["this"])
     return e.copy()
 
 
 def table(name: str, alias: str | None = None) -> exp.Table:
     """A (possibly db.schema.) table name from the catalog, with an alias."""
-    parts = name.split(".")
-    args = {"this": ident(parts[-1])}
-    if len(parts) > 1:
-        args["db"] = ident(parts[-2])
-    if len(parts) > 2:
-        args["catalog"] = ident(parts[-3])
+    if "." not in name:
+        args = {"this": ident(name)}
+    else:
+        parts = name.split(".")
+        args = {"this": ident(parts[-1]), "db": ident(parts[-2])}
+        if len(parts) > 2:
+            args["catalog"] = ident(parts[-3])
     if alias:
-        args["alias"] = _make(exp.TableAlias, {"this": ident(alias)})
-    return _make(exp.Table, args)
+        args["alias"] = _unary(exp.TableAlias, ident(alias))
+    return _parent(exp.Table, args)
 
 
 def alias(e: exp.Expression, name: str) -> exp.Alias:
@@ -107,44 +192,39 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
 
 
 def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
-    return _make(exp.Subquery, {"this": query, "alias": _make(exp.TableAlias, {"this": ident(name)}) if name else None})
+    if name is None:
+        return _unary(exp.Subquery, query)
+    return _parent(exp.Subquery, {"this": query, "alias": _unary(exp.TableAlias, ident(name))})
 
 
 def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
            joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
            having: exp.Expression | None = None) -> exp.Select:
-    args = {"expressions": columns, "from_": _make(exp.From, {"this": source})}  # one constructor, not a set() a clause
+    args = {"expressions": columns, "from_": _unary(exp.From, source)}  # one constructor, not a set() a clause
     if joins:
         args["joins"] = joins
     if where is not None:
-        args["where"] = _make(exp.Where, {"this": where})
+        args["where"] = _unary(exp.Where, where)
     if group:
-        args["group"] = _make(exp.Group, {"expressions": group})
+        args["group"] = _parent(exp.Group, {"expressions": group})
     if having is not None:
-        args["having"] = _make(exp.Having, {"this": having})
-    return _make(exp.Select, args)
+        args["having"] = _unary(exp.Having, having)
+    return _parent(exp.Select, args)
 
 
 def join(source: exp.Expression, on: exp.Expression, side: str | None = None) -> exp.Join:
     return exp.Join(this=source, on=on, side=side) if side else exp.Join(this=source, on=on)
 
 
-@lru_cache(maxsize=4096)
-def _naive_text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def ts(value: datetime) -> exp.Expression:
-    # naive times only are remembered: an aware one equals another in another zone, which writes differently
-    text = _naive_text(value) if value.tzinfo is None else value.strftime("%Y-%m-%d %H:%M:%S")
-    return _make(exp.Cast, {"this": _make(exp.Literal, {"this": text, "is_string": True}),
-                            "to": _make(exp.DataType, {"this": exp.DataType.Type.TIMESTAMP})})
-
-
 def num(v: int | float) -> exp.Expression:
     if type(v) is int and v >= 0:  # what exp.Literal.number makes of it, without reading the text back
-        return _make(exp.Literal, {"this": str(v), "is_string": False})
+        return _leaf(exp.Literal, {"this": str(v), "is_string": False})
     return exp.Literal.number(v)
+
+
+def string(v: str) -> exp.Expression:
+    """exp.Literal.string(v)."""
+    return _leaf(exp.Literal, {"this": v, "is_string": True})
 
 
 def lit(v: A.Scalar) -> exp.Expression:
@@ -152,15 +232,27 @@ def lit(v: A.Scalar) -> exp.Expression:
         return exp.Boolean(this=v)
     if isinstance(v, (int, float)):
         return num(v)
-    return exp.Literal.string(v)
+    return string(v)
+
+
+def eq(this: exp.Expression, expression: exp.Expression) -> exp.EQ:
+    return _binary(exp.EQ, this, expression)
+
+
+def exists(query: exp.Select) -> exp.Exists:
+    return _unary(exp.Exists, query)
+
+
+def count_star() -> exp.Count:
+    return _unary(exp.Count, _leaf(exp.Star, {}))
 
 
 def _wrap(e: exp.Expression) -> exp.Expression:
-    return exp.Paren(this=e) if isinstance(e, exp.Connector) else e
+    return _unary(exp.Paren, e) if isinstance(e, exp.Connector) else e
 
 
 def _wrap_or(e: exp.Expression) -> exp.Expression:
-    return exp.Paren(this=e) if isinstance(e, exp.Or) else e
+    return _unary(exp.Paren, e) if isinstance(e, exp.Or) else e
 
 
 def and_(parts: list[exp.Expression | None]) -> exp.Expression:
@@ -169,31 +261,31 @@ def and_(parts: list[exp.Expression | None]) -> exp.Expression:
         return exp.true()
     out = _wrap_or(parts[0])
     for p in parts[1:]:
-        out = _make(exp.And, {"this": out, "expression": _wrap_or(p)})
+        out = _binary(exp.And, out, _wrap_or(p))
     return out
 
 
 def or_(parts: list[exp.Expression]) -> exp.Expression:
     out = _wrap(parts[0])
     for p in parts[1:]:
-        out = exp.Or(this=out, expression=_wrap(p))
+        out = _binary(exp.Or, out, _wrap(p))
     return out
 
 
 def not_(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=_wrap(e))
+    return _unary(exp.Not, _wrap(e))
 
 
 def is_null(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=e, expression=exp.Null())
+    return _binary(exp.Is, e, _leaf(exp.Null, {}))
 
 
 def not_null(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
+    return _unary(exp.Not, is_null(e))
 
 
 def coalesce(e: exp.Expression, default: exp.Expression) -> exp.Expression:
-    return exp.Coalesce(this=e, expressions=[default])
+    return _parent(exp.Coalesce, {"this": e, "expressions": [default]})
 
 
 def null_safe(pred: exp.Expression, negated: bool) -> exp.Expression:
@@ -251,9 +343,9 @@ def bounds_predicate(t: exp.Expression, low: datetime | None, low_inc: bool, hig
                      high_inc: bool) -> exp.Expression | None:
     parts = []
     if low is not None:
-        parts.append(_make(exp.GTE if low_inc else exp.GT, {"this": t, "expression": ts(low)}))
+        parts.append(_binary(exp.GTE if low_inc else exp.GT, t, ts(low)))
     if high is not None:
-        parts.append(_make(exp.LTE if high_inc else exp.LT, {"this": clone(t) if parts else t, "expression": ts(high)}))
+        parts.append(_binary(exp.LTE if high_inc else exp.LT, clone(t) if parts else t, ts(high)))
     return and_(parts) if parts else None
 
 
@@ -302,7 +394,7 @@ def value_predicate(c: exp.Expression, op: str, value) -> exp.Expression:
         else:
             part = exp.Right(this=lowered, expression=exp.Literal.number(len(needle)))
         return exp.EQ(this=part, expression=exp.Literal.string(needle))
-    return COMPARE[op](this=c, expression=lit(value))
+    return _binary(COMPARE[op], c, lit(value))
 
 
 def expand_reference(compiler, node: A.SegmentRef, negated: bool) -> exp.Expression:
