@@ -941,3 +941,15 @@ def test_both_or_all_before_a_window_gives_it_to_each(text, expected):
 def test_count_alternatives_or_runs_and_what_a_noun_names(text, expected):
     result = read(text)
     assert same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("spent over 300 in one order", "did order_completed where (amount > 300)"),
+    ("never spent more than $40 on a single order", "did not order_completed where (amount > 40)"),
+    ("opened a Weekly Newsletter email but never clicked through on any of them",
+     'did email_opened where (campaign = "Weekly Newsletter") and '
+     'did not email_clicked where (campaign = "Weekly Newsletter")'),
+])
+def test_money_on_one_order_and_pronouns_after_a_particle(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

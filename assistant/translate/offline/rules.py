@@ -291,6 +291,7 @@ def _country_like(name: str) -> bool:
 _PEOPLE_HERE = PEOPLE | {"ppl", "folks", "everyone", "anyone", "everybody", "anybody", "persons", "those", "subscribers"}
 
 _PRONOUNS = {"it", "them", "one", "ones", "those", "that"}
+_PARTICLES = {"through", "on", "in", "at", "out", "back", "up", "into"}
 
 
 def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
@@ -301,8 +302,8 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
     for i, it in enumerate(items[:-1]):
         # "didn't open it", "haven't opened a single one of them": the pronoun among the small words after the verb
         after = []
-        for x in items[i + 1:i + 5]:
-            if x.kind not in (Kind.STOP, Kind.NUM):
+        for x in items[i + 1:i + 6]:  # "clicked through on any of them": a verb's particle too
+            if x.kind not in (Kind.STOP, Kind.NUM) and x.words.lower() not in _PARTICLES:
                 break
             after.append(x)
         nxt = next((x for x in after if x.words.lower() in _PRONOUNS), None)
@@ -369,6 +370,31 @@ def paid_for_what(items: list[Item], b: Builder) -> list[Item]:
         if it.kind == Kind.AGG and it.get("spend") and it.words.lower() in ("paid", "spent", "spend", "pay") and \
                 nxt.kind == Kind.VALUE and not nxt.get("trait") and nxt.get("field") in props:
             it.become(Kind.EVENT, {"events": [purchase]})
+    return items
+
+
+def spent_on_one(items: list[Item], b: Builder) -> list[Item]:
+    """'never spent more than $60 on a single order', 'spent over 200 in one order': money spent on one event is
+    that event's amount, not a total. Read while the small words ('a single', 'one') are there."""
+    purchase = b.purchase_event()
+    for i, it in enumerate(items):
+        if it.kind != Kind.AGG or not it.get("spend") or purchase is None:
+            continue
+        rest = items[i + 1:i + 7]
+        if not rest or rest[0].kind != Kind.CMP:
+            continue
+        small = []
+        for x in rest[1:]:
+            if x.kind == Kind.EVENT and purchase in x.get("events", []):
+                if {w.words.lower() for w in small} & {"single", "one", "each", "any", "individual"}:
+                    it.become(Kind.EVENT, {"events": [purchase]})
+                    x.used = True
+                    for w in small:
+                        w.used = True
+                break
+            if x.kind not in (Kind.STOP, Kind.UNKNOWN, Kind.NUM):
+                break
+            small.append(x)
     return items
 
 
@@ -675,6 +701,7 @@ RULES: tuple[Rule, ...] = (
     shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there
     spent_on_it,           # "spent over $100 on it": also while the pronoun is there
+    spent_on_one,          # "spent over $60 on a single order": while 'a single' is there
     field_equals,          # 'Email Opt In = false': while 'is' and the field's own words are there
     pronoun_subjects,      # 'and they are not ...': while 'they' is there
     property_nouns,        # 'exports features': after the values are known, before anything reads the noun
