@@ -953,3 +953,15 @@ def test_count_alternatives_or_runs_and_what_a_noun_names(text, expected):
 def test_money_on_one_order_and_pronouns_after_a_particle(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("spent over one hundred and twenty on a single shoe order",
+     'did order_completed where (amount > 120 and product_category = "shoes")'),
+    ("Plan != trial, Plan != free", 'plan != "trial" and plan != "free"'),
+    ("has a birthday in the next 10 days and has bought apparel before",
+     'birthday anniversary in next 10 days and did order_completed where (product_category = "apparel")'),
+])
+def test_numbers_with_and_field_values_shorthand_and_future_windows(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

@@ -70,6 +70,10 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
             out.append((op, clause))
     if out and not out[0][1] and len(out) > 1 and out[1][0] != "except":
         out = out[1:]
+    for _, clause in out:  # "... or started checkout - all within the last 7 days": shared by the or-run already
+        for it in clause:
+            if it.kind == Kind.ALL_OF:
+                it.used = True
     return _hoist_lead(out)
 
 

@@ -101,6 +101,11 @@ def field_equals(items: list[Item], b: Builder) -> list[Item]:
         if j + 1 >= len(items) or items[j].words.lower() not in _EQUALS | {"!=", "<>"}:
             continue
         sign, value = items[j], items[j + 1]
+        if it.kind == Kind.TRAIT:  # "Plan != trial": the value of this field, not the event 'trial'
+            alt = next((a for a in value.get("alternatives") or []
+                        if a.kind == Kind.VALUE and a.get("field") == it["trait"]), None)
+            if alt is not None:
+                value.become(Kind.VALUE, dict(alt.args))
         spec = b.catalog.traits.get(it["trait"]) if it.kind == Kind.TRAIT else None
         if spec is not None and spec.type == "string" and not spec.closed and sign.words == "=":
             # 'City = Toronto or Vancouver': a field whose values the catalog does not list takes the words said
@@ -392,6 +397,8 @@ def spent_on_one(items: list[Item], b: Builder) -> list[Item]:
                     for w in small:
                         w.used = True
                 break
+            if x.kind == Kind.VALUE and not x.get("trait"):
+                continue  # "on a single flower order": what was bought stays the order's
             if x.kind not in (Kind.STOP, Kind.UNKNOWN, Kind.NUM):
                 break
             small.append(x)

@@ -290,7 +290,8 @@ def _day(year: int, month: int, day: int) -> str:
 # 'wk' and 'mos' are the phrase table's: a terse 'last wk' is asked about).
 _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
-    (r"#\s*(?:of\b)?", "number of "), (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
+    (r"#\s*(?:of\b)?", "number of "),
+    (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
     (r"(?<= )w(?= (?:no|an?|the|[0-9]|at|more|over|under|less)\b)", "with"),
     # a month's short name after a word of time: 'in oct', 'since feb', 'during dec'
     (r"\b(in|since|during|from|before|after|until|through|thru|of|to) "
@@ -393,6 +394,13 @@ def tokenize(text: str) -> list[Token]:
             if tok.text != "the" and nxt is not None and nxt.kind == "word" and nxt.text in UNITS and len(nxt.text) > 2:
                 tokens.append(Token("1", "num", tok.orig, number=1.0, start=tok.start, end=tok.end))
             continue
+        if tok.kind == "num" and tok.orig.isalpha() and len(tokens) > 1 and tokens[-1].text == "and" and \
+                tokens[-2].kind == "num" and tokens[-2].orig.split()[-1].lower() in ("hundred", "thousand"):
+            merged = _number_words(f"{tokens[-2].orig} and {tok.orig}")  # "one hundred and fifty"
+            if merged is not None:
+                tokens.pop()
+                tokens[-1] = _merged_number(tokens[-1], tok, merged)
+                continue
         if tok.kind == "num" and tok.orig.isalpha() and tokens and tokens[-1].kind == "num" and \
                 tokens[-1].orig.replace(" ", "").isalpha():
             merged = _number_words(f"{tokens[-1].orig} {tok.orig}")  # "thirty two", "one hundred"

@@ -31,10 +31,13 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
             it.used = True
             window = _after(b.last_window, b.as_of) if it.get("after") else b.last_window
             return it.copy(Kind.WINDOW, {"window": window})
-    for it in reversed(items[:idx]):
+    for k in range(idx - 1, -1, -1):
+        it = items[k]
         if it.kind in HEADS and not (it.kind == Kind.VALUE and not it["trait"]):
             break
-        if it.kind in kinds and not it.used and not it.get("tenure"):  # "customers for 2 years who opened ..."
+        # "a birthday in the next week who has ordered": a future window right after a trait is the trait's
+        future = isinstance(it.get("window"), A.InNext) and k and items[k - 1].kind == Kind.TRAIT
+        if it.kind in kinds and not it.used and not it.get("tenure") and not future:  # "customers for 2 years who"
             return it
     return None
 
