@@ -108,7 +108,7 @@ def hand_sql(name: str, engine: str) -> str:
 
 
 def store(contacts: int) -> str:
-    path = demo_store.cache_dir() / f"demo-{contacts}-{demo_store.DEMO_SEED}.duckdb"
+    path = demo_store.cached_store_path(contacts)
     if not path.exists():
         print(f"generating the {contacts:,}-contact demo store into {path} (minutes for 1M) ...", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -217,3 +217,25 @@ def test_counts_and_totals_of_any_shape_equal_plain_sql(target, demo_db, pg_demo
                 "carts, 60 days": sums[2] / n if n else None, "orders per cart": sums[3] / sums[2] if sums[2] else None}
         assert {s.label: s.value for s in shown.stats} == {k: None if v is None else round(v, 4)
                                                            for k, v in want.items()}, dsl
+
+
+def test_the_frame_is_built_once_and_each_preview_gets_its_own_copy(demo_db, catalog, as_of):
+    """Everything but the segment is built once per catalog, as-of and sample size; each preview query is a copy
+    holding its own segment, so two previews never share or change each other's statement."""
+    from assistant.data import preview as P
+    from grammar.compile import compile_expression
+
+    P._frame.cache_clear()
+    one = compile_expression(parse("did order_completed"), catalog, as_of)
+    two = compile_expression(parse('country = "DE"'), catalog, as_of)
+    first, width = P.preview_query(catalog, one, as_of, 5)
+    text = first.sql("duckdb")
+    second, _ = P.preview_query(catalog, two, as_of, 5)
+    assert P._frame.cache_info().misses == 1 and P._frame.cache_info().hits == 1
+    assert first.sql("duckdb") == text and second.sql("duckdb") != text
+    assert one.sql("duckdb") in text and two.sql("duckdb") in second.sql("duckdb") and "__segment__" not in text
+    P.preview_query(catalog, one, as_of - timedelta(days=1), 5)
+    P.preview_query(catalog.model_copy(update={"stats": []}), one, as_of, 5)
+    assert P._frame.cache_info().misses == 3  # another as-of, another catalog: their own frames
+    db = Database(demo_db)
+    assert preview(db, None, catalog, as_of, expression=two).count == len(member_ids(db, two.sql("duckdb")))

@@ -12,6 +12,9 @@ from pathlib import Path
 
 DEMO_CONTACTS = 20_000
 DEMO_SEED = 7
+# Bumped whenever the generator writes different bytes for the same size and seed (2: events stored in
+# (event, occurred_at) order), so cached stores of an older version are generated again instead of reused.
+STORE_VERSION = 2
 _AS_OF_TAG = "segment-assistant demo store; as_of="
 
 
@@ -31,9 +34,14 @@ def write_demo_store(path: str | Path, contacts: int = DEMO_CONTACTS, seed: int 
     return summary
 
 
+def cached_store_path(contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED) -> Path:
+    """Where the cached demo store of this size and seed lives, for this generator version (it may not exist)."""
+    return cache_dir() / f"demo-{contacts}-{seed}-v{STORE_VERSION}.duckdb"
+
+
 def default_db_path() -> Path:
     """Where the default demo store lives (it may not exist yet)."""
-    return cache_dir() / f"demo-{DEMO_CONTACTS}-{DEMO_SEED}.duckdb"
+    return cached_store_path()
 
 
 def demo_db_path(progress: Callable[[int, int], None] | None = None) -> Path:

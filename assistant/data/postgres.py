@@ -12,6 +12,12 @@ _TABLES = {
         occurred_at TIMESTAMP, channel VARCHAR NULL, product_category VARCHAR NULL, amount DECIMAL(12,2) NULL,
         discounted BOOLEAN NULL, url VARCHAR NULL, campaign VARCHAR NULL, properties JSON NULL)""",
 }
+# Rows go in the order the compiled SQL reads them: events by (event, occurred_at), like the demo store (a heap
+# in that order is what CLUSTER on the first index gives, without rewriting the table again): the queries that
+# read more than the index holds (amounts, URLs, properties) fetch neighbouring pages. Measured at 200k, the 16
+# seed segments interleaved, after CLUSTER on that index (the same heap order): 0.59x the time of event-id
+# order (README, "The store's layout").
+ORDER = {"contacts": "contact_id", "events": "event, occurred_at, event_id"}
 # The compiled SQL reads events by (event, time window) and needs only the contact id from them: an index-only
 # scan of the first index. The second serves the per-contact lookups of sequences ("then within 1 day").
 # tests/test_compile_postgres.py checks with EXPLAIN that the compiled SQL uses them.
@@ -30,7 +36,7 @@ def copy_to_postgres(duckdb_path: str, dsn: str, batch: int = 50_000) -> dict[st
         for table, ddl in _TABLES.items():
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.execute(ddl)
-            cur = source.raw.execute(f"SELECT * FROM {table} ORDER BY 1")
+            cur = source.raw.execute(f"SELECT * FROM {table} ORDER BY {ORDER[table]}")
             counts[table] = 0
             with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
                 while rows := cur.fetchmany(batch):

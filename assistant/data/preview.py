@@ -7,6 +7,7 @@ the universe and the catalog's stat measures (parsed once, when the catalog load
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -91,8 +92,41 @@ def _member_totals(per_contact: exp.Select,
 MATERIALIZED_CTE_DIALECTS = ("duckdb", "postgres")  # WITH m AS MATERIALIZED: the members evaluated once
 
 
+_SEGMENT = "__segment__"  # the frame's stand-in for the segment, replaced by it in each copy
+
+
+class _Same:
+    """A catalog as a cache key by identity (catalogs are not hashable); the cache keeps it, so its id stays."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    def __hash__(self) -> int:
+        return id(self.catalog)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.catalog is self.catalog
+
+
 def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample_size: int,
                   materialize: bool = True) -> tuple[exp.Select, int]:
+    """ONE query for the whole preview (see `_preview_frame`), and how many of its leading columns are figures.
+    The frame is the same for every segment, and building it (compiling the stat measures, splitting their scans)
+    costs more than running a small segment: it is built once per catalog, as-of, sample size and `materialize`,
+    and each call copies it and puts the segment (not copied) in as the members `m`."""
+    frame, width = _frame(_Same(catalog), as_of, sample_size, materialize)
+    query = frame.copy()
+    next(c for c in query.args["with_"].expressions if c.alias == "m").set("this", segment)
+    return query, width
+
+
+@lru_cache(maxsize=32)
+def _frame(catalog: _Same, as_of: datetime, sample_size: int, materialize: bool) -> tuple[exp.Select, int]:
+    return _preview_frame(catalog.catalog, as_of, sample_size, materialize)
+
+
+def _preview_frame(catalog: Catalog, as_of: datetime, sample_size: int,
+                   materialize: bool = True) -> tuple[exp.Select, int]:
     """ONE query for the whole preview, and how many of its leading columns are figures (the rest are the
     sample's). The members are materialised once (`m`) and every figure reads them: the count, the sum of each
     stat measure over the members (one-row scans of the members' events when every measure is a count or a total,
@@ -110,7 +144,8 @@ def preview_query(catalog: Catalog, segment: exp.Select, as_of: datetime, sample
                              compile_universe(catalog, as_of).subquery("u")), "total"),
                          _scalar(exp.select(exp.Max(this=exp.column(events.time))).from_(
                              exp.to_table(events.table)), "latest")).from_(exp.alias_(exp.to_table("m"), "m", table=True))
-    query = exp.select().with_("m", as_=segment, materialized=materialize or None)
+    query = exp.select().with_("m", as_=exp.select(exp.alias_(exp.null(), cid)).from_(_SEGMENT),
+                               materialized=materialize or None)
     if measures:
         per_contact = compile_measures(measures, catalog, as_of, within=members)
         totals = _member_totals(per_contact, catalog)
