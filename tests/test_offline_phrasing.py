@@ -965,3 +965,9 @@ def test_money_on_one_order_and_pronouns_after_a_particle(text, expected):
 def test_numbers_with_and_field_values_shorthand_and_future_windows(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_both_values_of_a_one_valued_trait_is_asked():
+    result = read("customers on both the pro and the free plan")
+    assert result.status == "partial" and any("no one has both" in p.reason for p in result.open_points)
+    assert read("customers in Spain and Portugal").status == "complete"  # said without 'both': either of them

@@ -3,6 +3,8 @@ the as-of instant, the assumptions said so far, and small helpers to claim items
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 
 from grammar import ast as A
@@ -21,7 +23,7 @@ class Builder:
     """The state of one reading: what is known (catalog, segments, templates, as-of) and what was assumed."""
 
     def __init__(self, catalog: Catalog, segments: dict[str, A.Condition], templates: dict[str, A.Condition],
-                 as_of: datetime):
+                 as_of: datetime, request: str = ""):
         self.catalog = catalog
         self.as_of = as_of
         self.segments = segments
@@ -30,6 +32,11 @@ class Builder:
         self.guesses: list[tuple[Item, str]] = []  # readings that may change who is in: open points, not assumptions
         self.last_window: A.Node | None = None  # for 'in that time'
         self.said_events: set[str] = set()  # events named unambiguously so far: a bare verb later may mean one
+        self.request = request  # the user's words, which item spans point into
+
+    def said_both(self, item: Item) -> bool:
+        """Whether 'both' was said right before an item ('both the pro and the team plan')."""
+        return bool(re.search(r"\bboth\s+(?:the\s+|of\s+the\s+)?$", self.request[:item.start], re.I))
 
     def use(self, item: Item | None) -> Item | None:
         """Claim an item (its note, e.g. how a vague word was read, becomes an assumption)."""

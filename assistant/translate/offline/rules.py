@@ -519,7 +519,10 @@ def merge_value_lists(items: list[Item], b: Builder) -> list[Item]:
                 out.append(it)  # "bought shoes and apparel": two conditions
                 i += 1
                 continue
-            if "and" in ops and "or" not in ops:
+            if "and" in ops and "or" not in ops and b.said_both(it):
+                # "on both the pro and the team plan": said of one contact, which no one is
+                b.guess(it, f"either of them? (a contact has one {it['field']}, so no one has both)")
+            elif "and" in ops and "or" not in ops:
                 b.assume(f"'{' and '.join(str(v) for v in values)}' read as either of them "
                             f"(a contact has one {it['field']})")
             for k in range(i + 1, j + 1):

@@ -394,7 +394,7 @@ class _Session:
         self.request = ctx.request
         self.templates, titles = _templates()
         self.lexicon = Lexicon(ctx.catalog, ctx.segments, self.templates, titles)
-        self.builder = Builder(ctx.catalog, ctx.segments, self.templates, ctx.as_of)
+        self.builder = Builder(ctx.catalog, ctx.segments, self.templates, ctx.as_of, ctx.request)
         self.items: list[Item] = []
         self.tokens: list[Token] = []
 
