@@ -971,3 +971,29 @@ def test_both_values_of_a_one_valued_trait_is_asked():
     result = read("customers on both the pro and the free plan")
     assert result.status == "partial" and any("no one has both" in p.reason for p in result.open_points)
     assert read("customers in Spain and Portugal").status == "complete"  # said without 'both': either of them
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("opened or clicked the Weekly Newsletter", 'did email_opened where (campaign = "Weekly Newsletter") or '
+                                                'did email_clicked where (campaign = "Weekly Newsletter")'),
+    ("looked at a shoe or added one to the cart this week",
+     'did product_viewed where (product_category = "shoes") in this week or '
+     'did cart_added where (product_category = "shoes") in this week'),
+    ("signed up this year and never ordered (zero orders)", "signup_at in this year and did not order_completed"),
+    ("viewed apparel in the app", 'did product_viewed where (product_category = "apparel" and channel = "app")'),
+    ("customers looking the shoes", 'did product_viewed where (product_category = "shoes")'),
+    ("every single order was over $90", "did order_completed where (amount > 90) and "
+                                        "did not order_completed where (not amount > 90)"),
+    ("every customer who bought home products", 'did order_completed where (product_category = "home")'),
+    ("bought apparel, but not the ones on the free plan, and not anyone who ordered this week",
+     'did order_completed where (product_category = "apparel") and plan != "free" '
+     "and did not order_completed in this week"),
+])
+def test_shared_objects_pronouns_restated_negations_and_every(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+def test_within_of_an_earlier_event_than_the_step_before_is_asked():
+    result = read("received the Weekly Newsletter, opened an email, and bought within 2 days of receiving it")
+    assert result.status == "partial" and any("of which" in p.reason for p in result.open_points), result.dsl

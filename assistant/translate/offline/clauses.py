@@ -249,9 +249,28 @@ def _plain_done(clause: list[Item], ellipsis: bool = False) -> bool:
     return done and not any(x.kind in _OWN_TIME for x in clause)
 
 
-def _distribute(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item], bool]]:
+def _share_object(b: Builder, clauses: list[tuple[str, list[Item]]]) -> None:
+    """'opened or clicked the Black Friday 2025 email': verbs joined by or / and with one object after the last
+    share it: each bare verb before it takes the object's values its event has."""
+    for k in range(len(clauses) - 1):
+        verb = clauses[k][1]
+        nxt = clauses[k + 1][1]
+        # the verbs joined directly: "opened or clicked X", not "bought before, who hasn't bought X"
+        if clauses[k + 1][0] not in ("or", "and") or not verb or not nxt or nxt[0].kind != Kind.EVENT or any(
+                x.kind not in (Kind.EVENT, Kind.NEG, Kind.STOP) for x in verb) or \
+                sum(x.kind == Kind.EVENT for x in verb) != 1:
+            continue
+        event = next(x for x in verb if x.kind == Kind.EVENT)
+        at = 0
+        props = {p for e in event["events"] for p in b.catalog.event_properties(e)}
+        values = [x for x in nxt[at + 1:] if x.kind == Kind.VALUE and not x.get("trait") and x["field"] in props]
+        verb.extend(v.copy() for v in values)
+
+
+def _distribute(b: Builder, clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[Item], bool]]:
     """'did not open or click an email in the last 90 days': the window at the end of an or-run applies
     to every clause of it, and a negation at its start negates the whole run."""
+    _share_object(b, clauses)
     _share_negated_window(clauses)
     _share_done_window(clauses)
     out = [(op, c, False) for op, c in clauses]
@@ -303,7 +322,7 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
     in_except = False
     negated_run: list[A.Condition] = []
     leads: list[A.Condition] = []
-    for op, clause, negated in _distribute(clauses):
+    for op, clause, negated in _distribute(b, clauses):
         if op == "lead":
             leads += [c for c in [read_clause(b, clause)] if c is not None]
             continue
@@ -313,6 +332,8 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
             in_except = False
         if op == "except":
             in_except = True
+        elif in_except and clause and clause[0].kind == Kind.NEG and clause[0].words.lower() in ("not", "nor"):
+            clause[0].used = True  # "but not the free plan, and not anyone who ordered": the exclusion said again
         cond = read_clause(b, clause) if clause else None
         if cond is None:
             continue

@@ -254,7 +254,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
-    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time|lifetime|in_their_lifetime", Kind.EVER, lambda: {}),
+    ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time|lifetime|in_their_lifetime|at_all", Kind.EVER, lambda: {}),
     # counts (with "times")
     ("at_least|minimum|min N time|times", Kind.COUNT, lambda n: _count("at_least", n)),
     ("N + time|times", Kind.COUNT, lambda n: _count("at_least", n)),
@@ -317,6 +317,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("without", Kind.NEG, lambda: {"without": True}),
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
     ("only|only_ever|ever_only|exclusively|solely", Kind.ONLY, lambda: {}),
+    # "every order was over $80", "whose orders were all discounted": each of them, so no other kind
+    ("every|every_single|all|all_of_their|each_of_their", Kind.ONLY, lambda: {"each": True}),
     ("allof", Kind.ALL_OF, lambda: {}),  # 'both' / 'all' before a window (text.tokenize marks it)
     ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
     ("but|yet|while|although|though|even_though|even_if|even_so", Kind.CONJ, lambda: {"op": "but"}),

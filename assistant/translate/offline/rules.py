@@ -196,6 +196,18 @@ def property_nouns(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def said_of_people(items: list[Item], b: Builder) -> list[Item]:
+    """'every customer who bought shoes', 'all users in Spain': 'every' / 'all' before a word for people is
+    said of the people, and says nothing (not 'every order was ...'). Read while the words for people are there."""
+    for it, nxt in zip(items, items[1:]):
+        if it.kind == Kind.ONLY and it.get("each") and (
+                nxt.kind in (Kind.STOP, Kind.UNKNOWN, Kind.CONCEPT, Kind.SEGMENT, Kind.TEMPLATE, Kind.VALUE)
+                and nxt.words.lower().rstrip("s") in {p.rstrip("s") for p in _PEOPLE_HERE} | {"who", "of"}
+                or nxt.kind in (Kind.CONCEPT, Kind.SEGMENT, Kind.TEMPLATE) or nxt.kind == Kind.VALUE and nxt.get("trait")):
+            it.used = True
+    return items
+
+
 def pronoun_subjects(items: list[Item], b: Builder) -> list[Item]:
     """'..., and they are not unsubscribed': a negation said of 'they' speaks of everyone in the segment again
     (an exclusion before it has ended; see clauses.combine)."""
@@ -317,7 +329,7 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
         if it.kind != Kind.EVENT or nxt is None:
             continue
         props = {p for e in it["events"] for p in b.catalog.event_properties(e)}
-        before = [x for x in items[:i] if x.kind == Kind.EVENT]
+        before = [x for x in items[:i] if x.kind == Kind.EVENT and not x.get("noun")]  # the verb, not its noun
         if not before:
             continue
         start = items.index(before[-1])
@@ -621,7 +633,10 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
         prev = items[i - 1] if i else None
         after_value = (prev is not None and prev.kind == Kind.VALUE and not prev["trait"] and verb is not None
                        and any(prev["field"] in b.catalog.event_properties(e) for e in verb["events"]))
-        if verb is not None and nouns and after_value:
+        # a value the verb's event can take is that value ("viewed shoes in the app"), not the noun of one
+        own_value = it.kind == Kind.VALUE and verb is not None and not it["trait"] and any(
+            it["field"] in b.catalog.event_properties(e) for e in verb["events"])
+        if verb is not None and nouns and after_value and not own_value:
             it.used = True  # "home products", "the Black Friday email": the noun of a value
             _counts_the_noun(items, i)
             continue
@@ -663,7 +678,21 @@ def anchored_events(items: list[Item], b: Builder) -> list[Item]:
             # "within 2 weeks of starting their trial": the verb's object says which of its events
             nxt.args["events"] = [e for e in nxt["events"] if e in obj["events"]]
             nxt.words, nxt.end, obj.used = f"{nxt.words} {obj.words}", max(nxt.end, obj.end), True
-        if any(x.kind == Kind.EVENT and set(nxt["events"]) & set(x["events"]) for x in items[:i]):
+        # the steps said before the within's own verb (the last verb before it), each a verb with its nouns
+        verbs: list[int] = []  # "added it to the cart": the cart names the adding again, one step
+        for k in range(i):
+            if items[k].kind == Kind.EVENT and not items[k].get("noun") and not (
+                    verbs and set(items[k]["events"]) <= set(items[verbs[-1]]["events"])):
+                verbs.append(k)
+        said = [[x for x in items[k:verbs[n + 1]] if x.kind == Kind.EVENT] for n, k in enumerate(verbs[:-1])]
+        said = [set().union(*(set(x["events"]) for x in step)) for step in said]
+        if said and not set(nxt["events"]) & said[-1] and any(set(nxt["events"]) & step for step in said):
+            # "received the email. Not the ones who opened it, and not who bought within 3 days of receiving it":
+            # the anchor is an event said earlier, not the step just before: which one is open
+            b.guess(it, f"within {it['duration'].amount} {it['duration'].unit}s of which '{nxt.words}'?")
+            nxt.used = True
+            continue
+        if said and set(nxt["events"]) & said[-1]:
             # "added to cart and didn't order within a day of adding": the anchor is the step said before, so
             # the within is a sequence step's
             it.args.pop("anchor_next")
@@ -714,6 +743,7 @@ RULES: tuple[Rule, ...] = (
     spent_on_one,          # "spent over $60 on a single order": while 'a single' is there
     field_equals,          # 'Email Opt In = false': while 'is' and the field's own words are there
     pronoun_subjects,      # 'and they are not ...': while 'they' is there
+    said_of_people,        # 'every customer who ...': while the word for people is there
     property_nouns,        # 'exports features': after the values are known, before anything reads the noun
     not_the_total,         # '(one order, not their total)': while the stop words that end it are there
     counted_in_total,      # '5+ orders in total': before anything reads the total

@@ -292,6 +292,7 @@ _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
     (r"#\s*(?:of\b)?", "number of "),
     (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
+    (r"\b(look|looks|looked|looking)\s+(?=(?:the|a|an|some|any)\s)", r"\1 at "),  # "looking the shoes"
     (r"(?<= )w(?= (?:no|an?|the|[0-9]|at|more|over|under|less)\b)", "with"),
     # a month's short name after a word of time: 'in oct', 'since feb', 'during dec'
     (r"\b(in|since|during|from|before|after|until|through|thru|of|to) "

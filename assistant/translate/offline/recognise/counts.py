@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 from grammar import ast as A
 from grammar.algebra import negate
 
-from ..items import NUMBERS, Item, Kind
+from ..items import NUMBERS, PEOPLE, Item, Kind
 from .events import filters, pick_event
 from .windows import window_near, window_of
 
@@ -40,6 +42,9 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
             node = A.Not(condition=node)
         elif neg and zero:
             b.use(neg)
+            if re.search(r"\((?:[^()]*\W)?(?:zero|0|none)\b[^()]*\)", b.request, re.I):
+                node = A.Not(condition=node)  # "never ordered (zero orders)": the zero says the negation again
+            # else "never opened the app zero times": not zero times, so at least once
         elif neg:
             b.use(neg)
             node = A.Not(condition=node)
@@ -53,6 +58,7 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
 
 
 _COUNTING = {"counting", "count", "counted", "including", "considering", "include", "consider"}
+_SUBJECT = {"who", "that", "which", "whose", *PEOPLE}
 
 
 def _only(items: list[Item], idx: int) -> Item | None:
@@ -62,10 +68,14 @@ def _only(items: list[Item], idx: int) -> Item | None:
         if items[j].kind == Kind.ONLY and not items[j].used:
             # "counting only orders over $10": what is counted, not what else people did
             return None if j and items[j - 1].words.lower() in _COUNTING else items[j]
-        if items[j].kind not in (Kind.EVER, Kind.STOP):
+        if items[j].kind not in (Kind.EVER, Kind.STOP) or items[j].words.lower() in _SUBJECT:
+            break  # "every customer who bought shoes": 'every' is said of the people
+    for nxt in items[idx + 1:idx + 3]:  # "bought only shoes", "orders were all discounted"
+        if nxt.kind == Kind.ONLY and not nxt.used:
+            return nxt
+        if nxt.kind != Kind.STOP:
             break
-    nxt = items[idx + 1] if idx + 1 < len(items) else None
-    return nxt if nxt is not None and nxt.kind == Kind.ONLY and not nxt.used else None
+    return None
 
 
 def _since(window: Item | None) -> bool:
