@@ -5,9 +5,6 @@ another item."""
 
 from __future__ import annotations
 
-import difflib
-import functools
-
 from typing import Callable
 
 from grammar import ast as A
@@ -15,7 +12,9 @@ from grammar import ast as A
 from .context import Builder
 from .items import NUMBERS, PEOPLE, Item, Kind
 from .lexicon import consent_subject
-from .text import COUNTRIES
+from .rules_amounts import (count_alternatives, counted_in_total, crm_field_names, not_the_total, ordinal_counts,
+                            paid_for_what, spent_on_it, spent_on_one)
+from .rules_people import field_equals, property_nouns, pronoun_subjects, residence, said_of_people
 
 Rule = Callable[[list[Item], Builder], list[Item]]
 
@@ -62,161 +61,6 @@ def relative_clauses(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
-_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5}
-
-
-def ordinal_counts(items: list[Item], b: Builder) -> list[Item]:
-    """'placed a second order', 'no third purchase yet': an ordinal before an event is a count of at least that
-    many (negated: fewer)."""
-    for it, nxt in zip(items, items[1:]):
-        n = _ORDINALS.get(it.words.lower())
-        if it.kind == Kind.UNKNOWN and n and nxt.kind == Kind.EVENT:
-            it.become(Kind.COUNT, {"count": A.Count(op="at_least", n=n)})
-    return items
-
-
-_TRUE = {"true", "yes", "y", "1", "subscribed", "opted-in", "on", "granted"}
-_FALSE = {"false", "no", "n", "0", "unsubscribed", "opted-out", "off", "none", "denied"}
-_EQUALS = {"=", "==", ":", "is", "equals"}
-_FIELD_WORDS = {"type", "status", "field", "flag", "value", "c", "__c", "name", "tier", "code"}
-
-
-def field_equals(items: list[Item], b: Builder) -> list[Item]:
-    """'Email Opt In = false', 'plan = team', 'Country__c != US': a field, a sign and a value, as CRM filters
-    are written. The sign between a field and one of its values is read (and '!=' negates); a yes/no after a
-    consent sets it. A field's own type words ('Plan Type', 'SMS Status') say nothing more."""
-    for i, it in enumerate(items):
-        if it.kind not in (Kind.CONSENT, Kind.TRAIT):
-            continue
-        j = i + 1
-        while j < len(items) and items[j].kind in (Kind.UNKNOWN, Kind.STOP) and \
-                items[j].words.lower().strip("_") in _FIELD_WORDS:
-            j += 1
-        if it.kind == Kind.CONSENT and j < len(items) and items[j].kind == Kind.UNKNOWN and \
-                items[j].words.lower() in _TRUE | _FALSE:  # 'Email Opt In: FALSE' (the colon is no token)
-            it.args["value"] = (items[j].words.lower() in _TRUE) == it["value"]
-            for k in range(i + 1, j + 1):
-                items[k].used = True
-            continue
-        if j + 1 >= len(items) or items[j].words.lower() not in _EQUALS | {"!=", "<>"}:
-            continue
-        sign, value = items[j], items[j + 1]
-        if it.kind == Kind.TRAIT:  # "Plan != trial": the value of this field, not the event 'trial'
-            alt = next((a for a in value.get("alternatives") or []
-                        if a.kind == Kind.VALUE and a.get("field") == it["trait"]), None)
-            if alt is not None:
-                value.become(Kind.VALUE, dict(alt.args))
-        spec = b.catalog.traits.get(it["trait"]) if it.kind == Kind.TRAIT else None
-        if spec is not None and spec.type == "string" and not spec.closed and sign.words == "=":
-            # 'City = Toronto or Vancouver': a field whose values the catalog does not list takes the words said
-            for k in range(j + 1, len(items), 2):
-                if items[k].kind != Kind.UNKNOWN or not items[k].words[:1].isupper():
-                    break
-                items[k].become(Kind.VALUE, {"field": it["trait"], "trait": True, "value": items[k].words})
-                if not (k + 2 < len(items) and items[k + 1].kind == Kind.CONJ and items[k + 1]["op"] in ("or", ",")):
-                    break
-            value = items[j + 1]
-        negated = sign.words in ("!=", "<>")
-        word = value.words.lower()
-        if it.kind == Kind.CONSENT and (word in _TRUE | _FALSE or value.kind == Kind.NEG and word == "no"):
-            it.args["value"] = (word in _TRUE) != negated if it["value"] else (word not in _TRUE) != negated
-            value.used = True
-        elif it.kind == Kind.TRAIT and value.kind == Kind.VALUE and value.get("field") == it["trait"]:
-            if negated:
-                for k in range(i + 1, j):
-                    items[k].used = True
-                sign.become(Kind.NEG, {})
-                items[j], items[i] = items[i], sign  # 'country != US' reads as 'not country US'
-                continue
-        else:
-            continue
-        sign.used = True
-        for k in range(i + 1, j):
-            items[k].used = True
-    return items
-
-
-def counted_in_total(items: list[Item], b: Builder) -> list[Item]:
-    """'5+ orders in total': a total after a counted noun is the count's, over all time, not an amount."""
-    words = [x for x in items if x.kind != Kind.STOP]
-    for num, noun, agg in zip(words, words[1:], words[2:]):
-        if num.kind in (Kind.CMP, Kind.NUM) and noun.kind == Kind.EVENT and noun.words.lower().endswith("s") and \
-                agg.kind == Kind.AGG and agg.get("func") == "total" and not agg.get("spend") and \
-                agg.words.lower() != "total":
-            agg.used = True
-    return items
-
-
-def crm_field_names(items: list[Item], b: Builder) -> list[Item]:
-    """'Total Orders >= 3', 'Order Count between 2 and 4', 'Last Purchase Date older than 1 year': a CRM field
-    named after an event. 'Total' before a plural event noun, or 'Count' after the event, is the number of them;
-    'Date' after the first or last one is its time."""
-    words = [x for x in items if x.kind != Kind.STOP]
-    for prev, it, nxt in zip([None, *words], words, [*words[1:], None]):
-        if it.kind == Kind.AGG and it.get("func") == "total" and not it.get("spend") and nxt is not None and \
-                nxt.kind == Kind.EVENT and nxt.words.lower().endswith("s"):
-            it.become(Kind.COUNT_OF, {})
-        if it.kind == Kind.UNKNOWN and it.words.lower() in ("date", "dt", "timestamp", "time") and \
-                prev is not None and prev.kind == Kind.EVENT and any(
-                    x.kind == Kind.WHICH for x in words[max(0, words.index(prev) - 2):words.index(prev)]):
-            it.used = True
-    for i in range(1, len(items)):  # 'Order Count between 2 and 4': the number of orders
-        if items[i].kind == Kind.UNKNOWN and items[i].words.lower() in ("count", "number") and \
-                items[i - 1].kind == Kind.EVENT:
-            items[i].become(Kind.COUNT_OF, {})
-            items[i - 1], items[i] = items[i], items[i - 1]
-    return items
-
-
-def not_the_total(items: list[Item], b: Builder) -> list[Item]:
-    """'an order of more than 500 (one order, not their total)': a total said only to be denied, with nothing
-    after it, says that the amount is each event's own, which the property comparison already is."""
-    words = [x for x in items if x.kind != Kind.STOP]
-    for i in range(len(words) - 1):
-        neg, agg = words[i], words[i + 1]
-        rest = words[i + 2:]
-        if (neg.kind == Kind.NEG and agg.kind == Kind.AGG and agg.get("func") == "total" and not agg.get("spend")
-                and (not rest or rest[0].kind == Kind.CONJ) and any(
-                    x.kind == Kind.CMP for x in words[:i])):
-            neg.used = agg.used = True
-            b.assume(f"'{neg.words} {agg.words}' read as: each one on its own, not added up")
-    return items
-
-
-def property_nouns(items: list[Item], b: Builder) -> list[Item]:
-    """'the reports and exports features', 'the shoes category': a property's own name after its values names
-    what they are (not the page '/features')."""
-    for prev, it in zip(items, items[1:]):
-        if prev.kind == Kind.VALUE and not prev.get("trait") and it.kind in (Kind.VALUE, Kind.PROP, Kind.UNKNOWN):
-            spec = b.catalog.properties.get(prev["field"])
-            names = {prev["field"].replace("_", " "), *(s.lower() for s in (spec.synonyms if spec else []))}
-            word = it.words.lower()
-            if word in names or word.rstrip("s") in names or word[:-2] in names and word.endswith("es"):
-                it.used = True
-    return items
-
-
-def said_of_people(items: list[Item], b: Builder) -> list[Item]:
-    """'every customer who bought shoes', 'all users in Spain': 'every' / 'all' before a word for people is
-    said of the people, and says nothing (not 'every order was ...'). Read while the words for people are there."""
-    for it, nxt in zip(items, items[1:]):
-        if it.kind == Kind.ONLY and it.get("each") and (
-                nxt.kind in (Kind.STOP, Kind.UNKNOWN, Kind.CONCEPT, Kind.SEGMENT, Kind.TEMPLATE, Kind.VALUE)
-                and nxt.words.lower().rstrip("s") in {p.rstrip("s") for p in _PEOPLE_HERE} | {"who", "of"}
-                or nxt.kind in (Kind.CONCEPT, Kind.SEGMENT, Kind.TEMPLATE) or nxt.kind == Kind.VALUE and nxt.get("trait")):
-            it.used = True
-    return items
-
-
-def pronoun_subjects(items: list[Item], b: Builder) -> list[Item]:
-    """'..., and they are not unsubscribed': a negation said of 'they' speaks of everyone in the segment again
-    (an exclusion before it has ended; see clauses.combine)."""
-    for it, nxt in zip(items, items[1:]):
-        if it.kind == Kind.STOP and it.words.lower() in ("they", "these", "those", "all") and nxt.kind == Kind.NEG:
-            nxt.args["subject"] = True
-    return items
-
-
 def mark_silent(items: list[Item], b: Builder) -> list[Item]:
     """Stop words and 'ever' say nothing: used. A number before a word for people counts people ('the 200
     contacts who ...'), not events."""
@@ -241,71 +85,6 @@ def dangling_before(items: list[Item], b: Builder) -> list[Item]:
             it.become(Kind.EVER, {})
     return items
 
-
-_RESIDE = {"live", "lives", "living", "based", "located", "resident", "residents", "reside", "resides", "residing"}
-
-
-def residence(items: list[Item], b: Builder) -> list[Item]:
-    """'live in Austin', 'based in Germany': the verb of residence says only where; a capitalised name after it
-    that no catalog value claims is a city when the catalog has a city trait (said as an assumption)."""
-    city = next((t for t, spec in b.catalog.traits.items() if spec.type == "string" and
-                 ({"city", "town"} & {t, *(s.lower() for s in spec.synonyms)})), None)
-    for i, it in enumerate(items[:-2]):
-        people = it.kind in (Kind.STOP, Kind.UNKNOWN) and it.words.lower() in _PEOPLE_HERE  # "ppl in London"
-        if not (it.kind == Kind.UNKNOWN and it.words.lower() in _RESIDE or people) or \
-                items[i + 1].words.lower() != "in":
-            continue
-        name = items[i + 2]
-        if people and (name.kind != Kind.UNKNOWN or not name.words[:1].isupper()):
-            continue
-        if name.kind in (Kind.VALUE, Kind.TRAIT) and name.get("trait", True):
-            it.become(Kind.STOP, {"text": it.words})
-            continue
-        run = []
-        for x in items[i + 2:i + 5]:  # "Salt Lake City": a capitalised word of the name may be a catalog word
-            if x.kind not in (Kind.UNKNOWN, Kind.TRAIT) or not x.words[:1].isupper() or \
-                    not x.words.replace(".", "").isalpha() or (x.kind == Kind.TRAIT and not run):
-                break
-            run.append(x)
-        if city is None or not run or _country_like(" ".join(x.words for x in run)):
-            continue  # "in Brasil", "in Nigeria": a country the catalog does not list stays open, not a city
-        value = " ".join(x.words for x in run)
-        it.become(Kind.STOP, {"text": it.words})
-        run[0].become(Kind.VALUE, {"field": city, "trait": True, "value": value})
-        run[0].words, run[0].end = value, run[-1].end
-        for x in run[1:]:
-            x.become(Kind.STOP, {"text": x.words})
-        k = i + 2 + len(run)
-        while k + 1 < len(items) and items[k].kind == Kind.CONJ and items[k]["op"] in ("or", ",") and \
-                items[k + 1].kind == Kind.UNKNOWN and items[k + 1].words[:1].isupper() and \
-                items[k + 1].words.isalpha():  # "London or Manchester": more names of the same kind
-            items[k + 1].become(Kind.VALUE, {"field": city, "trait": True, "value": items[k + 1].words})
-            value += f", {items[k + 1].words}"
-            k += 2
-        if people:  # "ppl in London": may be a city, a state or a region (no verb of residence): asked
-            b.guess(run[0], f"a {city}? (the catalog lists no {city} names)")
-        else:
-            b.assume(f"'{value}' read as a {city}")
-    return items
-
-
-@functools.lru_cache(maxsize=1)
-def _country_names() -> list[str]:
-    """Country names (the `holidays` package's registry of countries, plus the phrasing table's names)."""
-    from holidays import registry
-
-    return sorted({k.replace("_", " ") for k in registry.COUNTRIES} | {n for ns in COUNTRIES.values() for n in ns})
-
-
-def _country_like(name: str) -> bool:
-    """A country's name, or a typo of one ('Brasil', 'Columbia'): a letter changed, added or left out."""
-    name = name.lower()
-    return any(abs(len(c) - len(name)) <= 1 and difflib.SequenceMatcher(None, name, c).ratio() >= 0.8
-               for c in difflib.get_close_matches(name, _country_names(), n=3, cutoff=0.8))
-
-
-# Words for people before where they are: "ppl in London or Manchester", "anyone in Lyon".
-_PEOPLE_HERE = PEOPLE | {"ppl", "folks", "everyone", "anyone", "everybody", "anybody", "persons", "those", "subscribers"}
 
 _PRONOUNS = {"it", "them", "one", "ones", "those", "that"}
 _PARTICLES = {"through", "on", "in", "at", "out", "back", "up", "into"}
@@ -362,90 +141,6 @@ def shortened_names(items: list[Item], b: Builder) -> list[Item]:
                 it.become(Kind.VALUE, dict(y.args))
                 break
     return items
-
-
-def spent_on_it(items: list[Item], b: Builder) -> list[Item]:
-    """'ordered on Monday and spent over $100 on it': money spent 'on it' is the amount of that one event, not a
-    total over all of them; which one is meant stays an open point. Read while the pronoun is still there."""
-    for i, it in enumerate(items):
-        if it.kind != Kind.AGG or not it.get("spend"):
-            continue
-        tail = [x.words.lower() for x in items[i + 1:i + 5]]
-        if any(a == "on" and c in ("it", "them", "that", "those") for a, c in zip(tail, tail[1:])):
-            b.guess(it, "the total of all of them, or the amount of the one said before?")
-    return items
-
-
-def paid_for_what(items: list[Item], b: Builder) -> list[Item]:
-    """'never paid full price', 'paid with the app': a word of spending followed by what was bought or how
-    (a value of the purchase event) and no amount is the purchase itself, not a total."""
-    purchase = b.purchase_event()
-    if purchase is None:
-        return items
-    props = b.catalog.event_properties(purchase)
-    for it, nxt in zip(items, items[1:]):
-        if it.kind == Kind.AGG and it.get("spend") and it.words.lower() in ("paid", "spent", "spend", "pay") and \
-                nxt.kind == Kind.VALUE and not nxt.get("trait") and nxt.get("field") in props:
-            it.become(Kind.EVENT, {"events": [purchase]})
-    return items
-
-
-def spent_on_one(items: list[Item], b: Builder) -> list[Item]:
-    """'never spent more than $60 on a single order', 'spent over 200 in one order': money spent on one event is
-    that event's amount, not a total. Read while the small words ('a single', 'one') are there."""
-    purchase = b.purchase_event()
-    for i, it in enumerate(items):
-        if it.kind != Kind.AGG or not it.get("spend") or purchase is None:
-            continue
-        rest = items[i + 1:i + 7]
-        if not rest or rest[0].kind != Kind.CMP:
-            continue
-        small = []
-        for x in rest[1:]:
-            if x.kind == Kind.EVENT and purchase in x.get("events", []):
-                if {w.words.lower() for w in small} & {"single", "one", "each", "any", "individual"}:
-                    it.become(Kind.EVENT, {"events": [purchase]})
-                    x.used = True
-                    for w in small:
-                        w.used = True
-                break
-            if x.kind == Kind.VALUE and not x.get("trait"):
-                continue  # "on a single flower order": what was bought stays the order's
-            if x.kind not in (Kind.STOP, Kind.UNKNOWN, Kind.NUM):
-                break
-            small.append(x)
-    return items
-
-
-def count_alternatives(items: list[Item], b: Builder) -> list[Item]:
-    """'once or twice', '2 or 3 times': two exact counts joined by 'or' are one count between them."""
-    out: list[Item] = []
-    i = 0
-    while i < len(items):
-        trio = items[i:i + 3]
-        if len(trio) == 3 and trio[1].kind == Kind.CONJ and trio[1]["op"] == "or" and trio[2].kind == Kind.COUNT:
-            low, high = _exact(trio[0]), _exact(trio[2])
-            if low is not None and high is not None and low < high:
-                trio[0].become(Kind.COUNT, {"count": A.Count(op="between", n=low, m=high)})
-                trio[0].words, trio[0].end = f"{trio[0].words} or {trio[2].words}", trio[2].end
-                trio[1].used = trio[2].used = True
-                out.append(trio[0])
-                i += 3
-                continue
-        out.append(items[i])
-        i += 1
-    return out
-
-
-def _exact(it: Item) -> int | None:
-    """The n of an exact count ('twice', '3 times') or of a bare number before one ('2 or 3 times')."""
-    if it.kind == Kind.COUNT and it["count"] is not None and it["count"].op == "exactly":
-        return it["count"].n
-    if it.kind == Kind.COUNT and it["count"] is None:
-        return 1  # 'once' (at least once) in 'once or twice'
-    if it.kind == Kind.NUM and float(it["value"]).is_integer():
-        return int(it["value"])
-    return None
 
 
 def first_time_after(items: list[Item], b: Builder) -> list[Item]:

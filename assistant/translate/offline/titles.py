@@ -34,9 +34,6 @@ _LIST_NOUNS = {"segment", "list", "audience", "group", "cohort", "tier", "bucket
 _REQUESTER = re.compile(r"\b(?:need|want|wants|should go to)\b", re.I)
 # A relative clause makes a title a description of people, not a name: "Dormant email subs who still buy".
 _DESCRIBES = re.compile(r"\b(?:who|whose|that|which|with|without)\b", re.I)
-# What a purpose can say about who people are (a trait's name alone says no one): said again after it, or it
-# is read as a condition.
-_WHO = (Kind.VALUE, Kind.CONSENT, Kind.CONCEPT, Kind.TEMPLATE, Kind.SEGMENT)
 # What the words of a title can say: these must be said again after it for the title to be dropped.
 _STATING = (Kind.VALUE, Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.EVENT, Kind.PROP, Kind.NUM, Kind.CMP,
             Kind.RANGE, Kind.COUNT, Kind.WINDOW, Kind.NEG, Kind.RANK, Kind.AGG)
