@@ -44,11 +44,11 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
             # "opened email but not clicked, both in the last 2 weeks": each condition said before in the
             # sentence that has no time of its own gets this one
             clause[0].used = True
-            for _, earlier in reversed(out):
+            for joined_by, earlier in reversed(out):
                 if _plain_done(earlier, ellipsis=True) or any(x.kind == Kind.EVENT for x in earlier) and not any(
                         x.kind in (Kind.WINDOW, Kind.WITHIN, Kind.FOR) for x in earlier):
                     earlier.extend(w.copy() for w in clause[1:])
-                if _ == ";":
+                if joined_by == ";":  # the sentence began here
                     break
             for w in clause[1:]:
                 w.used = True
@@ -261,9 +261,8 @@ def _share_object(b: Builder, clauses: list[tuple[str, list[Item]]]) -> None:
                 sum(x.kind == Kind.EVENT for x in verb) != 1:
             continue
         event = next(x for x in verb if x.kind == Kind.EVENT)
-        at = 0
         props = {p for e in event["events"] for p in b.catalog.event_properties(e)}
-        values = [x for x in nxt[at + 1:] if x.kind == Kind.VALUE and not x.get("trait") and x["field"] in props]
+        values = [x for x in nxt[1:] if x.kind == Kind.VALUE and not x.get("trait") and x["field"] in props]
         verb.extend(v.copy() for v in values)
 
 

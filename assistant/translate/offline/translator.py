@@ -149,7 +149,8 @@ class OfflineTranslator:
         clash = contradiction(node, ctx.segments)
         if clash is not None:
             # "never placed an order but whose lifetime spend is over 500": nobody, whatever the data
-            said = [(lambda t: t[:1].lower() + t[1:])(explain(c, ctx.catalog)) for c in clash]
+            said = [explain(c, ctx.catalog) for c in clash]
+            said = [t[:1].lower() + t[1:] for t in said]  # "People who ..." inside a sentence
             return Translation(question=f"No one can be among both {said[0]} and {said[1]}. Which did you mean?",
                                assumptions=session.builder.assumptions, warnings=warnings)
         for aside in asides(session.items, session.request):
