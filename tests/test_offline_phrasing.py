@@ -997,3 +997,15 @@ def test_shared_objects_pronouns_restated_negations_and_every(text, expected):
 def test_within_of_an_earlier_event_than_the_step_before_is_asked():
     result = read("received the Weekly Newsletter, opened an email, and bought within 2 days of receiving it")
     assert result.status == "partial" and any("of which" in p.reason for p in result.open_points), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("trial_started in last 30d AND subscription_started IS NULL",
+     "did trial_started in last 30 days and did not subscription_started"),
+    ("viewed apparel many times (four or more) this month",
+     'did product_viewed where (product_category = "apparel") at least 4 times in this month'),
+    ("people looking shoes in the app", 'did product_viewed where (product_category = "shoes" and channel = "app")'),
+])
+def test_null_events_restated_counts_and_looking(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

@@ -12,8 +12,8 @@ from grammar import ast as A
 from .context import Builder
 from .items import NUMBERS, PEOPLE, Item, Kind
 from .lexicon import consent_subject
-from .rules_amounts import (count_alternatives, counted_in_total, crm_field_names, not_the_total, ordinal_counts,
-                            paid_for_what, spent_on_it, spent_on_one)
+from .rules_amounts import (count_alternatives, count_restated, counted_in_total, crm_field_names, not_the_total,
+                            ordinal_counts, paid_for_what, spent_on_it, spent_on_one)
 from .rules_people import field_equals, property_nouns, pronoun_subjects, residence, said_of_people
 
 Rule = Callable[[list[Item], Builder], list[Item]]
@@ -191,6 +191,20 @@ def trailing_bounds(items: list[Item], b: Builder) -> list[Item]:
         out.append(it)
         i += 1
     return out
+
+
+def event_is_null(items: list[Item], b: Builder) -> list[Item]:
+    """'subscription_started IS NULL', 'Last Email Open Date is empty': an event said to be missing never
+    happened; said to be set, it did."""
+    for i in range(len(items) - 1):
+        it, nxt = items[i], items[i + 1]
+        if it.kind == Kind.EVENT and nxt.kind == Kind.IS_SET:
+            if nxt["negated"]:
+                nxt.become(Kind.NEG, {})
+                items[i], items[i + 1] = nxt, it
+            else:
+                nxt.used = True
+    return items
 
 
 def drop_used(items: list[Item], b: Builder) -> list[Item]:
@@ -446,10 +460,12 @@ RULES: tuple[Rule, ...] = (
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
+    event_is_null,         # 'subscription_started IS NULL': the event and what is said of it are neighbours now
     ordinal_counts,        # 'a second order': the ordinal right before its event
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
     trailing_bounds,       # '6 orders or more': before anything reads the number
-    count_alternatives,    # 'once or twice': before the split reads its 'or' 
+    count_alternatives,    # 'once or twice': before the split reads its 'or'
+    count_restated,        # 'many times (three or more)': before anything reads the number
     first_time_after,      # 'started a trial for the first time': 'first' before its verb
     paid_for_what,         # 'never paid full price': before anything reads 'paid' as a total
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor

@@ -122,6 +122,19 @@ def spent_on_one(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def count_restated(items: list[Item], b: Builder) -> list[Item]:
+    """'many times (three or more)', 'a few orders (2+)': a number in parentheses right after a count says
+    the count exactly."""
+    for it, nxt in zip(items, items[1:]):
+        if it.kind == Kind.COUNT and nxt.kind == Kind.CMP and "(" in b.request[it.end:nxt.start] and \
+                float(nxt["value"]).is_integer() and nxt["op"] in (">=", ">", "="):
+            n = int(nxt["value"]) + (1 if nxt["op"] == ">" else 0)
+            it.args["count"] = A.Count(op="exactly" if nxt["op"] == "=" else "at_least", n=n)
+            it.args.pop("note", None)
+            nxt.used = True
+    return items
+
+
 def count_alternatives(items: list[Item], b: Builder) -> list[Item]:
     """'once or twice', '2 or 3 times': two exact counts joined by 'or' are one count between them."""
     out: list[Item] = []

@@ -292,7 +292,9 @@ _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
     (r"#\s*(?:of\b)?", "number of "),
     (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
-    (r"\b(look|looks|looked|looking)\s+(?=(?:the|a|an|some|any)\s)", r"\1 at "),  # "looking the shoes"
+    # "looking the shoes", "was looking shoes" (not "looking for", "looking at")
+    (r"\b(look|looks|looked|looking)\s+(?!(?:for|to|at|forward|into|like|up|out|back|after|around|over|through|"
+     r"ahead|good|great)\b)(?=[a-z])", r"\1 at "),
     (r"(?<= )w(?= (?:no|an?|the|[0-9]|at|more|over|under|less)\b)", "with"),
     # a month's short name after a word of time: 'in oct', 'since feb', 'during dec'
     (r"\b(in|since|during|from|before|after|until|through|thru|of|to) "
