@@ -1009,3 +1009,12 @@ def test_within_of_an_earlier_event_than_the_step_before_is_asked():
 def test_null_events_restated_counts_and_looking(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("signed up before 1 Jan 2025", "signup_at before 2025-01-01"),
+    ("joined before Mar 15 2026", "signup_at before 2026-03-15"),
+])
+def test_short_month_names_next_to_a_day(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

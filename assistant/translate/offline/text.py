@@ -242,6 +242,10 @@ def _expand_dates(text: Source) -> Source:
         return f"between {mark}{3 * q - 2:02d}-01 and {mark}{last:02d}-{calendar.monthrange(2001, last)[1]:02d}"
 
     day = r"(\d{1,2})(?:st|nd|rd|th)?"
+    # a month's short name next to a day: "Jan 1 2025", "3 Mar", "Sept. 7" -> the month's name
+    short = "|".join(_SHORT_MONTHS)
+    text = text.sub(rf"\b({short})\.?(?=\s+\d{{1,2}}(?:st|nd|rd|th)?\b)|(?<=\d )({short})\b",
+                    lambda m: _MONTH_NAMES[_SHORT_MONTHS[(m.group(1) or m.group(2)).lower()] - 1], flags=re.I)
     text = text.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
                     shared_year, flags=re.I)
     text = text.sub(rf"\b({month})\s+{day},?\s+(\d{{4}})\b", md, flags=re.I)
