@@ -1018,3 +1018,16 @@ def test_null_events_restated_counts_and_looking(text, expected):
 def test_short_month_names_next_to_a_day(text, expected):
     result = read(text)
     assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("the 15 people with the highest single order", "top 15 by max amount of order_completed"),
+    ("bought apparel, but not those who ordered this week, and nobody from Japan",
+     'did order_completed where (product_category = "apparel") and did not order_completed in this week '
+     'and country != "JP"'),
+    ("people opening our emails but never clicking, in the last two months",
+     "did email_opened in last 2 months and did not email_clicked in last 2 months"),
+])
+def test_superlative_ranks_repeated_exclusions_and_a_closing_window(text, expected):
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)

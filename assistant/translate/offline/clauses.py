@@ -52,9 +52,12 @@ def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
                     break
             for w in clause[1:]:
                 w.used = True
-        elif out and op == "," and clause and all(it.kind == Kind.WINDOW for it in clause) and _listed_events(out):
-            # "not opened, not clicked, 60d": a window as a list element of its own is every element's
-            for earlier in _listed_events(out):
+        elif out and op == "," and clause and all(it.kind == Kind.WINDOW for it in clause) and (
+                _listed_events(out) or _sentence_events(out)):
+            # "not opened, not clicked, 60d": a window as a list element of its own is every element's; so is
+            # one closing a sentence of things done, none with a time of its own ("opening our emails but
+            # never clicking, in the last three months")
+            for earlier in _listed_events(out) or _sentence_events(out):
                 earlier.extend(w.copy() for w in clause)
             for w in clause:
                 w.used = True
@@ -88,6 +91,18 @@ def _listed_events(out: list[tuple[str, list[Item]]]) -> list[list[Item]]:
     plain = [c for c in run if any(it.kind == Kind.EVENT for it in c)
              and not any(it.kind in (Kind.WINDOW, Kind.COUNT, *NUMBERS) for it in c)]
     return plain if len(plain) == len(run) >= 2 else []
+
+
+def _sentence_events(out: list[tuple[str, list[Item]]]) -> list[list[Item]]:
+    """The two or more clauses of things done in the sentence so far, when none of them has a time of its own."""
+    sentence = []
+    for op, clause in reversed(out):
+        sentence.append(clause)
+        if op == ";":
+            break
+    done = [c for c in sentence if any(it.kind == Kind.EVENT for it in c)]
+    timed = any(it.kind in (Kind.WINDOW, Kind.WITHIN, Kind.FOR, Kind.COUNT, *NUMBERS) for c in done for it in c)
+    return done if len(done) >= 2 and not timed else []
 
 
 def _restating(it: Item) -> bool:
@@ -331,7 +346,8 @@ def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | 
             in_except = False
         if op == "except":
             in_except = True
-        elif in_except and clause and clause[0].kind == Kind.NEG and clause[0].words.lower() in ("not", "nor"):
+        elif in_except and clause and clause[0].kind == Kind.NEG and \
+                clause[0].words.lower() in ("not", "nor", "nobody", "no one", "neither"):
             clause[0].used = True  # "but not the free plan, and not anyone who ordered": the exclusion said again
         cond = read_clause(b, clause) if clause else None
         if cond is None:

@@ -13,7 +13,7 @@ from .context import Builder
 from .items import NUMBERS, PEOPLE, Item, Kind
 from .lexicon import consent_subject
 from .rules_amounts import (count_alternatives, count_restated, counted_in_total, crm_field_names, not_the_total,
-                            ordinal_counts, paid_for_what, spent_on_it, spent_on_one)
+                            ordinal_counts, paid_for_what, spent_on_it, spent_on_one, superlative_ranks)
 from .rules_people import field_equals, property_nouns, pronoun_subjects, residence, said_of_people
 
 Rule = Callable[[list[Item], Builder], list[Item]]
@@ -459,6 +459,7 @@ RULES: tuple[Rule, ...] = (
     crm_field_names,       # 'Total Orders >= 3': likewise
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
+    superlative_ranks,     # 'the 20 people with the highest ...': after mark_silent says the 20 are people
     drop_used,             # from here on neighbours are words that mean something ('France or the Netherlands')
     event_is_null,         # 'subscription_started IS NULL': the event and what is said of it are neighbours now
     ordinal_counts,        # 'a second order': the ordinal right before its event

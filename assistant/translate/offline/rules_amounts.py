@@ -135,6 +135,27 @@ def count_restated(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+_HIGHEST = {"highest", "largest", "biggest", "greatest", "most"}
+_LOWEST = {"lowest", "smallest", "least"}
+
+
+def superlative_ranks(items: list[Item], b: Builder) -> list[Item]:
+    """'the 20 people with the highest single order': a number of people and a superlative measure are a
+    ranking (top 20 by the largest order), not a comparison with 20."""
+    for i, it in enumerate(items):
+        if it.kind != Kind.NUM or not it.get("people") or not float(it["value"]).is_integer():
+            continue
+        for nxt in items[i + 1:i + 6]:
+            word = nxt.words.lower()
+            if nxt.kind == Kind.AGG and word in _HIGHEST | _LOWEST:
+                it.become(Kind.RANK, {"direction": "top" if word in _HIGHEST else "bottom",
+                                      "amount": int(it["value"]), "percent": False})
+                break
+            if nxt.kind not in (Kind.STOP, Kind.UNKNOWN):
+                break
+    return items
+
+
 def count_alternatives(items: list[Item], b: Builder) -> list[Item]:
     """'once or twice', '2 or 3 times': two exact counts joined by 'or' are one count between them."""
     out: list[Item] = []
