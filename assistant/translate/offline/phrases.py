@@ -10,7 +10,7 @@ from grammar import ast as A
 
 from .items import Kind
 from .named_days import is_marked
-from .text import THIS_YEAR, UNITS, YEARLESS, Token
+from .text import MONTHS, THIS_YEAR, UNITS, YEARLESS, Token
 
 # ---- the fixed phrasing table ------------------------------------------------------------------------
 # A pattern is words separated by spaces: `a|b` alternatives, `?x` optional, and slots N (a whole
@@ -153,8 +153,6 @@ def _season_phrases() -> list[tuple[str, Kind, Callable[..., dict]]]:
     return out
 
 
-_MONTH_NAMES = "january|february|march|april|may|june|july|august|september|october|november|december"
-
 
 AGO = "ago|back|earlier"
 # Inside one slot, `_` joins the words of a multi-word alternative: "more_than|over".
@@ -226,7 +224,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("on_or_after|since|from|after DATE", Kind.WINDOW, _dated(lambda d: A.After(at=d))),
     # "since March": from the first day of the most recent March (a month said with its year: of that year)
     ("since|since_start_of|since_beginning_of MONTH", Kind.WINDOW, lambda m: _dated(lambda d: A.After(at=d))(
-        f"{YEARLESS}{_MONTH_NAMES.split('|').index(m) + 1:02d}-01")),
+        f"{YEARLESS}{MONTHS[m]:02d}-01")),
     ("between|from DATE and|to|until DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
     ("on DATE", Kind.WINDOW, _dated(lambda d: A.OnDate(day=d))),
     ("DATE to|until|through DATE", Kind.WINDOW, _dated(lambda a, b: A.BetweenDates(start=a, end=b))),
@@ -416,7 +414,7 @@ def _slot(slot: str, tok: Token) -> tuple[bool, Any]:
         ok = tok.kind == "num" and tok.text.isdigit() and len(tok.text) == 4 and 1900 <= int(tok.text) <= 2100
         return ok, f"{tok.text}-01-01" if ok else None
     if slot == "MONTH":
-        return tok.kind == "word" and tok.text in _MONTH_NAMES.split("|"), tok.text
+        return tok.kind == "word" and tok.text in MONTHS, tok.text
     if slot == "HDAY":
         return tok.kind == "word" and is_marked(tok.text), tok.text
     if slot == "BOUND":  # a named day or a day (with or without its year)

@@ -178,11 +178,16 @@ def _spans_of(text: str, at: int) -> tuple[tuple[int, int], ...]:
 
 _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                 "november", "december"]
-_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
+MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
 
-# Month abbreviations, read only before a day number ("Sept 7", "Feb 1st").
+# Month abbreviations, read as the month next to a day ("Sept 7", "1 Jan 2025") or after a word of time
+# ("in oct"): `_full_month` writes them out before anything else reads dates.
 _SHORT_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
                  "oct": 10, "nov": 11, "dec": 12}
+
+
+def _full_month(short: str) -> str:
+    return _MONTH_NAMES[_SHORT_MONTHS[short.lower()] - 1]
 # A day said without a year: --MM-DD (ISO 8601's recurring date; the most recent one at or before as-of),
 # or ++MM-DD when "this year" follows. The translator resolves them against its as-of.
 YEARLESS, THIS_YEAR = "--", "++"
@@ -207,19 +212,19 @@ _CONTRACTIONS = [
 def _expand_dates(text: Source) -> Source:
     """'January 1, 2026' / '1 January 2026' -> 2026-01-01, so every date reaches the lexer in one form;
     a whole month ('October 2026') or half year ('first half of 2026') -> 'between DATE and DATE'."""
-    month = "|".join(_MONTHS)
+    month = "|".join(MONTHS)
 
     def md(m: re.Match) -> str:
-        return f"{int(m.group(3)):04d}-{_MONTHS[m.group(1).lower()]:02d}-{int(m.group(2)):02d}"
+        return f"{int(m.group(3)):04d}-{MONTHS[m.group(1).lower()]:02d}-{int(m.group(2)):02d}"
 
     def dm(m: re.Match) -> str:
-        return f"{int(m.group(3)):04d}-{_MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
+        return f"{int(m.group(3)):04d}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
 
     def shared_year(m: re.Match) -> str:  # "January 1 and March 31, 2026": the year belongs to both
         return f"{m.group(1)} {m.group(2)}, {m.group(6)} {m.group(3)} {m.group(4)} {m.group(5)}, {m.group(6)}"
 
     def whole_month(m: re.Match) -> str:
-        year, number = int(m.group(2)), _MONTHS[m.group(1).lower()]
+        year, number = int(m.group(2)), MONTHS[m.group(1).lower()]
         return f"between {_day(year, number, 1)} and {_day(year, number, calendar.monthrange(year, number)[1])}"
 
     def half(m: re.Match) -> str:
@@ -245,7 +250,7 @@ def _expand_dates(text: Source) -> Source:
     # a month's short name next to a day: "Jan 1 2025", "3 Mar", "Sept. 7" -> the month's name
     short = "|".join(_SHORT_MONTHS)
     text = text.sub(rf"\b({short})\.?(?=\s+\d{{1,2}}(?:st|nd|rd|th)?\b)|(?<=\d )({short})\b",
-                    lambda m: _MONTH_NAMES[_SHORT_MONTHS[(m.group(1) or m.group(2)).lower()] - 1], flags=re.I)
+                    lambda m: _full_month(m.group(1) or m.group(2)), flags=re.I)
     text = text.sub(rf"\b({month})\s+{day}\s+(and|to|until|through)\s+({month})\s+{day},?\s+(\d{{4}})\b",
                     shared_year, flags=re.I)
     text = text.sub(rf"\b({month})\s+{day},?\s+(\d{{4}})\b", md, flags=re.I)
@@ -265,7 +270,7 @@ def _expand_dates(text: Source) -> Source:
 def _yearless(text: Source, day: str) -> Source:
     """'Feb 1 to Feb 14', 'since Sept 7', 'March 1 to March 15 this year': days without a year, marked
     --MM-DD (or ++MM-DD before 'this year', which they then stand for)."""
-    names = {**_MONTHS, **_SHORT_MONTHS}
+    names = MONTHS  # short names next to a day are written out already (_expand_dates)
     month = "|".join(sorted(names, key=len, reverse=True))
     one = rf"\b(?:{month})\.?\s+{day}\b(?!\s*,?\s*\d|\s+times?\b)"
 
@@ -303,7 +308,7 @@ _SHORTHAND = [
     # a month's short name after a word of time: 'in oct', 'since feb', 'during dec'
     (r"\b(in|since|during|from|before|after|until|through|thru|of|to) "
      r"(jan|feb|apr|jun|jul|aug|sept?|oct|nov|dec)\b(?!\s*\d)",
-     lambda m: f"{m.group(1)} {_MONTH_NAMES[_SHORT_MONTHS[m.group(2).lower()] - 1]}"),
+     lambda m: f"{m.group(1)} {_full_month(m.group(2))}"),
 ]
 # 'above the 90th percentile of X' is the top 10% by X; 'below the 20th percentile' the bottom 20%.
 _PERCENTILE = r"\b(above|over|beyond|in|below|under|top|bottom|lowest)\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+percentile\b"
