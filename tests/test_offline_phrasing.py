@@ -27,6 +27,12 @@ def same(result, expected: str) -> bool:
     return result.dsl == format_segment(parse(expected))
 
 
+def assert_complete(text: str, expected: str) -> None:
+    """`text` reads as `expected`, with nothing left open."""
+    result = read(text)
+    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+
+
 @pytest.mark.parametrize("text,expected", [
     # a title whose head is no catalog word, restated by the definition after it
     ("Push win-back: app users who haven't opened the app in 45 days",
@@ -263,8 +269,7 @@ def test_within_of_an_earlier_step_is_a_sequence_step():
     ("joined before Labor Day this year", "signup_at before 2026-09-07"),
 ])
 def test_spans_bounded_by_named_days(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_a_campaign_named_like_a_day_is_still_a_campaign():
@@ -313,8 +318,7 @@ def test_an_elided_exclusion_ends_with_its_clause():
      "share of order_completed where (discounted = true) in last 1 year < 50%"),
 ])
 def test_proportions_of_a_persons_events(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_a_proportion_of_nothing_in_particular_stays_open():
@@ -351,8 +355,7 @@ def test_a_condition_said_twice_is_one():
      "did trial_started in this year and did subscription_started in this year"),  # the window closes the and-run
 ])
 def test_a_verb_said_once_for_two_objects(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -410,8 +413,7 @@ def test_an_or_after_the_closing_and_of_a_list_is_inside_its_last_element():
     ("opened an email over Cyber Monday weekend last year", "did email_opened between 2025-11-29 and 2025-12-01"),
 ])
 def test_the_weekend_of_a_weekday_holiday(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_the_weekend_of_a_fixed_date_holiday_is_asked():
@@ -718,8 +720,7 @@ def test_a_lone_window_after_one_counted_event_is_when_it_was():
      "and did not email_unsubscribed"),
 ])
 def test_criteria_on_lines_semicolons_and_sentences_are_each_read(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -817,8 +818,7 @@ def test_a_denied_total_says_each_one_counts_on_its_own():
     ("carted frm yday", "did cart_added yesterday"),
 ])
 def test_note_taking_shorthand(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -826,8 +826,7 @@ def test_note_taking_shorthand(text, expected):
     ("below the 25th percentile by number of orders", "bottom 25% by count of order_completed"),
 ])
 def test_percentiles_are_shares_of_a_ranking(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -837,8 +836,7 @@ def test_percentiles_are_shares_of_a_ranking(text, expected):
     ("City = Lisbon or Porto", 'city in ["Lisbon", "Porto"]'),
 ])
 def test_crm_filters_written_as_field_sign_value(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -852,8 +850,7 @@ def test_crm_filters_written_as_field_sign_value(text, expected):
     ("opened the 'Weekly Newsletter' email", 'did email_opened where (campaign = "Weekly Newsletter")'),
 ])
 def test_counts_nouns_and_quoted_values(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_a_forwarded_request_in_quotes_is_read():
@@ -879,8 +876,7 @@ def test_they_after_an_exclusion_speaks_of_everyone_again():
     ("top 10% by # of app opens", "top 10% by count of app_opened"),
 ])
 def test_crm_fields_named_after_events(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -891,8 +887,7 @@ def test_crm_fields_named_after_events(text, expected):
      "did email_opened in last 3 days or did email_clicked in last 3 days or did order_completed in last 3 days"),
 ])
 def test_verbs_in_lists_and_paying_for_what(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_a_quote_with_an_apostrophe_inside_is_still_a_forwarded_request():
@@ -925,8 +920,7 @@ def test_a_country_the_catalog_does_not_list_is_no_city(text):
     ("all shoppers in Spain", 'country = "ES"'),  # 'all' before no window says nothing
 ])
 def test_both_or_all_before_a_window_gives_it_to_each(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -951,8 +945,7 @@ def test_count_alternatives_or_runs_and_what_a_noun_names(text, expected):
      'did not email_clicked where (campaign = "Weekly Newsletter")'),
 ])
 def test_money_on_one_order_and_pronouns_after_a_particle(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -963,8 +956,7 @@ def test_money_on_one_order_and_pronouns_after_a_particle(text, expected):
      'birthday anniversary in next 10 days and did order_completed where (product_category = "apparel")'),
 ])
 def test_numbers_with_and_field_values_shorthand_and_future_windows(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_both_values_of_a_one_valued_trait_is_asked():
@@ -990,8 +982,7 @@ def test_both_values_of_a_one_valued_trait_is_asked():
      "and did not order_completed in this week"),
 ])
 def test_shared_objects_pronouns_restated_negations_and_every(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 def test_within_of_an_earlier_event_than_the_step_before_is_asked():
@@ -1007,8 +998,7 @@ def test_within_of_an_earlier_event_than_the_step_before_is_asked():
     ("people looking shoes in the app", 'did product_viewed where (product_category = "shoes" and channel = "app")'),
 ])
 def test_null_events_restated_counts_and_looking(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -1016,8 +1006,7 @@ def test_null_events_restated_counts_and_looking(text, expected):
     ("joined before Mar 15 2026", "signup_at before 2026-03-15"),
 ])
 def test_short_month_names_next_to_a_day(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -1029,5 +1018,4 @@ def test_short_month_names_next_to_a_day(text, expected):
      "did email_opened in last 2 months and did not email_clicked in last 2 months"),
 ])
 def test_superlative_ranks_repeated_exclusions_and_a_closing_window(text, expected):
-    result = read(text)
-    assert result.status == "complete" and same(result, expected), (result.dsl, result.open_points)
+    assert_complete(text, expected)
