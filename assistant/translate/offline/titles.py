@@ -17,7 +17,7 @@ from grammar import ast as A
 
 from .items import PEOPLE, Item, Kind
 from .lexicon import Lexicon, lex
-from .text import Source, tokenize
+from .text import Source, Token, tokenize
 
 _LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
                       r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
@@ -105,9 +105,10 @@ def _unsaid(items: list[Item], rest: str, lexicon: Lexicon) -> list[Item] | None
     None when the title states nothing, or when the definition says none of it again (then the title is
     conditions of its own: "Germans: opened an email this week")."""
     stating = [it for it in items if it.kind in _STATING + (Kind.SEGMENT, Kind.TEMPLATE)]
-    body = lex(tokenize(rest), lexicon)
-    meant = set().union(*(_meanings(it, lexicon) for it in body))
-    unsaid = [it for it in stating if not (_meanings(it, lexicon) & meant) and not _restated([it], [], rest)]
+    tokens = tokenize(rest)
+    meant = set().union(*(_meanings(it, lexicon) for it in lex(tokens, lexicon)))
+    said = _said(tokens)
+    unsaid = [it for it in stating if not (_meanings(it, lexicon) & meant) and not _says_again(it, said)]
     return unsaid if stating and len(unsaid) < len(stating) else None
 
 
@@ -178,15 +179,18 @@ def _named_title(lead: str, items: list[Item], rest: str) -> bool:
 def _restated(items: list[Item], skip: list[Item], rest: str) -> bool:
     """Whether the definition `rest` says again every item (but those skipped): the same words (any form) or
     numbers."""
-    said = set().union(*(t.lemmas for t in tokenize(rest)))
-    numbers = {t.number for t in tokenize(rest) if t.kind == "num"}
-    for it in items:
-        if any(it is h for h in skip):
-            continue
-        toks = tokenize(it.words)
-        if not all((t.number in numbers) if t.kind == "num" else bool(t.lemmas & said) for t in toks):
-            return False
-    return True
+    said = _said(tokenize(rest))
+    return all(_says_again(it, said) for it in items if not any(it is h for h in skip))
+
+
+def _said(tokens: list[Token]) -> tuple[set[str], set[float]]:
+    """The word forms and the numbers of a text."""
+    return set().union(*(t.lemmas for t in tokens)), {t.number for t in tokens if t.kind == "num"}
+
+
+def _says_again(it: Item, said: tuple[set[str], set[float]]) -> bool:
+    lemmas, numbers = said
+    return all((t.number in numbers) if t.kind == "num" else bool(t.lemmas & lemmas) for t in tokenize(it.words))
 
 
 # "..., so we can send them a coupon", "... - I want to send them a welcome note": what the list is for, said after
