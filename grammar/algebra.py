@@ -137,7 +137,7 @@ def contradiction(node: A.Condition, segments: dict[str, A.Condition] | None = N
             continue
         gone = never.condition
         for other in parts:
-            for ref, window in _needs(other):
+            for ref, window in needs(other):
                 covered = gone.event.where is None or gone.event.where == ref.where or (
                     isinstance(ref.where, A.FilterAnd) and gone.event.where in ref.where.conditions)
                 if ref.name == gone.event.name and covered and (gone.window is None or gone.window == window):
@@ -161,7 +161,7 @@ def _disjoint_times(a: A.Condition, b: A.Condition) -> bool:
         seconds(old.amount, old.unit) >= seconds(recent.amount, recent.unit)
 
 
-def _needs(node: A.Condition) -> list[tuple[A.EventRef, Any]]:
+def needs(node: A.Condition) -> list[tuple[A.EventRef, Any]]:
     """The events (and the window) a condition needs at least one of."""
     if isinstance(node, A.Did):
         count = node.count

@@ -962,7 +962,7 @@ def test_numbers_with_and_field_values_shorthand_and_future_windows(text, expect
 def test_both_values_of_a_one_valued_trait_is_asked():
     result = read("customers on both the pro and the free plan")
     assert result.status == "partial" and any("no one has both" in p.reason for p in result.open_points)
-    assert read("customers in Spain and Portugal").status == "complete"  # said without 'both': either of them
+    assert read("customers in Spain and Italy").status == "complete"  # said without 'both': either of them
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -1019,3 +1019,87 @@ def test_short_month_names_next_to_a_day(text, expected):
 ])
 def test_superlative_ranks_repeated_exclusions_and_a_closing_window(text, expected):
     assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # parentheses group what they hold, whatever joins them to the rest
+    ("SMS subscribers AND (bought shoes OR viewed apparel in the app)",
+     'sms_consent = true and (did order_completed where (product_category = "shoes") or '
+     'did product_viewed where (product_category = "apparel" and channel = "app"))'),
+    ("(on the pro plan and in Canada) or (on the team plan and in Brazil)",
+     '(plan = "pro" and country = "CA") or (plan = "team" and country = "BR")'),
+    # 'either' begins an or-run that is one condition
+    ("Italy plus either opened a push or launched the app this week",
+     'country = "IT" and (did push_opened in this week or did app_opened in this week)'),
+    # who people are, said before 'and' and an or-list of what they did, is said of every alternative
+    ("in Japan and opened a push or launched the app", 'country = "JP" and (did push_opened or did app_opened)'),
+])
+def test_parentheses_either_and_a_leading_trait_group_an_or_run(text, expected):
+    assert_complete(text, expected)
+
+
+def test_an_or_between_two_sentences_of_people_stays_between_them():
+    assert_complete("in Japan and opened a push, or in Brazil and launched the app",
+                    '(country = "JP" and did push_opened) or (country = "BR" and did app_opened)')
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a verb whose event cannot have the property after it is the event that can
+    ("folks who got a discount on an order in Q3",
+     'did order_completed where (discounted = true) between 2026-07-01 and 2026-09-30'),
+    ("members who have never used a discount", "did not order_completed where (discounted = true)"),
+    # a bare 'no' after something done in a window is what did not follow it
+    ("checkout started in the last 48 hours, no order", "did checkout_started in last 48 hours then did not order_completed"),
+])
+def test_verbs_of_another_events_property_and_a_bare_no_after_a_window(text, expected):
+    assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a bound that zero purchases also meets, said of customers or buyers, is of people who bought
+    ("shoppers whose total spend is below 80", "did order_completed and total amount of order_completed < 80"),
+    ("buyers in Spain with no more than 3 orders", 'did order_completed between 1 and 3 times and country = "ES"'),
+    # said of people, zero stays in
+    ("people with no more than 3 orders", "did order_completed at most 3 times"),
+])
+def test_customers_under_a_bound_have_bought(text, expected):
+    assert_complete(text, expected)
+
+
+def test_not_both_before_an_and_run_is_asked():
+    result = read("users who have not both viewed pricing and started a trial")
+    assert result.status == "partial" and "not the two together" in result.question, (result.dsl, result.question)
+
+
+def test_a_value_the_data_cannot_have_is_left_out_and_said():
+    result = read("SMS subscribers in Canada, Norway or Japan")
+    assert result.status == "partial" and result.dsl == format_segment(
+        parse('sms_consent = true and country in ["CA", "JP"]'))
+    assert [p.text for p in result.open_points] == ["Norway"] and "no country NO in this data" in result.question
+
+
+@pytest.mark.parametrize("text,expected", [
+    # one negation said twice (negative concord) is one negation
+    ("people that never opened no email", "did not email_opened"),
+    # 'once' under a negation is 'even once'
+    ("shoppers who did not view a product once this month", "did not product_viewed in this month"),
+    # 'every one of', 'all of the orders': each order, not a count of one and not said of people
+    ("every one of their orders was on sale", 'did order_completed where (discounted = true) and '
+                                             'did not order_completed where (discounted = false)'),
+    # a value is a thing, never a verb's form ('watched' is no 'watches')
+    ("customers in India who bought watches", 'country = "IN" and did order_completed where '
+                                              '(product_category = "accessories")'),
+])
+def test_negative_concord_even_once_each_of_and_verb_forms(text, expected):
+    assert_complete(text, expected)
+
+
+def test_every_order_after_orders_in_a_window_are_those_orders():
+    assert_complete("bought 2+ times this quarter and each order was over 30",
+                    "did order_completed at least 2 times in this quarter and did order_completed where (amount > 30) "
+                    "in this quarter and did not order_completed where (not amount > 30) in this quarter")
+
+
+def test_watched_is_not_a_category():
+    result = read("watched electronics three times")
+    assert "accessories" not in (result.dsl or ""), result.dsl

@@ -229,6 +229,10 @@ def question_for(points: list[OpenPoint]) -> str:
     them ("By 'this week', did you mean the calendar week (since Monday) or the last 7 days?")."""
     if len(points) == 1 and points[0].reason.endswith("?"):
         return f"By '{points[0].text}', did you mean {points[0].reason}"
+    missing = [p for p in points if p.reason.startswith("no ") and " in this data" in p.reason]
+    if missing and len(missing) == len(points):  # 'Ireland' where the data has no such country
+        said = "; ".join(f"for '{p.text}' there is {p.reason}" for p in missing)
+        return f"I left out what this data cannot have ({said}). Is the segment right without it?"
     words = ", ".join(f"'{p.text}'" for p in points)
     return (f"I built the segment from the rest of your request, but I could not place {words}. "
             "What should that change about who is in the segment?")

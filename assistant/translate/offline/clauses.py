@@ -4,6 +4,8 @@ conditions are combined: or-runs, exclusions, negated runs and traits that lead 
 
 from __future__ import annotations
 
+import re
+
 from grammar import ast as A
 
 from .context import Builder
@@ -15,7 +17,11 @@ from .recognise import RECOGNISERS
 def split(b: Builder, items: list[Item]) -> list[tuple[str, list[Item]]]:
     """Clauses and the connective before each: and / or / but / except / lead."""
     clauses: list[tuple[str, list[Item]]] = [("and", [])]
-    for it in items:
+    for k, it in enumerate(items):
+        if it.kind == Kind.NEG and re.match(r"\W*both\b", b.request[it.end:], re.I) and \
+                any(x.kind == Kind.CONJ and x["op"] == "and" for x in items[k + 1:]):
+            # "did not both open the app and use a feature": not the two together, said before them
+            b.guess(it, "not the two together (one alone is fine), or neither of them?")
         if it.kind == Kind.CONJ and it["op"] == "not_both":
             it.used = True
             b.guess(it, "exactly one of them?")
@@ -117,6 +123,12 @@ def _hoist_lead(clauses: list[tuple[str, list[Item]]]) -> list[tuple[str, list[I
     def is_trait(it: Item) -> bool:
         return it.kind in (Kind.TRAIT, Kind.CONSENT) or (it.kind == Kind.VALUE and it["trait"])
 
+    if len(clauses) > 2 and clauses[1][0] == "and" and clauses[2][0] == "or" and clauses[0][1] and all(
+            is_trait(it) or it.kind == Kind.STOP for it in clauses[0][1]) and any(
+            it.kind == Kind.EVENT for it in clauses[1][1]) and not any(
+            is_trait(it) for op, c in clauses[2:] if op == "or" for it in c):
+        # "in Japan and opened a push or launched the app": who they are, then an or-list of what they did
+        return [("lead", clauses[0][1]), ("and", clauses[1][1])] + clauses[2:]
     if len(clauses) < 2 or clauses[1][0] != "or":
         return clauses
     first = clauses[0][1]
@@ -180,6 +192,8 @@ def _glue(prev: list[Item], op: str, clause: list[Item]) -> bool:
     same_object = any(it.get("pronoun") for it in clause)
     if (first.kind == Kind.NEG and prev_positive_event and kinds.count(Kind.EVENT) == 1 and not same_object
             and (first.get("past") and first.words.lower().split()[0] not in _STATE_VERBS or first.get("without")
+                 # "cart 24h, no order": a bare 'no' after something done in a window is what did not follow
+                 or first.words.lower() in ("no", "not") and any(it.kind == Kind.WINDOW for it in prev)
                  or Kind.THEN_TAIL in kinds or Kind.WITHIN in kinds)
             and Kind.WINDOW not in kinds and Kind.SAME_WINDOW not in kinds and Kind.COUNT not in kinds):
         first.args["then"] = True
@@ -331,12 +345,56 @@ def _only_events(clause: list[Item]) -> bool:
 
 
 def combine(b: Builder, clauses: list[tuple[str, list[Item]]]) -> A.Condition | None:
+    return _assemble(b, _distribute(b, clauses))
+
+
+def _groups(b: Builder, clauses: list[tuple[str, list[Item], bool]]) -> dict[int, int]:
+    """Clauses the user grouped (first index -> end): the ones inside a pair of parentheses ("AND (opened
+    OR clicked OR signed up)"), and an or-run that 'either' begins ("subscribers and either opened or
+    clicked"). A group is one condition, whatever connective joins it to the rest."""
+    starts = [c[0].start if c else -1 for _, c, _ in clauses]
+    groups: dict[int, int] = {}
+    spans, open_at = [], []
+    for m in re.finditer(r"[()]", b.request):
+        if m.group() == "(":
+            open_at.append(m.start())
+        elif open_at:
+            spans.append((open_at.pop(), m.start()))
+    for lo, hi in spans:
+        inside = [k for k, at in enumerate(starts) if lo < at < hi]
+        if len(inside) > 1 and inside == list(range(inside[0], inside[-1] + 1)):
+            groups.setdefault(inside[0], inside[-1] + 1)
+    for k, at in enumerate(starts):
+        if k and at > 0 and re.search(r"\beither\W*$", b.request[:at], re.I):
+            end = k + 1
+            while end < len(clauses) and clauses[end][0] in ("or", ","):
+                end += 1
+            if end - k > 1 and clauses[end - 1][0] == "or":
+                groups.setdefault(k, end)
+    return groups
+
+
+def _assemble(b: Builder, clauses: list[tuple[str, list[Item], bool]]) -> A.Condition | None:
     base: list[tuple[str, A.Condition]] = []
     excluded: list[A.Condition] = []
     in_except = False
     negated_run: list[A.Condition] = []
     leads: list[A.Condition] = []
-    for op, clause, negated in _distribute(b, clauses):
+    groups = {k: end for k, end in _groups(b, clauses).items() if (k, end) != (0, len(clauses))}
+    k = 0
+    while k < len(clauses):
+        op, clause, negated = clauses[k]
+        k += 1
+        if k - 1 in groups and op not in ("lead", "except", "except_one"):
+            end = groups[k - 1]
+            cond = _assemble(b, [("and", clause, negated), *clauses[k:end]])
+            k = end
+            if cond is not None:
+                if negated_run:
+                    base.append(("and", negate(conjoin(A.Or, negated_run))))
+                    negated_run = []
+                (excluded if in_except else base).append(cond if in_except else (op, cond))
+            continue
         if op == "lead":
             leads += [c for c in [read_clause(b, clause)] if c is not None]
             continue

@@ -31,6 +31,7 @@ class Builder:
         self.assumptions: list[str] = []
         self.guesses: list[tuple[Item, str]] = []  # readings that may change who is in: open points, not assumptions
         self.last_window: A.Node | None = None  # for 'in that time'
+        self.last_done: tuple[str, A.Node] | None = None  # the last event said with a window: 'every order' after it
         self.said_events: set[str] = set()  # events named unambiguously so far: a bare verb later may mean one
         self.request = request  # the user's words, which item spans point into
 

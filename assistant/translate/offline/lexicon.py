@@ -222,6 +222,9 @@ def _phrase_len(phrase: Phrase, tokens: list[Token], i: int) -> tuple[int, bool]
             # names of saved segments are names, not verbs: "buyers" matches "buyer", never "bought"
             if phrase.kind in (Kind.SEGMENT, Kind.TEMPLATE) and tok.text.rstrip("s") != word.rstrip("s"):
                 return 0, False
+            # a value is a thing, never a verb's form: "watched products" is no "watches" (accessories)
+            if phrase.kind == Kind.VALUE and tok.text.endswith(("ed", "ing")) and not word.endswith(("ed", "ing")):
+                return 0, False
     return n, exact
 
 

@@ -316,7 +316,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("no_longer|not_anymore|anymore|any_more", Kind.STOPPED, lambda: {}),
     ("only|only_ever|ever_only|exclusively|solely", Kind.ONLY, lambda: {}),
     # "every order was over $80", "whose orders were all discounted": each of them, so no other kind
-    ("every|every_single|all|all_of_their|each_of_their", Kind.ONLY, lambda: {"each": True}),
+    ("every|every_single|all|all_of_their|each|each_of_their", Kind.ONLY, lambda: {"each": True}),
     ("allof", Kind.ALL_OF, lambda: {}),  # 'both' / 'all' before a window (text.tokenize marks it)
     ("and|as_well_as|plus|&", Kind.CONJ, lambda: {"op": "and"}),
     ("but|yet|while|although|though|even_though|even_if|even_so", Kind.CONJ, lambda: {"op": "but"}),

@@ -161,16 +161,39 @@ def negative_objects(items: list[Item], b: Builder) -> list[Item]:
     """'bought nothing in the last 5 months': a negative object negates the verb before it, as 'did not buy'
     would. With no verb before it ('..., and nothing since May') it stays for the clause's ellipsis."""
     out = list(items)
+    concord: list[Item] = []
     for i in range(1, len(out)):
         it = out[i]
-        if it.kind != Kind.NEG or not (it.get("object") or it.words.lower() == "none"):
-            continue
+        if it.kind != Kind.NEG or not (it.get("object") or it.words.lower() == "none" or (
+                it.words.lower() == "no" and out[i - 1].kind == Kind.EVENT and b.neg_before(out, i - 1))):
+            continue  # "never opened no email": a 'no' after a negated verb is said of its object
         j = i - 1
         while j > 0 and out[j].get("pronoun"):  # what a pronoun carried over sits between the verb and 'none'
             j -= 1
         if out[j].kind == Kind.EVENT and not out[j].used:
+            if b.neg_before(out, j) is not None:
+                # "never added nothing to the cart": one negation said twice (as many languages say it), not two
+                it.used = True
+                concord.append(it)
+                b.assume(f"'{it.words}' after a negation read as the same negation: not anything")
+                continue
             out.insert(j, out.pop(i))
-    return out
+    return [x for x in out if all(x is not c for c in concord)]  # gone: 'added ... to the cart' meet again
+
+
+def not_even_once(items: list[Item], b: Builder) -> list[Item]:
+    """"haven't opened the app once", 'never once clicked': 'once' under a negation is 'even once', so the
+    negation is 'never', not 'not exactly once'."""
+    for i, it in enumerate(items):
+        if it.kind != Kind.COUNT or it.used or it.words.lower() not in ("once", "one time", "a single time") or \
+                it["count"] != A.Count(op="exactly", n=1):
+            continue
+        verb = next((j for j in range(i - 1, -1, -1) if items[j].kind in (Kind.EVENT, Kind.CONJ, Kind.NEG)), None)
+        directly = verb is not None and items[verb].kind == Kind.NEG  # "never once clicked"
+        if directly or verb is not None and items[verb].kind == Kind.EVENT and b.neg_before(items, verb) is not None:
+            it.used = True
+            b.assume(f"'{it.words}' under a negation read as 'even once': never")
+    return items
 
 
 def trailing_bounds(items: list[Item], b: Builder) -> list[Item]:
@@ -326,6 +349,21 @@ def retarget_verbs(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def verbs_of_properties(items: list[Item], b: Builder) -> list[Item]:
+    """'never used a discount on any order', 'got a discount': a verb whose event cannot have the property
+    named right after it is the event that can ('used' is feature_used, but a discount is an order's): the
+    verb says how, the property's event what. An event named after the property is that event (absorbed)."""
+    for it, nxt in zip(items, items[1:]):
+        if it.kind != Kind.EVENT or it.used or it.get("noun") or nxt.kind != Kind.PROP or \
+                any(nxt["prop"] in b.catalog.event_properties(e) for e in it["events"]):
+            continue
+        owners = b.events_with(nxt["prop"])
+        if len(owners) == 1:
+            it.args.setdefault("candidates", it["events"])
+            it.args["events"] = owners
+    return items
+
+
 def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     """'opened ... emails', 'added ... to the cart', 'started a subscription': a noun naming the event
     of the verb before it belongs to that verb (and narrows it: 'viewed products' -> product_viewed).
@@ -464,6 +502,7 @@ RULES: tuple[Rule, ...] = (
     event_is_null,         # 'subscription_started IS NULL': the event and what is said of it are neighbours now
     ordinal_counts,        # 'a second order': the ordinal right before its event
     negative_objects,      # 'bought nothing': the negation goes before its verb, where every recogniser looks
+    not_even_once,         # "haven't opened it once": after negative_objects put each negation before its verb
     trailing_bounds,       # '6 orders or more': before anything reads the number
     count_alternatives,    # 'once or twice': before the split reads its 'or'
     count_restated,        # 'many times (three or more)': before anything reads the number
@@ -475,6 +514,7 @@ RULES: tuple[Rule, ...] = (
     elided_concepts,       # the same for 'email or SMS subscribers'
     measured_properties,   # before absorb_nouns, which would take 'price' (also an event's noun) from the verb
     retarget_verbs,        # 'looked at the pricing page': the viewing of a page, before nouns are absorbed
+    verbs_of_properties,   # 'used a discount': the event whose property it is, before its noun is absorbed
     absorb_nouns,          # needs the final kind of every word around a verb ('opened ... emails')
     elided_verbs,          # after absorb_nouns: 'started a trial or a subscription' shares the verb
     drop_used,             # absorbed nouns and merged list values leave before the split into clauses

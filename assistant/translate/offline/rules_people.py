@@ -95,7 +95,9 @@ def property_nouns(items: list[Item], b: Builder) -> list[Item]:
 def said_of_people(items: list[Item], b: Builder) -> list[Item]:
     """'every customer who bought shoes', 'all users in Spain': 'every' / 'all' before a word for people is
     said of the people, and says nothing (not 'every order was ...'). Read while the words for people are there."""
-    for it, nxt in zip(items, items[1:]):
+    for k, (it, nxt) in enumerate(zip(items, items[1:])):
+        if nxt.words.lower() == "of" and k + 2 < len(items) and items[k + 2].kind == Kind.EVENT:
+            continue  # "all of the orders were discounted": said of the orders
         if it.kind == Kind.ONLY and it.get("each") and (
                 nxt.kind in (Kind.STOP, Kind.UNKNOWN, Kind.CONCEPT, Kind.SEGMENT, Kind.TEMPLATE, Kind.VALUE)
                 and nxt.words.lower().rstrip("s") in {p.rstrip("s") for p in _PEOPLE_HERE} | {"who", "of"}

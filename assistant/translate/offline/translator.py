@@ -138,6 +138,7 @@ class OfflineTranslator:
 
     def _finish(self, node: A.Condition, session: "_Session", ctx: "_Ctx",
                 extra: list[str] | None = None, fresh: bool = False) -> Translation:
+        _ask_unknown_values(node, session)
         node, dropped = drop_unknown_values(node, session.closed_values)
         warnings = session.warnings() + dropped
         try:
@@ -340,6 +341,20 @@ def _traits(node: A.Node) -> set[str]:
 
 # Quoted text and its closing quote: not an apostrophe inside a word ("who's").
 _QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c](.+?)['\"\u2019\u201d](?!\w)")
+
+
+def _ask_unknown_values(node: A.Condition, session: "_Session") -> None:
+    """'in the UK, Ireland and Germany' where the data has no Ireland: no one is lost by leaving it out, but the
+    user asked for people the data cannot have, so the answer says so instead of looking finished."""
+    wanted = {(n.trait if isinstance(n, A.TraitCondition) else n.property, str(v))
+              for n in A.walk(node) if isinstance(n, (A.TraitCondition, A.PropertyCondition)) and n.op in ("=", "in")
+              for v in (n.value if isinstance(n.value, list) else [n.value])}
+    for it in session.items:
+        if it.kind != Kind.VALUE or not it.used or (it["field"], str(it["value"])) not in wanted:
+            continue
+        known = session.closed_values(it["field"], bool(it["trait"]))
+        if known is not None and str(it["value"]) not in known:
+            session.builder.guess(it, f"no {it['field']} {it['value']} in this data (known: {', '.join(known)})")
 
 
 def _unquote_requests(text: Source) -> Source:

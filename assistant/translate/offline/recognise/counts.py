@@ -36,6 +36,10 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         if only is not None and ref.where is not None and not neg and not zero:
             # "only ever bought electronics": electronics, and nothing else
             b.use(only)
+            if window is None and b.last_done is not None and b.last_done[0] == ref.name:
+                # "ordered 3+ times this year and every single order was over 40": the orders said before
+                window = b.last_done[1]
+                node = node.model_copy(update={"window": window})
             other = A.EventRef(name=ref.name, where=negate(ref.where))
             node = A.And(conditions=[node, A.Not(condition=A.Did(event=other, window=window))])
         elif zero and not neg:
@@ -53,6 +57,8 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
             # (real requests use both): read as written, and the read-back says who that includes
             b.assume(f"'not {ref.name} since' includes people who never did {ref.name} (say 'did it before, but not "
                      "since' for those who did)")
+        if window is not None and ref.where is None and not neg:
+            b.last_done = (ref.name, window)
         out.append((ev.pos, node))
     return out
 
