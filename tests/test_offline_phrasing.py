@@ -1103,3 +1103,33 @@ def test_every_order_after_orders_in_a_window_are_those_orders():
 def test_watched_is_not_a_category():
     result = read("watched electronics three times")
     assert "accessories" not in (result.dsl or ""), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a window right after a date trait is the date's, even with no 'and' before the next verb
+    ("joined more than 2 years ago never clicked an email", "signup_at more than 2 years ago and did not email_clicked"),
+    # a verb whose event has no such property, where one event alone has it, is that event
+    ("team accounts that have never opened integrations",
+     'plan = "team" and did not feature_used where (feature = "integrations")'),
+    # 'only' after a window is the purchases' exclusive reading, in that window
+    ("bought in Q3 but only with a discount",
+     "did order_completed where (discounted = true) between 2026-07-01 and 2026-09-30 and "
+     "did not order_completed where (discounted = false) between 2026-07-01 and 2026-09-30"),
+    # 'only' right after who people are is said of them
+    ("contacts in Italy only that viewed apparel",
+     'country = "IT" and did product_viewed where (product_category = "apparel")'),
+])
+def test_date_windows_owners_of_values_and_the_scope_of_only(text, expected):
+    assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,word", [
+    ("ordered apparel only", "only"),                       # only apparel, or only ordered?
+    ("bought flowers but only with a coupon code", "only"),  # every flower order, or one?
+    ("3 orders in total, all of them shoes", "all"),
+    ("bought in Q3 but only at full price", "only"),
+])
+def test_only_and_all_said_after_the_values_are_asked(text, word):
+    result = read(text)
+    assert result.status == "partial" and word in [p.text.split()[0] for p in result.open_points], \
+        (result.dsl, result.open_points)

@@ -333,7 +333,7 @@ def measured_properties(items: list[Item], b: Builder) -> list[Item]:
 def retarget_verbs(items: list[Item], b: Builder) -> list[Item]:
     """'looked at the pricing page': a verb whose event has no property for the value that follows it means
     the event of the same action that has one (product_viewed -> page_viewed: both 'viewed', only one has
-    a url)."""
+    a url), or else the one event that has it ('opened dashboards': a feature is feature_used's)."""
     for it, nxt in zip(items, items[1:]):
         if it.kind != Kind.EVENT or it.used or len(it["events"]) != 1 or nxt.kind != Kind.VALUE or nxt["trait"]:
             continue
@@ -344,8 +344,13 @@ def retarget_verbs(items: list[Item], b: Builder) -> list[Item]:
             continue
         kin = [e for e in b.catalog.events if e != event and e.split("_")[-1] == verb
                and nxt["field"] in b.catalog.event_properties(e)]
+        owners = b.events_with(nxt["field"])
         if len(kin) == 1:
             it.args["events"] = kin
+        elif not kin and len(owners) == 1:
+            # "never opened dashboards": only feature_used has a feature, whatever verb says how it was used
+            it.args["events"] = owners
+            b.assume(f"'{it.words} {nxt.words}' read as {owners[0]}: {nxt.words} is a {nxt['field']} only it has")
     return items
 
 

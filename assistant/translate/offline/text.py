@@ -301,6 +301,7 @@ _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
     (r"#\s*(?:of\b)?", "number of "),
     (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
+    (r"(?<=, )(?:both|all) of (?:them|those|these)\b", "each"),  # '2 purchases, both of them flowers': each
     (r"\b(?:every|each) (?:single )?one of (?=(?:their|the)\b)", "all of "),  # 'every one of their orders': not a count
     # "looking the shoes", "was looking shoes" (not "looking for", "looking at")
     (r"\b(look|looks|looked|looking)\s+(?!(?:for|to|at|forward|into|like|up|out|back|after|around|over|through|"

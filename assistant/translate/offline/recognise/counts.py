@@ -33,6 +33,11 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         window = window_of(b, window_item)
         node: A.Condition = A.Did(event=ref, count=None if zero else count, window=window)
         only = _only(items, idx)
+        late = None if only is not None else _late_only(items, idx)
+        if late is not None:
+            # "bought shoes but only on sale": every shoe order on sale, or some? Not read either way
+            b.use(late)
+            b.guess(late, "that every one of those orders was so (and none was not), or that at least one was?")
         if only is not None and ref.where is not None and not neg and not zero:
             # "only ever bought electronics": electronics, and nothing else
             b.use(only)
@@ -72,15 +77,34 @@ def _only(items: list[Item], idx: int) -> Item | None:
     what it was done to ('bought only shoes')."""
     for j in range(idx - 1, -1, -1):
         if items[j].kind == Kind.ONLY and not items[j].used:
-            # "counting only orders over $10": what is counted, not what else people did
-            return None if j and items[j - 1].words.lower() in _COUNTING else items[j]
+            # "counting only orders over $10": what is counted, not what else people did; "in Germany only who
+            # bought": said of the place
+            said_of_before = j and (items[j - 1].words.lower() in _COUNTING or items[j - 1].kind in (
+                Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.SEGMENT) or items[j - 1].get("trait"))
+            return None if said_of_before else items[j]
         if items[j].kind not in (Kind.EVER, Kind.STOP) or items[j].words.lower() in _SUBJECT:
             break  # "every customer who bought shoes": 'every' is said of the people
-    for nxt in items[idx + 1:idx + 3]:  # "bought only shoes", "orders were all discounted"
+    # "bought only shoes", "orders were all discounted", "bought this season but only with a discount"
+    for nxt in items[idx + 1:idx + 4]:
         if nxt.kind == Kind.ONLY and not nxt.used:
             return nxt
-        if nxt.kind != Kind.STOP:
+        if nxt.kind not in (Kind.STOP, Kind.WINDOW, Kind.COUNT):
             break
+    return None
+
+
+def _late_only(items: list[Item], idx: int) -> Item | None:
+    """An unused 'only' after the event's own values, before more of them ('bought shoes but only on sale')."""
+    for k in range(idx + 1, len(items) - 1):
+        it = items[k]
+        if it.kind == Kind.ONLY and not it.used and items[k + 1].kind in (Kind.VALUE, Kind.PROP) and \
+                not items[k + 1].get("trait"):
+            return it
+        if k + 2 == len(items) and items[k + 1].kind == Kind.ONLY and not items[k + 1].used and \
+                it.kind in (Kind.VALUE, Kind.PROP) and not it.get("trait"):
+            return items[k + 1]  # "bought shoes only": only shoes, or only bought? Not read either way
+        if it.kind not in (Kind.VALUE, Kind.PROP, Kind.STOP, Kind.WINDOW, Kind.COUNT) or it.get("trait"):
+            return None
     return None
 
 

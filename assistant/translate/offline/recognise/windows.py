@@ -35,9 +35,11 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
         it = items[k]
         if it.kind in HEADS and not (it.kind == Kind.VALUE and not it["trait"]):
             break
-        # "a birthday in the next week who has ordered": a future window right after a trait is the trait's
-        future = isinstance(it.get("window"), A.InNext) and k and items[k - 1].kind == Kind.TRAIT
-        if it.kind in kinds and not it.used and not it.get("tenure") and not future:  # "customers for 2 years who"
+        # "a birthday in the next week who has ordered": a future window right after a trait is the trait's; so
+        # is any window right after a date ("signed up over a year ago never bought anything")
+        after_trait = k and items[k - 1].kind == Kind.TRAIT and (isinstance(it.get("window"), A.InNext) or (
+            b.catalog.traits[items[k - 1]["trait"]].type in ("timestamp", "date")))
+        if it.kind in kinds and not it.used and not it.get("tenure") and not after_trait:  # "customers for 2 years"
             return it
     return None
 
