@@ -1133,3 +1133,12 @@ def test_only_and_all_said_after_the_values_are_asked(text, word):
     result = read(text)
     assert result.status == "partial" and word in [p.text.split()[0] for p in result.open_points], \
         (result.dsl, result.open_points)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("NL + IT sms subs", 'country in ["NL", "IT"] and sms_consent = true'),
+    ("downloaded content this qtr", "did content_downloaded in this quarter"),
+    ("trial custs excl Germany", 'plan = "trial" and country != "DE"'),
+])
+def test_code_lists_with_plus_and_shorthand(text, expected):
+    assert_complete(text, expected)

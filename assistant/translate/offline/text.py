@@ -300,7 +300,8 @@ def _day(year: int, month: int, day: int) -> str:
 _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
     (r"#\s*(?:of\b)?", "number of "),
-    (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"),
+    (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"), (r"\bqtrs?\b", "quarter"),
+    (r"\bcusts\b", "customers"), (r"\bexcl\b\.?", "excluding"),
     (r"(?<=, )(?:both|all) of (?:them|those|these)\b", "each"),  # '2 purchases, both of them flowers': each
     (r"\b(?:every|each) (?:single )?one of (?=(?:their|the)\b)", "all of "),  # 'every one of their orders': not a count
     # "looking the shoes", "was looking shoes" (not "looking for", "looking at")
@@ -339,7 +340,7 @@ def normalise(text: Source) -> Source:
     text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times
     text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)
-    text = text.sub(r"\b([A-Z]{2})/(?=[A-Z]{2}\b)", r"\1 or ")     # code lists: JP/IN/BR
+    text = text.sub(r"\b([A-Z]{2})\s*[/+]\s*(?=[A-Z]{2}\b)", r"\1 or ")  # code lists: JP/IN/BR, US + CA
     for pattern, repl in _SHORTHAND:
         text = text.sub(pattern, repl, flags=re.I)
     text = text.sub(_PERCENTILE, _percentile, flags=re.I)
