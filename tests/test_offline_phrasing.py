@@ -1142,3 +1142,17 @@ def test_only_and_all_said_after_the_values_are_asked(text, word):
 ])
 def test_code_lists_with_plus_and_shorthand(text, expected):
     assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a gap said of the person, and '30+ days' (a gap is at least what it says already)
+    ("users who returned to the app this month after staying inactive for 45+ days",
+     "restarted app_opened after 45 days in this month"),
+    ("ordered again in the last 60 days after not ordering for 120+ days",
+     "restarted order_completed after 120 days in last 60 days"),
+    # the verb said again after 'without' is the event before 'again'
+    ("clicked an email again this week after 3 weeks without clicking",
+     "restarted email_clicked after 3 weeks in this week"),
+])
+def test_came_back_after_a_gap_said_many_ways(text, expected):
+    assert_complete(text, expected)

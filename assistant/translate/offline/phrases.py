@@ -249,8 +249,13 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
      lambda n, u: {"duration": A.Duration(amount=n, unit=u), "tenure": True}),
     ("for at_least|over|more_than|longer_than UNIT", Kind.FOR,
      lambda u: {"duration": A.Duration(amount=1, unit=u), "tenure": True}),
-    ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence",
+    ("after|following ?gap_of|break_of|pause_of N UNIT ?away|break|gap|pause|off|absence|of_inactivity|silence|without",
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    # "after being gone 30 days", "after staying quiet for over a month": a gap said of the person
+    ("after|following being|staying|going|having_been gone|away|quiet|inactive|absent|dormant|silent|idle|off "
+     "?for ?at_least|over|more_than|longer_than N UNIT", Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+    ("after|following being|staying|going|having_been gone|away|quiet|inactive|absent|dormant|silent|idle|off "
+     "?for ?at_least|over|more_than|longer_than UNIT", Kind.GAP, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
     ("ever|at_any_time|at_some_point|all_time|over_all_time|of_all_time|lifetime|in_their_lifetime|at_all", Kind.EVER, lambda: {}),
     # counts (with "times")

@@ -339,6 +339,8 @@ def normalise(text: Source) -> Source:
     text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time
     text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times
+    # "gone 30+ days", "for 90+ days": a gap or a duration is at least what it says already
+    text = text.sub(r"\b(\d+)\s*\+\s*(?=(?:hours?|days?|weeks?|months?|years?)\b)", r"\1 ", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)
     text = text.sub(r"\b([A-Z]{2})\s*[/+]\s*(?=[A-Z]{2}\b)", r"\1 or ")  # code lists: JP/IN/BR, US + CA
     for pattern, repl in _SHORTHAND:

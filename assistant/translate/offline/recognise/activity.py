@@ -68,11 +68,15 @@ def restarted(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
     ev, j = event_for(items, items.index(markers[0]))
     if ev is None:
         return []
+    at = items.index(markers[0])
+    before = next((k for k in range(at - 1, -1, -1) if items[k].kind == Kind.EVENT and not items[k].used), None)
+    if before is not None and j > at and set(items[before]["events"]) & set(ev.get("verb_events", ev["events"])):
+        ev, j = items[before], before  # "opened the app again after 30 days without opening it": the app
     for m in markers + gaps:
         b.use(m)
     event = pick_event(b, ev, items)
     for other in b.free(items, Kind.EVENT):
-        if event in other["events"]:
+        if event in other.get("verb_events", other["events"]):  # the same thing said again
             b.use(other)
     gap = next((g for g in gaps if g.kind == Kind.GAP), None) or next(iter(b.free(items, Kind.FOR)), None)
     if gap is None:
