@@ -1156,3 +1156,21 @@ def test_code_lists_with_plus_and_shorthand(text, expected):
 ])
 def test_came_back_after_a_gap_said_many_ways(text, expected):
     assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the noun of another event of the same verb; 'one of our' is no count
+    ("people who opened one of our push notifs this week", "did push_opened in this week"),
+    ("clicked one of our emails in the last 10 days", "did email_clicked in last 10 days"),
+    # a name before '=' and a definition of several words
+    ("sleepers = no app open in 60 days", "did not app_opened in last 60 days"),
+    # 'how many' asks for the segment
+    ("how many trialists clicked a text this month", 'plan = "trial" and did sms_clicked in this month'),
+    # the same window said with 'same'
+    ("carted in the last 2 weeks and no purchase over the same period",
+     "did cart_added in last 2 weeks and did not order_completed in last 2 weeks"),
+    # a person's first days, said with what they follow
+    ("used a feature within the first 3 days after registering", "did feature_used within 3 days after signup_at"),
+])
+def test_nouns_of_verbs_titles_with_equals_how_many_same_windows_and_first_days(text, expected):
+    assert_complete(text, expected)

@@ -176,6 +176,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("N UNIT", Kind.WINDOW, lambda n, u: _win(A.InLast(amount=n, unit=u), bare=True)),  # terse: "shoe buyers 30d"
     ("coming_up|upcoming this_week|next_week", Kind.WINDOW, lambda: _win(A.InNext(amount=7, unit="day"))),
     ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
+    ("in|during|within|over ?that|this same time|period|window|timeframe|time_frame|stretch", Kind.SAME_WINDOW,
+     lambda: {}),
     ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {"after": True}),
     ("since that|this weekend|day|date|week|month|period|sale|holiday", Kind.SAME_WINDOW, lambda: {"after": True}),
     # calendar periods of the as-of date
@@ -233,6 +235,11 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     # started' is a within that the rule anchored_events joins to the event after it ('of', or 'after their': not 'after that')
     ("within|in N UNIT of|after|from " + SIGNUP, Kind.WINDOW, lambda n, u: _win(None, anchor=("signup", n, u))),
     ("within|in UNIT of|after|from " + SIGNUP, Kind.WINDOW, lambda u: _win(None, anchor=("signup", 1, u))),
+    # "within their first 7 days after signing up": the first days said with what they follow
+    ("in|during|within|over ?their first N UNIT of|after|from " + SIGNUP, Kind.WINDOW,
+     lambda n, u: _win(None, anchor=("signup", n, u))),
+    ("in|during|within|over ?their first UNIT of|after|from " + SIGNUP, Kind.WINDOW,
+     lambda u: _win(None, anchor=("signup", 1, u))),
     # "in their first 30 days", "during their first week": a person's own first days are those after sign-up
     ("in|during|within|over their first N UNIT", Kind.WINDOW, lambda n, u: _win(
         None, anchor=("signup", n, u), note=f"'their first {n} {u}s' read as the {n} {u}s after sign-up")),

@@ -392,9 +392,11 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
             it.used = True  # "home products", "the Black Friday email": the noun of a value
             _counts_the_noun(items, i)
             continue
-        if verb is not None and nouns and (set(nouns) & set(verb["events"])):
+        # "opened ... push notifications": the noun may name another event of the same verb
+        of_verb = verb.get("verb_events") or verb["events"] if verb is not None else []
+        if verb is not None and nouns and (set(nouns) & set(of_verb)):
             verb.args.setdefault("candidates", verb["events"])
-            verb.args["events"] = [e for e in verb["events"] if e in nouns]
+            verb.args["events"] = [e for e in of_verb if e in nouns]
             it.used = True
             _counts_the_noun(items, i)
             continue

@@ -301,7 +301,9 @@ _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
     (r"#\s*(?:of\b)?", "number of "),
     (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"), (r"\bqtrs?\b", "quarter"),
-    (r"\bcusts\b", "customers"), (r"\bexcl\b\.?", "excluding"),
+    (r"\bcusts\b", "customers"), (r"\bnotifs?\b", "notifications"), (r"\bexcl\b\.?", "excluding"),
+    # "opened one of our emails": an email, not exactly one ("at least one of the ..." keeps its number)
+    (r"(?<!least )(?<!exactly )(?<!only )(?<!than )\bone of (?:our|the|their|your|its|these|those|my)\b", ""),
     (r"(?<=, )(?:both|all) of (?:them|those|these)\b", "each"),  # '2 purchases, both of them flowers': each
     (r"\b(?:every|each) (?:single )?one of (?=(?:their|the)\b)", "all of "),  # 'every one of their orders': not a count
     # "looking the shoes", "was looking shoes" (not "looking for", "looking at")

@@ -19,10 +19,16 @@ from .items import PEOPLE, Item, Kind
 from .lexicon import Lexicon, lex
 from .text import Source, Token, tokenize
 
-_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
-                      r"\bwants? (?:a )?(?:list|segment) of\b)\s*(?=\S)", re.I)
-# A title's separator: a colon or a spaced dash.
-_TITLED = re.compile(r"\s*(:|[-–]\s)")
+# 'whales = top 1% by lifetime spend': after '=' a definition of several words, not a field's value ('Total
+# Orders = 3', 'plan = pro and ...')
+_DEFINED = r"(?![\w\"'$€£.%-]+\s*(?:$|,|;|\band\b|\bor\b))"
+
+_LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.=]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
+                      r"\bwants? (?:a )?(?:list|segment) of\b|\s=\s" + _DEFINED + r")\s*(?=\S)", re.I)
+_HOW_MANY = re.compile(r"^\s*(?:(?:can|could) you (?:tell|show) me\s+|i(?:'d| would) like to know\s+)?how many\s+(?=\S)",
+                       re.I)
+# A title's separator: a colon, a spaced dash, or '=' before a definition of several words.
+_TITLED = re.compile(r"\s*(:|[-–]\s|=\s)")
 # What follows a known segment name and a colon when it narrows that segment rather than defines a new one.
 _REFINES = re.compile(r"(only|just|but|and|who|whose|that|which|with|without|in|from|on|outside|not|except|"
                       r"excluding|living|based|located)\b", re.I)
@@ -45,6 +51,10 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
     the lead-in states a condition. A title that the definition after it partly says again may only name what
     follows: the rest of what it states is read, and left open through `guess`. A title may follow a purpose
     ("For deliverability I want a 90-day active segment: ..."): read twice at most."""
+    count = _HOW_MANY.match(text)
+    if count:  # "How many people converted ...?": the segment, whose preview gives the count
+        assume(f"'{count.group().strip()}' read as asking for this segment: its preview gives the count")
+        text = text[count.end():]
     m = _LEAD_IN.match(text)
     if not m:
         return text
