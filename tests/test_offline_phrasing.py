@@ -1174,3 +1174,33 @@ def test_came_back_after_a_gap_said_many_ways(text, expected):
 ])
 def test_nouns_of_verbs_titles_with_equals_how_many_same_windows_and_first_days(text, expected):
     assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("spain + italy customers", 'country in ["ES", "IT"]'),                      # a plus between two values
+    ("3+ orders L30D", "did order_completed at least 3 times in last 30 days"),   # analysts' shorthand
+    ("opened the app again this week after being away 3 weeks or more", "restarted app_opened after 3 weeks in this week"),
+    ("bought in 2025, excepting people in Japan", 'did order_completed between 2025-01-01 and 2025-12-31 and country != "JP"'),
+    ("whoever clicked a text this month", "did sms_clicked in this month"),
+    ("viewed shoes yesterday but did not buy that day",
+     'did product_viewed where (product_category = "shoes") yesterday and did not order_completed yesterday'),
+    ("email consent yes, sms consent no", "email_consent = true and sms_consent = false"),
+])
+def test_plus_lists_shorthand_that_day_and_consent_yes_no(text, expected):
+    assert_complete(text, expected)
+
+
+def test_sql_in_lists_are_not_india():
+    assert_complete("(country IN ('JP','AU') AND plan = 'free') OR country NOT IN ('US','GB','DE')",
+                    '(country in ["JP", "AU"] and plan = "free") or country not in ["US", "GB", "DE"]')
+
+
+def test_recently_with_no_span_is_built_and_asked():
+    result = read("people who clicked a text lately")
+    assert result.status == "partial" and result.dsl == "did sms_clicked in last 30 days"
+    assert result.question == "By 'lately', did you mean the last 30 days, or another span of time?"
+
+
+def test_those_months_said_before_are_not_the_last_ones():
+    result = read("spent over 300 in those 2 months")
+    assert result.status == "partial" and "in last 2 months" not in (result.dsl or ""), result.dsl

@@ -178,6 +178,9 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     ("in|during|within that|this|same time|period|window", Kind.SAME_WINDOW, lambda: {}),
     ("in|during|within|over ?that|this same time|period|window|timeframe|time_frame|stretch", Kind.SAME_WINDOW,
      lambda: {}),
+    ("?in|during|within|over that week|weekend|day|month|quarter|year|season", Kind.SAME_WINDOW, lambda: {}),
+    # "spent more than $200 across those two months": the months said before, not the last two
+    ("?in|during|within|over|across those|these N UNIT", Kind.SAME_WINDOW, lambda n, u: {}),
     ("since_then|since_that_time", Kind.SAME_WINDOW, lambda: {"after": True}),
     ("since that|this weekend|day|date|week|month|period|sale|holiday", Kind.SAME_WINDOW, lambda: {"after": True}),
     # calendar periods of the as-of date
@@ -208,7 +211,9 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
      "|quite_while|quite_some_time", Kind.WINDOW,
      lambda: _win(A.InLast(amount=90, unit="day"), guess="how long? (read as the last 90 days)")),
     ("?in|within|during|over|for last|past|previous fortnight", Kind.WINDOW, lambda: _win(A.InLast(amount=2, unit="week"))),
-    ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"), "'recent' read as the last 30 days")),
+    # no span of time is said: built with the last 30 days, and asked about ("recently" means a week to a year)
+    ("recently|lately|recent", Kind.WINDOW, lambda: _win(A.InLast(amount=30, unit="day"),
+                                                         guess="the last 30 days, or another span of time?")),
     ("over|more_than|at_least|over N UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
     ("over|more_than|at_least UNIT " + AGO, Kind.WINDOW, lambda u: _win(A.MoreThanAgo(amount=1, unit=u))),
     ("N + UNIT " + AGO, Kind.WINDOW, lambda n, u: _win(A.MoreThanAgo(amount=n, unit=u))),
@@ -260,7 +265,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
      Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     # "after being gone 30 days", "after staying quiet for over a month": a gap said of the person
     ("after|following being|staying|going|having_been gone|away|quiet|inactive|absent|dormant|silent|idle|off "
-     "?for ?at_least|over|more_than|longer_than N UNIT", Kind.GAP, lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
+     "?for ?at_least|over|more_than|longer_than N UNIT ?or_more|or_longer|plus", Kind.GAP,
+     lambda n, u: {"duration": A.Duration(amount=n, unit=u)}),
     ("after|following being|staying|going|having_been gone|away|quiet|inactive|absent|dormant|silent|idle|off "
      "?for ?at_least|over|more_than|longer_than UNIT", Kind.GAP, lambda u: {"duration": A.Duration(amount=1, unit=u)}),
     ("after_not|after_no", Kind.GAP_NOT, lambda: {}),
@@ -339,7 +345,7 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     (";", Kind.CONJ, lambda: {"op": ";"}),
     # "shoes or apparel but not both": an exclusive or, which the reading does not build: asked
     ("but_not_both|not_both|but_never_both|never_both|but_not_all_of_them", Kind.CONJ, lambda: {"op": "not_both"}),
-    ("except|except_for|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
+    ("except|except_for|excepting|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
      "|but_leave_out|but_exclude|not_including|but_not_including|drop_anyone|drop_everyone|drop_those|drop_people"
      "|remove_anyone|remove_everyone|remove_those|remove_people|take_out_anyone|filter_out|filter_out_anyone"
      "|suppress_anyone|suppress_those", Kind.CONJ,

@@ -236,7 +236,12 @@ def drop_used(items: list[Item], b: Builder) -> list[Item]:
 
 
 def merge_value_lists(items: list[Item], b: Builder) -> list[Item]:
-    """'Germany or Austria', 'shoes, apparel or home' -> one value item holding a list."""
+    """'Germany or Austria', 'shoes, apparel or home' -> one value item holding a list ('brazil + india' too:
+    a plus between two values of one field lists them)."""
+    for prev, it, nxt in zip(items, items[1:], items[2:]):
+        if it.kind == Kind.UNKNOWN and it.words == "+" and prev.kind == nxt.kind == Kind.VALUE and \
+                prev["field"] == nxt["field"]:
+            it.become(Kind.CONJ, {"op": "or"})
     out: list[Item] = []
     i = 0
     while i < len(items):

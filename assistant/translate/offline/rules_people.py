@@ -35,7 +35,9 @@ def field_equals(items: list[Item], b: Builder) -> list[Item]:
         while j < len(items) and items[j].kind in (Kind.UNKNOWN, Kind.STOP) and \
                 items[j].words.lower().strip("_") in _FIELD_WORDS:
             j += 1
-        if it.kind == Kind.CONSENT and j < len(items) and items[j].kind == Kind.UNKNOWN and \
+        last = j + 1 >= len(items) or items[j + 1].kind == Kind.CONJ  # "..., SMS consent no, ...": a bare 'no'
+        if it.kind == Kind.CONSENT and j < len(items) and (items[j].kind == Kind.UNKNOWN or items[j].kind == Kind.NEG
+                                                           and last) and \
                 items[j].words.lower() in _TRUE | _FALSE:  # 'Email Opt In: FALSE' (the colon is no token)
             it.args["value"] = (items[j].words.lower() in _TRUE) == it["value"]
             for k in range(i + 1, j + 1):

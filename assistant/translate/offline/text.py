@@ -24,7 +24,7 @@ STOP_WORDS = {
     "of", "to", "from", "in", "on", "at", "by", "with", "for", "as", "into", "via", "through", "what", "where",
     "also", "still", "already", "just", "ones", "who've", "it", "its", "something", "anything", "thing",
     "things", "item", "items", "own", "both", "either", "so", "far", "up", "out", "currently", "now",
-    "single", "actually", "marketing", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
+    "single", "actually", "marketing", "whoever", "whomever", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
 }
 
 # Qualifiers that stand for a value the user has in mind but did not say ("the right plan").
@@ -301,6 +301,8 @@ _SHORTHAND = [
     (r"\b(?:yday|yest|ystrdy)\b", "yesterday"), (r"\bfrm\b", "from"), (r"\bw/(?=\s)", "with"),
     (r"#\s*(?:of\b)?", "number of "),
     (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"), (r"\bqtrs?\b", "quarter"),
+    (r"\bL(\d+)([DWMY])\b", lambda m: f"last {m.group(1)} " + {"D": "days", "W": "weeks", "M": "months",
+                                                                  "Y": "years"}[m.group(2).upper()]),  # L90D
     (r"\bcusts\b", "customers"), (r"\bnotifs?\b", "notifications"), (r"\bexcl\b\.?", "excluding"),
     # "opened one of our emails": an email, not exactly one ("at least one of the ..." keeps its number)
     (r"(?<!least )(?<!exactly )(?<!only )(?<!than )\bone of (?:our|the|their|your|its|these|those|my)\b", ""),
@@ -345,6 +347,7 @@ def normalise(text: Source) -> Source:
     text = text.sub(r"\b(\d+)\s*\+\s*(?=(?:hours?|days?|weeks?|months?|years?)\b)", r"\1 ", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)
     text = text.sub(r"\b([A-Z]{2})\s*[/+]\s*(?=[A-Z]{2}\b)", r"\1 or ")  # code lists: JP/IN/BR, US + CA
+    text = text.sub(r"\b(NOT\s+)?IN(?=\s*\()", lambda m: m.group().lower())  # SQL's "country IN (...)": no India
     for pattern, repl in _SHORTHAND:
         text = text.sub(pattern, repl, flags=re.I)
     text = text.sub(_PERCENTILE, _percentile, flags=re.I)
