@@ -1204,3 +1204,23 @@ def test_recently_with_no_span_is_built_and_asked():
 def test_those_months_said_before_are_not_the_last_ones():
     result = read("spent over 300 in those 2 months")
     assert result.status == "partial" and "in last 2 months" not in (result.dsl or ""), result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    # 'every order was > 20' is each order's amount, not a count
+    ("every order they placed was >= 15", "did order_completed where (amount >= 15) and "
+                                          "did not order_completed where (not amount >= 15)"),
+    # a window said first is when each and-ed thing after it was done
+    ("in the past 2 weeks clicked a text and opened the app", "did sms_clicked in last 2 weeks and "
+                                                              "did app_opened in last 2 weeks"),
+    # values said with a ranking's measure are of what it sums
+    ("top 20% by spend on flowers", 'top 20% by total amount of order_completed where (product_category = "flowers")'),
+    ("bottom 10 by beauty revenue", 'bottom 10 by total amount of order_completed where (product_category = "beauty")'),
+])
+def test_each_orders_amount_leading_windows_and_filtered_rank_measures(text, expected):
+    assert_complete(text, expected)
+
+
+def test_a_window_between_a_saved_segment_and_who_is_not_the_verbs():
+    result = read("vips from this month who clicked a text")
+    assert result.status == "partial" and "this month" in [p.text for p in result.open_points], result.dsl

@@ -266,6 +266,21 @@ def _share_done_window(clauses: list[tuple[str, list[Item]]]) -> None:
         i = j + 1
 
 
+def _share_leading_window(clauses: list[tuple[str, list[Item]]]) -> None:
+    """'in the last 60 days downloaded 2+ assets and submitted the demo form': a window said first, before
+    what people did, is when each thing and-ed after it was done (those with no time of their own)."""
+    if not clauses or len(clauses[0][1]) < 2 or clauses[0][1][0].kind != Kind.WINDOW or \
+            not any(x.kind == Kind.EVENT for x in clauses[0][1][1:]):
+        return
+    lead = clauses[0][1][0]
+    for op, clause in clauses[1:]:
+        if op not in ("and", ",", ",and") or not any(x.kind == Kind.EVENT for x in clause) or any(
+                x.kind in (Kind.WINDOW, Kind.WITHIN, Kind.FOR, Kind.SAME_WINDOW) for x in clause):
+            break
+        clause.append(lead.copy(args={**lead.args, "note": f"'{lead.words}', said first, read as the time of "
+                                                            f"'{' '.join(x.words for x in clause if x.kind == Kind.EVENT)}' too"}))
+
+
 def _before_closing_window(clause: list[Item]) -> list[Item]:
     return clause[:-1] if clause and clause[-1].kind == Kind.WINDOW else clause
 
@@ -301,6 +316,7 @@ def _distribute(b: Builder, clauses: list[tuple[str, list[Item]]]) -> list[tuple
     _share_object(b, clauses)
     _share_negated_window(clauses)
     _share_done_window(clauses)
+    _share_leading_window(clauses)
     out = [(op, c, False) for op, c in clauses]
     i = 0
     while i < len(out):

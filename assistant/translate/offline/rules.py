@@ -39,6 +39,19 @@ def resolve_alternatives(items: list[Item], b: Builder) -> list[Item]:
 
 
 _RELATIVE = {"who", "that", "which", "whom"}
+
+
+def windows_before_who(items: list[Item], b: Builder) -> list[Item]:
+    """'new signups from this week who haven't opened the app': a window between who people are and 'who' is
+    said of them, not of the verb after 'who'. Read while 'who' is there."""
+    for k in range(1, len(items) - 1):
+        it, nxt = items[k], items[k + 1]
+        if it.kind != Kind.WINDOW or nxt.kind != Kind.STOP or nxt.words.lower() not in _RELATIVE:
+            continue
+        prev = next((x for x in reversed(items[:k]) if x.kind != Kind.STOP), None)
+        if prev is not None and prev.kind in (Kind.SEGMENT, Kind.TEMPLATE, Kind.CONCEPT, Kind.TRAIT):
+            it.args["of_before"] = True
+    return items
 _MEASURED = (Kind.RANK, Kind.AGG, Kind.SHARE, Kind.MOST, Kind.COUNT_OF)
 
 
@@ -495,6 +508,7 @@ def _noun_events(it: Item) -> list[str]:
 RULES: tuple[Rule, ...] = (
     resolve_alternatives,  # first, while stop words are there: 'on the trial plan' is a value by its 'on'
     relative_clauses,      # 'top 5% by spend who opened ...': while 'who' is there, before rules read neighbours
+    windows_before_who,    # 'new signups from this week who ...': likewise
     residence,             # 'live in Austin': while 'in' is still there
     shortened_names,       # 'the Weekly Newsletter ... the newsletter': one value, before a pronoun carries it
     pronoun_objects,       # "didn't open it": while the pronoun is still there

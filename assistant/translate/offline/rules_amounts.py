@@ -88,9 +88,10 @@ def paid_for_what(items: list[Item], b: Builder) -> list[Item]:
     if purchase is None:
         return items
     props = b.catalog.event_properties(purchase)
-    for it, nxt in zip(items, items[1:]):
+    for k, (it, nxt) in enumerate(zip(items, items[1:])):
+        ranked = any(x.kind == Kind.RANK for x in items[max(0, k - 2):k])  # "top 10% by spend on shoes": a measure
         if it.kind == Kind.AGG and it.get("spend") and it.words.lower() in ("paid", "spent", "spend", "pay") and \
-                nxt.kind == Kind.VALUE and not nxt.get("trait") and nxt.get("field") in props:
+                not ranked and nxt.kind == Kind.VALUE and not nxt.get("trait") and nxt.get("field") in props:
             it.become(Kind.EVENT, {"events": [purchase]})
     return items
 

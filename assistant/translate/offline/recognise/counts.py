@@ -135,9 +135,10 @@ def count_for(b: Builder, items: list[Item], idx: int) -> A.Count | None:
         if it.get("count_for_noun") and not it.used:
             return as_count(b, it)
     nxt = items[idx + 1] if idx + 1 < len(items) else None
+    each = before is not None and before.kind == Kind.ONLY and before.get("each")  # "every order was > 20": its amount
     # "orders >= 2", "cart_added > 1": a comparison sign right after what people did counts it (an amount is
     # said with its property or its currency: "amount > 50", "orders > $50")
-    if (nxt is not None and nxt.kind == Kind.CMP and not nxt.used and nxt.words[:1] in "<>=" and
+    if (nxt is not None and not each and nxt.kind == Kind.CMP and not nxt.used and nxt.words[:1] in "<>=" and
             "$" not in nxt.words and float(nxt["value"]).is_integer()):
         return as_count(b, nxt)
     # "received eleven or more": a bound that ends the clause right after an event with no number to compare

@@ -42,7 +42,10 @@ def measure_after(b: Builder, items: list[Item], start: int) -> A.Measure | None
             return None
         if agg.get("spend") and not prop_item:
             b.assume(f"'{agg.words}' read as the {func} {prop} of {event}")
-        return A.Measure(func=func, property=prop, event=A.EventRef(name=event))
+        # "electronics spend", "spend on shoes": the values said with the measure are of what it sums
+        at = items.index(agg)
+        ref = filters(b, event, items, at) if event_item is None else A.EventRef(name=event)
+        return A.Measure(func=func, property=prop, event=ref)
     if event is not None:
         for c in b.free(items, Kind.COUNT_OF):
             b.use(c)

@@ -39,7 +39,8 @@ def window_near(b: Builder, items: list[Item], idx: int, kinds=(Kind.WINDOW,)) -
         # is any window right after a date ("signed up over a year ago never bought anything")
         after_trait = k and items[k - 1].kind == Kind.TRAIT and (isinstance(it.get("window"), A.InNext) or (
             b.catalog.traits[items[k - 1]["trait"]].type in ("timestamp", "date")))
-        if it.kind in kinds and not it.used and not it.get("tenure") and not after_trait:  # "customers for 2 years"
+        if it.kind in kinds and not it.used and not it.get("tenure") and not after_trait and \
+                not it.get("of_before"):  # "customers for 2 years who", "new signups this week who"
             return it
     return None
 
