@@ -1224,3 +1224,14 @@ def test_each_orders_amount_leading_windows_and_filtered_rank_measures(text, exp
 def test_a_window_between_a_saved_segment_and_who_is_not_the_verbs():
     result = read("vips from this month who clicked a text")
     assert result.status == "partial" and "this month" in [p.text for p in result.open_points], result.dsl
+
+
+@pytest.mark.parametrize("text,expected", [
+    # 'only' after 'who' is the verb's, even after who people are
+    ("repeat buyers who only ever bought flowers", "did order_completed at least 2 times and did order_completed where "
+     '(product_category = "flowers") and did not order_completed where (product_category != "flowers")'),
+    # a bare verb with a pronoun object does it to what was named before (here a concept's event)
+    ("app users who stopped opening it for 3 weeks", "did app_opened and stopped app_opened for 3 weeks"),
+])
+def test_only_after_who_and_a_pronoun_object_named_before(text, expected):
+    assert_complete(text, expected)

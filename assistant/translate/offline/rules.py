@@ -5,6 +5,7 @@ another item."""
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from grammar import ast as A
@@ -120,6 +121,7 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
             nxt = next((x for x in items[i + 2:i + 4] if x.words.lower() in _PRONOUNS), None)
         if it.kind != Kind.EVENT or nxt is None:
             continue
+        _named_before(it, items[:i], b)
         props = {p for e in it["events"] for p in b.catalog.event_properties(e)}
         before = [x for x in items[:i] if x.kind == Kind.EVENT and not x.get("noun")]  # the verb, not its noun
         if not before:
@@ -139,6 +141,21 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
             if nxt.kind == Kind.NUM:
                 nxt.become(Kind.STOP, {"text": nxt.words})
     return out
+
+
+def _named_before(verb: Item, before: list[Item], b: Builder) -> None:
+    """'lapsed app users - used to open it': a bare verb whose object is a pronoun does it to the thing named
+    before, which may be an event's noun or a concept's ('app users': did app_opened)."""
+    choices = verb.get("verb_events") or []
+    if len(choices) < 2:
+        return
+    for x in reversed(before):
+        named = x["events"] if x.kind == Kind.EVENT else [
+            e for e in choices if x.kind == Kind.CONCEPT and re.search(rf"\b{e}\b", b.catalog.concepts[x["name"]].dsl or "")]
+        hit = [e for e in named if e in choices]
+        if len(hit) == 1:
+            verb.args["events"] = hit
+            return
 
 
 def shortened_names(items: list[Item], b: Builder) -> list[Item]:

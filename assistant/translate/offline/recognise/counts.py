@@ -32,7 +32,7 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         zero = count is not None and count.n == 0 and count.op in ("exactly", "at_most")  # "opened zero times"
         window = window_of(b, window_item)
         node: A.Condition = A.Did(event=ref, count=None if zero else count, window=window)
-        only = _only(items, idx)
+        only = _only(b, items, idx)
         late = None if only is not None else _late_only(items, idx)
         if late is not None:
             # "bought shoes but only on sale": every shoe order on sale, or some? Not read either way
@@ -72,15 +72,17 @@ _COUNTING = {"counting", "count", "counted", "including", "considering", "includ
 _SUBJECT = {"who", "that", "which", "whose", *PEOPLE}
 
 
-def _only(items: list[Item], idx: int) -> Item | None:
+def _only(b: Builder, items: list[Item], idx: int) -> Item | None:
     """An unused 'only' right before the event ('only ever bought', 'who only buy') or right after it, before
     what it was done to ('bought only shoes')."""
     for j in range(idx - 1, -1, -1):
         if items[j].kind == Kind.ONLY and not items[j].used:
             # "counting only orders over $10": what is counted, not what else people did; "in Germany only who
             # bought": said of the place
-            said_of_before = j and (items[j - 1].words.lower() in _COUNTING or items[j - 1].kind in (
-                Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.SEGMENT) or items[j - 1].get("trait"))
+            between = b.request[items[j - 1].end:items[j].start] if j else ""
+            said_of_before = j and (items[j - 1].words.lower() in _COUNTING or (items[j - 1].kind in (
+                Kind.TRAIT, Kind.CONSENT, Kind.CONCEPT, Kind.SEGMENT) or items[j - 1].get("trait")) and not
+                re.search(r"\b(?:who|that|which|whose)\b", between, re.I))
             return None if said_of_before else items[j]
         if items[j].kind not in (Kind.EVER, Kind.STOP) or items[j].words.lower() in _SUBJECT:
             break  # "every customer who bought shoes": 'every' is said of the people
