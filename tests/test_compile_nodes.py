@@ -57,6 +57,12 @@ def test_timestamps_are_written_as_strftime_writes_them(value):
     _same(S.ts(value), _ts(value))
 
 
+def test_equal_instants_in_two_zones_write_their_own_times():
+    utc = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for value in (utc, utc.astimezone(timezone(timedelta(hours=5, minutes=30))), datetime(2026, 1, 1)):
+        assert S._ts_text(value) == value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 @given(st.integers(0, 10**12), st.text(max_size=5), names)
 def test_literals_and_small_nodes(n, text, name):
     _same(S.num(n), exp.Literal.number(n))

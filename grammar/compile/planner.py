@@ -92,14 +92,14 @@ class _Compiler(SharedScans):
 
     def rows(self, e: A.EventRef, window: A.Window | None, alias: str) -> tuple[list, list[exp.Join]]:
         """WHERE parts and joins that select the events of `e` in `window` (an anchored window joins its anchor)."""
-        t = col(alias, self.t)
         if window is None:
             return [self.event_match(e, alias), self.cap(alias)], []
-        if isinstance(window, A.Anchored):
+        if type(window) is A.Anchored:
             anchor, joins = self.anchor_join(window.anchor, alias)
-            return [self.event_match(e, alias), self.cap(alias), window_predicate(window, t, self.as_of, anchor)], joins
+            return [self.event_match(e, alias), self.cap(alias),
+                    window_predicate(window, col(alias, self.t), self.as_of, anchor)], joins
         low, low_inc, high, high_inc = window_bounds(window, self.as_of)
-        return [self.event_match(e, alias), bounds_predicate(t, low, low_inc, high, high_inc),
+        return [self.event_match(e, alias), bounds_predicate(col(alias, self.t), low, low_inc, high, high_inc),
                 self.cap(alias, high, high_inc)], []
 
     def anchor_join(self, name: str, alias: str) -> tuple[exp.Expression, list[exp.Join]]:
@@ -171,18 +171,20 @@ class _Compiler(SharedScans):
         return getattr(self, f"c_{node.kind}")(node, negated)
 
     def c_and(self, node: A.And, negated: bool) -> exp.Expression:
-        nots = [c.condition for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition)]
+        not_dids = [c for c in node.conditions if type(c) is A.Not and self._plain_did(c.condition)]
+        nots = [c.condition for c in not_dids]
         done: list = []
         merged = self.lapsed(node, nots, negated) if nots else None
         if merged is not None:
-            done = [merged[1], *(c for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition))]
+            done = [merged[1], *not_dids]
             rest = [merged[0]]
         elif len(nots) > 1:  # did not a and did not b: one anti-join over (a or b)
-            done = [c for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition)]
+            done = not_dids
             rest = [not_(self.merged_exists(nots, not negated))]
         else:
             rest = []
-        rest += [self.cond(c, negated) for c in node.conditions if not any(c is d for d in done)]
+        done_ids = {id(c) for c in done}
+        rest += [self.cond(c, negated) for c in node.conditions if id(c) not in done_ids]
         return and_(self.share_scans(rest) if len(self.grouped) > 1 else rest)
 
     def c_or(self, node: A.Or, negated: bool) -> exp.Expression:
