@@ -51,6 +51,29 @@ def test_columns_and_identifiers(table, name):
     _same(S.clone(S.col(table, name)), _column(table, name))
 
 
+@given(names, names, st.integers(0, 10**6))
+def test_compared_columns(table, name, n):
+    for cls in (exp.EQ, exp.LTE, exp.GT):
+        _same(S.col_cmp(cls, table, name, S.num(n)), cls(this=_column(table, name), expression=exp.Literal.number(n)))
+    _same(S.col_cmp(exp.EQ, table, name, S.col("c", name)), exp.EQ(this=_column(table, name), expression=_column("c", name)))
+
+
+@given(names, st.one_of(st.none(), times.filter(lambda t: t.tzinfo is None)), st.booleans(),
+       st.one_of(st.none(), times.filter(lambda t: t.tzinfo is None)), st.booleans())
+def test_bounds_on_a_column(name, low, low_inc, high, high_inc):
+    fast = S.col_bounds("e", name, low, low_inc, high, high_inc)
+    parts = []
+    if low is not None:
+        parts.append((exp.GTE if low_inc else exp.GT)(this=_column("e", name), expression=_ts(low)))
+    if high is not None:
+        parts.append((exp.LTE if high_inc else exp.LT)(this=_column("e", name), expression=_ts(high)))
+    if not parts:
+        assert fast is None
+    else:
+        _same(fast, parts[0] if len(parts) == 1 else exp.And(this=parts[0], expression=parts[1]))
+        assert fast == S.bounds_predicate(S.col("e", name), low, low_inc, high, high_inc)
+
+
 @given(times)
 def test_timestamps_are_written_as_strftime_writes_them(value):
     assert S._ts_text(value) == value.strftime("%Y-%m-%d %H:%M:%S")

@@ -132,7 +132,12 @@ class SharedScans:
             return None
         names = {_event_key(d.event) for d in nots}
         for child in node.conditions:
-            dids = child.conditions if type(child) is A.Or else [child]
+            if type(child) is A.Did:
+                dids = [child]
+            elif type(child) is A.Or:
+                dids = child.conditions
+            else:
+                continue
             if not all(self._plain_did(d) for d in dids) or {_event_key(d.event) for d in dids} != names:
                 continue
             since = self._since(dids)

@@ -109,6 +109,23 @@ if _DIRECT:
         this.arg_key, table.arg_key = "this", "table"
         return node
 
+    def col_cmp(cls: type, alias: str, name: str, value: exp.Expression) -> exp.Expression:
+        """cls(this=col(alias, name), expression=value): a column compared (`e.event = 'x'`), made inline."""
+        node, column, this, table = _new(cls), _new(exp.Column), _new(exp.Identifier), _new(exp.Identifier)
+        this.args = {"this": name, "quoted": _quoted(name)}
+        table.args = {"this": alias, "quoted": _quoted(alias)}
+        column.args = {"this": this, "table": table}
+        node.args = {"this": column, "expression": value}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        column.comments = column._type = column._meta = column._hash = column.index = None
+        this.comments = this._type = this._meta = this._hash = this.index = None
+        table.comments = table._type = table._meta = table._hash = table.index = None
+        column.parent, column.arg_key = node, "this"
+        this.parent = table.parent = column
+        this.arg_key, table.arg_key = "this", "table"
+        value.parent, value.arg_key, value.index = node, "expression", None
+        return node
+
     def ts(value: datetime) -> exp.Expression:
         """CAST('YYYY-MM-DD HH:MM:SS' AS TIMESTAMP), its three nodes made inline."""
         node, text, to = _new(exp.Cast), _new(exp.Literal), _new(exp.DataType)
@@ -211,6 +228,9 @@ else:  # another sqlglot: its own constructors
 
     def col(alias: str, name: str) -> exp.Column:
         return exp.Column(this=ident(name), table=ident(alias))
+
+    def col_cmp(cls: type, alias: str, name: str, value: exp.Expression) -> exp.Expression:
+        return cls(this=col(alias, name), expression=value)
 
     def ts(value: datetime) -> exp.Expression:
         return exp.Cast(this=exp.Literal(this=_ts_text(value), is_string=True), to=exp.DataType(this=_TIMESTAMP))
@@ -405,6 +425,16 @@ def bounds_predicate(t: exp.Expression, low: datetime | None, low_inc: bool, hig
     if high is not None:
         parts.append(_binary(exp.LTE if high_inc else exp.LT, clone(t) if parts else t, ts(high)))
     return and_(parts) if parts else None
+
+
+def col_bounds(alias: str, name: str, low: datetime | None, low_inc: bool, high: datetime | None,
+               high_inc: bool) -> exp.Expression | None:
+    """bounds_predicate on the column `alias.name`, each bound one col_cmp."""
+    above = None if low is None else col_cmp(exp.GTE if low_inc else exp.GT, alias, name, ts(low))
+    below = None if high is None else col_cmp(exp.LTE if high_inc else exp.LT, alias, name, ts(high))
+    if above is None or below is None:
+        return below if above is None else above
+    return _binary(exp.And, above, below)
 
 
 def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime,
