@@ -296,7 +296,7 @@ class _Checker:
 
 def _kind_key(node: A.Condition) -> tuple:
     """Equal for equal conditions: their class and, where they read one, their event's name."""
-    event = getattr(node, "event", None)
+    event = node.__dict__.get("event")  # a field's value (getattr of a missing one goes through pydantic's __getattr__)
     return type(node), event.name if event is not None else None
 
 
