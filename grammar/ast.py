@@ -11,6 +11,7 @@ import math
 import re
 from datetime import date, datetime
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -47,6 +48,7 @@ KEYWORDS = frozenset({
 })
 
 
+@lru_cache(maxsize=4096)  # a pure check, and a catalog's few hundred names recur in every definition
 def check_name(name: str) -> str:
     if not NAME_PATTERN.match(name):
         raise ValueError(f"{name!r} is not a valid name (lower-case letters, digits and _, dots between parts)")

@@ -91,23 +91,24 @@ class _Checker:
     def window(self, w: A.Window | None, future_ok: bool = False) -> None:
         if w is None:
             return
-        unit = getattr(w, "unit", None)  # windows of units: their bound must stay on the calendar
-        longest = 0 if unit is None else seconds(max(getattr(w, k) for k in _LENGTHS[type(w)]), unit)  # amounts are >= 0
+        kind, unit = type(w), getattr(w, "unit", None)  # windows of units: their bound must stay on the calendar
+        longest = 0 if unit is None else seconds(max(getattr(w, k) for k in _LENGTHS[kind]), unit)  # amounts are >= 0
         if longest > MAX_WINDOW_SECONDS:  # its bound would fall outside the calendar; no data is that old
             self.error(w, "window", f"'{window_text(w)}' is longer than {MAX_WINDOW_YEARS} years: leave the window "
                        "out for all of history")
-        elif isinstance(w, A.InNext) and not future_ok:
+        # the window classes have no subclasses: `type(w) is` is isinstance without pydantic's ABC machinery
+        elif kind is A.InNext and not future_ok:
             self.error(w, "window", "events cannot happen in the future: use 'in last ...'")
-        elif isinstance(w, A.BetweenAgo) and w.low > w.high:
+        elif kind is A.BetweenAgo and w.low > w.high:
             self.error(w, "window", f"between {w.low} and {w.high} {w.unit}s ago is empty: put the smaller number "
                        f"first (between {w.high} and {w.low} {w.unit}s ago)")
-        elif isinstance(w, A.BetweenDates) and A.parse_when(w.start) > A.parse_when(w.end):
+        elif kind is A.BetweenDates and A.parse_when(w.start) > A.parse_when(w.end):
             self.error(w, "window", f"between {w.start} and {w.end} is empty: the start is after the end")
-        elif isinstance(w, (A.InLast, A.InNext, A.MoreThanAgo)) and w.amount == 0 and not isinstance(w, A.MoreThanAgo):
+        elif (kind is A.InLast or kind is A.InNext) and w.amount == 0:
             self.warn(w, "window", "a window of 0 length matches nothing")
-        elif isinstance(w, (A.CalendarPeriod, A.NamedPeriod)):
+        elif kind is A.CalendarPeriod or kind is A.NamedPeriod:
             self.calendar_window(w, future_ok)
-        elif isinstance(w, A.Anchored):
+        elif kind is A.Anchored:
             self.anchored_window(w)
 
     def anchored_window(self, w: A.Anchored) -> None:
@@ -279,17 +280,24 @@ class _Checker:
     # -- contradictions that are cheap to see: x = a and x = b; X and not X
     def contradictions(self, node: A.And) -> None:
         equal: dict[str, A.TraitCondition] = {}
-        negated = {type(c.condition) for c in node.conditions if isinstance(c, A.Not)}
-        # equal canonical texts are equal trees, so only siblings of a negated kind can be its negation
-        texts = {format_condition(c) for c in node.conditions if type(c) in negated and not isinstance(c, A.Not)}
+        # equal canonical texts are equal trees, so only a sibling of a negated condition's kind and event can be
+        # its negation: only those are written out and compared
+        negated = {_kind_key(c.condition) for c in node.conditions if type(c) is A.Not}
+        texts = {format_condition(c) for c in node.conditions if type(c) is not A.Not and _kind_key(c) in negated}
         for c in node.conditions:
-            if isinstance(c, A.TraitCondition) and c.op == "=":
+            if type(c) is A.TraitCondition and c.op == "=":
                 prev = equal.setdefault(c.trait, c)
                 if prev.value != c.value:
                     self.error(c, "contradiction", f"{c.trait} cannot be both {value_text(prev.value)} and "
                                f"{value_text(c.value)}: use 'or' or '{c.trait} in [...]'")
-            if isinstance(c, A.Not) and format_condition(c.condition) in texts:
+            if texts and type(c) is A.Not and format_condition(c.condition) in texts:
                 self.error(c, "contradiction", f"'{format_condition(c.condition)}' and its negation can never both hold")
+
+
+def _kind_key(node: A.Condition) -> tuple:
+    """Equal for equal conditions: their class and, where they read one, their event's name."""
+    event = node.__dict__.get("event")  # a field's value (getattr of a missing one goes through pydantic's __getattr__)
+    return type(node), event.name if event is not None else None
 
 
 def _cycles(segments: Mapping[str, A.Condition], start: str) -> list[str] | None:

@@ -51,10 +51,39 @@ def test_columns_and_identifiers(table, name):
     _same(S.clone(S.col(table, name)), _column(table, name))
 
 
+@given(names, names, st.integers(0, 10**6))
+def test_compared_columns(table, name, n):
+    for cls in (exp.EQ, exp.LTE, exp.GT):
+        _same(S.col_cmp(cls, table, name, S.num(n)), cls(this=_column(table, name), expression=exp.Literal.number(n)))
+    _same(S.col_cmp(exp.EQ, table, name, S.col("c", name)), exp.EQ(this=_column(table, name), expression=_column("c", name)))
+
+
+@given(names, st.one_of(st.none(), times.filter(lambda t: t.tzinfo is None)), st.booleans(),
+       st.one_of(st.none(), times.filter(lambda t: t.tzinfo is None)), st.booleans())
+def test_bounds_on_a_column(name, low, low_inc, high, high_inc):
+    fast = S.col_bounds("e", name, low, low_inc, high, high_inc)
+    parts = []
+    if low is not None:
+        parts.append((exp.GTE if low_inc else exp.GT)(this=_column("e", name), expression=_ts(low)))
+    if high is not None:
+        parts.append((exp.LTE if high_inc else exp.LT)(this=_column("e", name), expression=_ts(high)))
+    if not parts:
+        assert fast is None
+    else:
+        _same(fast, parts[0] if len(parts) == 1 else exp.And(this=parts[0], expression=parts[1]))
+        assert fast == S.bounds_predicate(S.col("e", name), low, low_inc, high, high_inc)
+
+
 @given(times)
 def test_timestamps_are_written_as_strftime_writes_them(value):
     assert S._ts_text(value) == value.strftime("%Y-%m-%d %H:%M:%S")
     _same(S.ts(value), _ts(value))
+
+
+def test_equal_instants_in_two_zones_write_their_own_times():
+    utc = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for value in (utc, utc.astimezone(timezone(timedelta(hours=5, minutes=30))), datetime(2026, 1, 1)):
+        assert S._ts_text(value) == value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 @given(st.integers(0, 10**12), st.text(max_size=5), names)

@@ -34,9 +34,10 @@ from sqlglot import exp
 from grammar import ast as A
 from grammar.catalog import Catalog
 from grammar.compile.sql import (
-    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, binary, bounds_predicate, clone, coalesce, col, count_star, eq, exists,
-    expand_reference, filter_predicate, is_null, join, lit, not_, not_null, null_safe, num, or_, plus, property_value,
-    select, string, subquery, table, ts, unary, value_predicate, window_bounds, window_predicate)
+    COMPARE, FLIP, PY_COMPARE, and_, anniversary_days, binary, bounds_predicate, clone, coalesce, col, col_bounds,
+    col_cmp, count_star, eq, exists, expand_reference, filter_predicate, is_null, join, lit, not_, not_null,
+    null_safe, num, or_, plus, property_value, select, string, subquery, table, ts, unary, value_predicate,
+    window_bounds, window_predicate)
 from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
@@ -79,7 +80,7 @@ class _Compiler(SharedScans):
 
     # -- event rows: which rows a condition reads
     def event_match(self, e: A.EventRef, alias: str) -> exp.Expression:
-        pred = eq(col(alias, self.ev_name), string(self.catalog.event_value(e.name)))
+        pred = col_cmp(exp.EQ, alias, self.ev_name, string(self.catalog.event_value(e.name)))
         if e.where is not None:
             return and_([pred, filter_predicate(self.catalog, e.where, alias)])
         return pred
@@ -88,18 +89,18 @@ class _Compiler(SharedScans):
         """Events never pass as_of (unless the window already ends before it)."""
         if high is not None and high <= self.as_of:
             return None
-        return binary(exp.LTE, col(alias, self.t), ts(self.as_of))
+        return col_cmp(exp.LTE, alias, self.t, ts(self.as_of))
 
     def rows(self, e: A.EventRef, window: A.Window | None, alias: str) -> tuple[list, list[exp.Join]]:
         """WHERE parts and joins that select the events of `e` in `window` (an anchored window joins its anchor)."""
-        t = col(alias, self.t)
         if window is None:
             return [self.event_match(e, alias), self.cap(alias)], []
-        if isinstance(window, A.Anchored):
+        if type(window) is A.Anchored:
             anchor, joins = self.anchor_join(window.anchor, alias)
-            return [self.event_match(e, alias), self.cap(alias), window_predicate(window, t, self.as_of, anchor)], joins
+            return [self.event_match(e, alias), self.cap(alias),
+                    window_predicate(window, col(alias, self.t), self.as_of, anchor)], joins
         low, low_inc, high, high_inc = window_bounds(window, self.as_of)
-        return [self.event_match(e, alias), bounds_predicate(t, low, low_inc, high, high_inc),
+        return [self.event_match(e, alias), col_bounds(alias, self.t, low, low_inc, high, high_inc),
                 self.cap(alias, high, high_inc)], []
 
     def anchor_join(self, name: str, alias: str) -> tuple[exp.Expression, list[exp.Join]]:
@@ -130,7 +131,7 @@ class _Compiler(SharedScans):
         """Contacts with at least one row of `events <alias> <joins> WHERE <where>`."""
         src = table(self.ev_table, alias)
         if self.exists:
-            link = eq(col(alias, self.cid), col(C, self.contact_id))
+            link = col_cmp(exp.EQ, alias, self.cid, col(C, self.contact_id))
             return exists(select([num(1)], src, and_([link, *where]), joins))
         if negated:  # NOT (x IN (..., NULL)) is NULL, never true
             where = [*where, not_null(col(alias, self.cid))]
@@ -140,7 +141,7 @@ class _Compiler(SharedScans):
         """Contacts whose id is a row of `query` (first column: contact id, never NULL where negated)."""
         if self.exists:
             g = self.fresh("g")
-            link = eq(col(g, self.cid), col(C, self.contact_id))
+            link = col_cmp(exp.EQ, g, self.cid, col(C, self.contact_id))
             return exists(select([num(1)], subquery(query, g), link))
         return exp.In(this=col(C, self.contact_id), query=subquery(query))
 
@@ -171,18 +172,20 @@ class _Compiler(SharedScans):
         return getattr(self, f"c_{node.kind}")(node, negated)
 
     def c_and(self, node: A.And, negated: bool) -> exp.Expression:
-        nots = [c.condition for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition)]
+        not_dids = [c for c in node.conditions if type(c) is A.Not and self._plain_did(c.condition)]
+        nots = [c.condition for c in not_dids]
         done: list = []
         merged = self.lapsed(node, nots, negated) if nots else None
         if merged is not None:
-            done = [merged[1], *(c for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition))]
+            done = [merged[1], *not_dids]
             rest = [merged[0]]
         elif len(nots) > 1:  # did not a and did not b: one anti-join over (a or b)
-            done = [c for c in node.conditions if isinstance(c, A.Not) and self._plain_did(c.condition)]
+            done = not_dids
             rest = [not_(self.merged_exists(nots, not negated))]
         else:
             rest = []
-        rest += [self.cond(c, negated) for c in node.conditions if not any(c is d for d in done)]
+        done_ids = {id(c) for c in done}
+        rest += [self.cond(c, negated) for c in node.conditions if id(c) not in done_ids]
         return and_(self.share_scans(rest) if len(self.grouped) > 1 else rest)
 
     def c_or(self, node: A.Or, negated: bool) -> exp.Expression:
@@ -268,22 +271,21 @@ class _Compiler(SharedScans):
 
     def c_occurrence(self, node: A.Occurrence, negated: bool) -> exp.Expression:
         agg = exp.Min if node.which == "first" else exp.Max
-        t = col("e", self.t)
         where = [self.event_match(node.event, "e"), self.cap("e")]
-        if isinstance(node.window, A.Anchored):
+        if type(node.window) is A.Anchored:
             anchor, joins = self.anchor_join(node.window.anchor, "e")
-            having = window_predicate(node.window, agg(this=t), self.as_of, anchor)
+            having = window_predicate(node.window, unary(agg, col("e", self.t)), self.as_of, anchor)
             return self.member_groups(where, joins, "e", having, negated, group=[clone(anchor)])
         low, low_inc, high, high_inc = window_bounds(node.window, self.as_of)
         # the last event is after `low` iff some event is, and then it is the last of those (first: mirrored)
         if high is not None and (high > self.as_of or high == self.as_of and high_inc):
             high = None  # every event is at or before as_of anyway
         if node.which == "last":
-            where.append(bounds_predicate(clone(t), low, low_inc, None, False))
-            having = bounds_predicate(agg(this=t), None, False, high, high_inc)
+            where.append(col_bounds("e", self.t, low, low_inc, None, False))
+            having = bounds_predicate(unary(agg, col("e", self.t)), None, False, high, high_inc)
         else:
-            where.append(bounds_predicate(clone(t), None, False, high, high_inc))
-            having = bounds_predicate(agg(this=t), low, low_inc, None, False)
+            where.append(col_bounds("e", self.t, None, False, high, high_inc))
+            having = bounds_predicate(unary(agg, col("e", self.t)), low, low_inc, None, False)
         if having is None:
             return self.member_rows(where, [], "e", negated)
         return self.member_groups(where, [], "e", having, negated)
@@ -314,7 +316,7 @@ class _Compiler(SharedScans):
         # `high` ends by high + T: constant bounds on each step's own scan.
         low, low_inc, high, high_inc = (None, False, None, False) if node.window is None else \
             window_bounds(node.window, self.as_of)
-        where = [self.event_match(node.event, "s0"), bounds_predicate(col("s0", self.t), low, low_inc, high, high_inc),
+        where = [self.event_match(node.event, "s0"), col_bounds("s0", self.t, low, low_inc, high, high_inc),
                  self.cap("s0", high, high_inc)]
         joins: list[exp.Join] = []
         prev = "s0"
@@ -427,7 +429,7 @@ class _Compiler(SharedScans):
     # -- the query
     def universe(self, alias: str = C) -> exp.Expression | None:
         created = self.catalog.contacts.created_at
-        return binary(exp.LTE, col(alias, created), ts(self.as_of)) if created else None
+        return col_cmp(exp.LTE, alias, created, ts(self.as_of)) if created else None
 
     def build(self, node: A.Condition | None) -> exp.Select:
         root = node

@@ -109,7 +109,7 @@ class SharedScans:
 
     @staticmethod
     def _plain_did(node: A.Condition) -> bool:
-        return isinstance(node, A.Did) and _exists_only(node) and not isinstance(node.window, A.Anchored)
+        return type(node) is A.Did and _exists_only(node) and type(node.window) is not A.Anchored  # leaf classes
 
     def _since(self, dids: list[A.Did]) -> tuple | None:
         """(low, inclusive) when every window is 'from low up to as_of' alike ((None, False): all history)."""
@@ -132,7 +132,12 @@ class SharedScans:
             return None
         names = {_event_key(d.event) for d in nots}
         for child in node.conditions:
-            dids = child.conditions if isinstance(child, A.Or) else [child]
+            if type(child) is A.Did:
+                dids = [child]
+            elif type(child) is A.Or:
+                dids = child.conditions
+            else:
+                continue
             if not all(self._plain_did(d) for d in dids) or {_event_key(d.event) for d in dids} != names:
                 continue
             since = self._since(dids)

@@ -31,8 +31,15 @@ def _quoted(name: str) -> bool:
     return not (name == name.lower() and name.replace("_", "a").isalnum() and not name[:1].isdigit())
 
 
+@lru_cache(maxsize=256)
+def _table_parts(name: str) -> tuple[tuple[str, str, bool], ...]:
+    """(arg, part, quoted) of a (possibly db.schema.) table name, as exp.Table takes them."""
+    parts = name.split(".")
+    return tuple((arg, part, _quoted(part)) for arg, part in zip(("this", "db", "catalog"), reversed(parts[-3:])))
+
+
 _new = object.__new__
-# the attributes sqlglot's constructor sets; another sqlglot gets its own constructor (see _make)
+# the attributes sqlglot's constructor sets; another sqlglot gets its own constructors (the `else` below)
 _EXPR = exp.Expression.__mro__[-2]  # sqlglot's root node class (Expr), whatever its name
 _GENERIC_INIT = _EXPR.__init__
 _DIRECT = (set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index", "comments", "_type", "_meta", "_hash"}
@@ -44,27 +51,10 @@ _DIRECT = (set(exp.Expression.__slots__) == {"args", "parent", "arg_key", "index
 _TIMESTAMP = exp.DataType.Type.TIMESTAMP
 
 if _DIRECT:
-    def _make(cls: type, args: dict) -> exp.Expression:
-        """cls(**args), made as sqlglot's generic constructor makes it (each child node learns its parent, its
-        arg and its list index) without its keyword packing and per-arg method calls. Classes with their own
-        constructor get the real one."""
-        if cls.__init__ is not _GENERIC_INIT:
-            return cls(**args)
-        node = _new(cls)
-        node.args = args
-        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
-        if not cls.is_primitive:
-            for key, value in args.items():
-                if type(value) is list:
-                    for i, v in enumerate(value):
-                        if isinstance(v, _EXPR):
-                            v.parent, v.arg_key, v.index = node, key, i
-                elif isinstance(value, _EXPR):
-                    value.parent, value.arg_key, value.index = node, key, None
-        return node
-
     def _parent(cls: type, args: dict) -> exp.Expression:
-        """_make for a class with sqlglot's generic constructor whose args are all nodes or lists of nodes."""
+        """cls(**args) for a class with sqlglot's generic constructor whose args are all nodes or lists of nodes,
+        made as that constructor makes it (each child learns its parent, its arg and its list index) without its
+        keyword packing and per-arg method calls."""
         node = _new(cls)
         node.args = args
         node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
@@ -119,6 +109,23 @@ if _DIRECT:
         this.arg_key, table.arg_key = "this", "table"
         return node
 
+    def col_cmp(cls: type, alias: str, name: str, value: exp.Expression) -> exp.Expression:
+        """cls(this=col(alias, name), expression=value): a column compared (`e.event = 'x'`), made inline."""
+        node, column, this, table = _new(cls), _new(exp.Column), _new(exp.Identifier), _new(exp.Identifier)
+        this.args = {"this": name, "quoted": _quoted(name)}
+        table.args = {"this": alias, "quoted": _quoted(alias)}
+        column.args = {"this": this, "table": table}
+        node.args = {"this": column, "expression": value}
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        column.comments = column._type = column._meta = column._hash = column.index = None
+        this.comments = this._type = this._meta = this._hash = this.index = None
+        table.comments = table._type = table._meta = table._hash = table.index = None
+        column.parent, column.arg_key = node, "this"
+        this.parent = table.parent = column
+        this.arg_key, table.arg_key = "this", "table"
+        value.parent, value.arg_key, value.index = node, "expression", None
+        return node
+
     def ts(value: datetime) -> exp.Expression:
         """CAST('YYYY-MM-DD HH:MM:SS' AS TIMESTAMP), its three nodes made inline."""
         node, text, to = _new(exp.Cast), _new(exp.Literal), _new(exp.DataType)
@@ -130,6 +137,79 @@ if _DIRECT:
         to.comments = to._type = to._meta = to._hash = to.index = None
         text.parent = to.parent = node
         text.arg_key, to.arg_key = "this", "to"
+        return node
+
+    def _under(cls: type, this: exp.Expression, parent: exp.Expression, key: str) -> exp.Expression:
+        """cls(this=this), already placed under `parent` at `key` (a clause: FROM, WHERE, an alias)."""
+        node = _new(cls)
+        node.args = {"this": this}
+        node.parent, node.arg_key = parent, key
+        node.index = node.comments = node._type = node._meta = node._hash = None
+        this.parent, this.arg_key, this.index = node, "this", None
+        return node
+
+    def _alias(name: str, parent: exp.Expression) -> exp.TableAlias:
+        """TableAlias(this=ident(name)) under `parent`'s alias."""
+        node, this = _new(exp.TableAlias), _new(exp.Identifier)
+        this.args = {"this": name, "quoted": _quoted(name)}
+        this.parent, this.arg_key = node, "this"
+        this.index = this.comments = this._type = this._meta = this._hash = None
+        node.args = {"this": this}
+        node.parent, node.arg_key = parent, "alias"
+        node.index = node.comments = node._type = node._meta = node._hash = None
+        return node
+
+    def table(name: str, alias: str | None = None) -> exp.Table:
+        """A (possibly db.schema.) table name from the catalog, with an alias: its nodes made inline."""
+        node = _new(exp.Table)
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        args = {}
+        for arg, part, quoted in _table_parts(name):
+            p = _new(exp.Identifier)
+            p.args = {"this": part, "quoted": quoted}
+            p.parent, p.arg_key = node, arg
+            p.index = p.comments = p._type = p._meta = p._hash = None
+            args[arg] = p
+        if alias:
+            args["alias"] = _alias(alias, node)
+        node.args = args
+        return node
+
+    def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
+        if name is None:
+            return _unary(exp.Subquery, query)
+        node = _new(exp.Subquery)
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        query.parent, query.arg_key, query.index = node, "this", None
+        node.args = {"this": query, "alias": _alias(name, node)}
+        return node
+
+    def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
+               joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
+               having: exp.Expression | None = None) -> exp.Select:
+        """exp.Select(expressions=columns, from_=From(this=source), ...) in one step, its clauses made inline."""
+        node = _new(exp.Select)
+        node.parent = node.arg_key = node.index = node.comments = node._type = node._meta = node._hash = None
+        for i, c in enumerate(columns):
+            c.parent, c.arg_key, c.index = node, "expressions", i
+        args = {"expressions": columns, "from_": _under(exp.From, source, node, "from_")}
+        if joins:
+            for i, j in enumerate(joins):
+                j.parent, j.arg_key, j.index = node, "joins", i
+            args["joins"] = joins
+        if where is not None:
+            args["where"] = _under(exp.Where, where, node, "where")
+        if group:
+            by = _new(exp.Group)
+            by.args = {"expressions": group}
+            by.parent, by.arg_key = node, "group"
+            by.index = by.comments = by._type = by._meta = by._hash = None
+            for i, c in enumerate(group):
+                c.parent, c.arg_key, c.index = by, "expressions", i
+            args["group"] = by
+        if having is not None:
+            args["having"] = _under(exp.Having, having, node, "having")
+        node.args = args
         return node
 else:  # another sqlglot: its own constructors
     def _make(cls: type, args: dict) -> exp.Expression:
@@ -149,8 +229,36 @@ else:  # another sqlglot: its own constructors
     def col(alias: str, name: str) -> exp.Column:
         return exp.Column(this=ident(name), table=ident(alias))
 
+    def col_cmp(cls: type, alias: str, name: str, value: exp.Expression) -> exp.Expression:
+        return cls(this=col(alias, name), expression=value)
+
     def ts(value: datetime) -> exp.Expression:
         return exp.Cast(this=exp.Literal(this=_ts_text(value), is_string=True), to=exp.DataType(this=_TIMESTAMP))
+
+    def table(name: str, alias: str | None = None) -> exp.Table:
+        args = {arg: exp.Identifier(this=part, quoted=quoted) for arg, part, quoted in _table_parts(name)}
+        if alias:
+            args["alias"] = exp.TableAlias(this=ident(alias))
+        return exp.Table(**args)
+
+    def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
+        if name is None:
+            return exp.Subquery(this=query)
+        return exp.Subquery(this=query, alias=exp.TableAlias(this=ident(name)))
+
+    def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
+               joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
+               having: exp.Expression | None = None) -> exp.Select:
+        args = {"expressions": columns, "from_": exp.From(this=source)}  # one constructor, not a set() a clause
+        if joins:
+            args["joins"] = joins
+        if where is not None:
+            args["where"] = exp.Where(this=where)
+        if group:
+            args["group"] = exp.Group(expressions=group)
+        if having is not None:
+            args["having"] = exp.Having(this=having)
+        return exp.Select(**args)
 
 
 # cls(this=...) and cls(this=..., expression=...) for a class with sqlglot's generic constructor (comparisons,
@@ -161,7 +269,14 @@ unary, binary = _unary, _binary
 def _ts_text(value: datetime) -> str:
     if value.microsecond or value.tzinfo is not None or value.year < 1000:
         return value.strftime("%Y-%m-%d %H:%M:%S")  # strftime drops the zone and the microseconds, and does not pad a year
-    return value.isoformat(" ")  # the same text, several times faster
+    return _iso_text(value) if type(value) is datetime else value.isoformat(" ")  # the same text, several times faster
+
+
+@lru_cache(maxsize=1024)
+def _iso_text(value: datetime) -> str:
+    """isoformat(" ") of a naive datetime (equal ones write the same text), cached: the same few instants recur
+    (as_of caps every scan). Aware ones stay out: equal instants in two zones write two texts."""
+    return value.isoformat(" ")
 
 
 def clone(e: exp.Expression) -> exp.Expression:
@@ -173,43 +288,8 @@ def clone(e: exp.Expression) -> exp.Expression:
     return e.copy()
 
 
-def table(name: str, alias: str | None = None) -> exp.Table:
-    """A (possibly db.schema.) table name from the catalog, with an alias."""
-    if "." not in name:
-        args = {"this": ident(name)}
-    else:
-        parts = name.split(".")
-        args = {"this": ident(parts[-1]), "db": ident(parts[-2])}
-        if len(parts) > 2:
-            args["catalog"] = ident(parts[-3])
-    if alias:
-        args["alias"] = _unary(exp.TableAlias, ident(alias))
-    return _parent(exp.Table, args)
-
-
 def alias(e: exp.Expression, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=ident(name))
-
-
-def subquery(query: exp.Expression, name: str | None = None) -> exp.Subquery:
-    if name is None:
-        return _unary(exp.Subquery, query)
-    return _parent(exp.Subquery, {"this": query, "alias": _unary(exp.TableAlias, ident(name))})
-
-
-def select(columns: list[exp.Expression], source: exp.Expression, where: exp.Expression | None = None,
-           joins: list[exp.Join] | None = None, group: list[exp.Expression] | None = None,
-           having: exp.Expression | None = None) -> exp.Select:
-    args = {"expressions": columns, "from_": _unary(exp.From, source)}  # one constructor, not a set() a clause
-    if joins:
-        args["joins"] = joins
-    if where is not None:
-        args["where"] = _unary(exp.Where, where)
-    if group:
-        args["group"] = _parent(exp.Group, {"expressions": group})
-    if having is not None:
-        args["having"] = _unary(exp.Having, having)
-    return _parent(exp.Select, args)
 
 
 def join(source: exp.Expression, on: exp.Expression, side: str | None = None) -> exp.Join:
@@ -251,18 +331,16 @@ def _wrap(e: exp.Expression) -> exp.Expression:
     return _unary(exp.Paren, e) if isinstance(e, exp.Connector) else e
 
 
-def _wrap_or(e: exp.Expression) -> exp.Expression:
-    return _unary(exp.Paren, e) if isinstance(e, exp.Or) else e
-
-
 def and_(parts: list[exp.Expression | None]) -> exp.Expression:
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return exp.true()
-    out = _wrap_or(parts[0])
-    for p in parts[1:]:
-        out = _binary(exp.And, out, _wrap_or(p))
-    return out
+    """The parts that are not None, and-ed left to right (an OR among them in parentheses); TRUE if none."""
+    out = None
+    for p in parts:
+        if p is None:
+            continue
+        if isinstance(p, exp.Or):
+            p = _unary(exp.Paren, p)
+        out = p if out is None else _binary(exp.And, out, p)
+    return exp.true() if out is None else out
 
 
 def or_(parts: list[exp.Expression]) -> exp.Expression:
@@ -347,6 +425,16 @@ def bounds_predicate(t: exp.Expression, low: datetime | None, low_inc: bool, hig
     if high is not None:
         parts.append(_binary(exp.LTE if high_inc else exp.LT, clone(t) if parts else t, ts(high)))
     return and_(parts) if parts else None
+
+
+def col_bounds(alias: str, name: str, low: datetime | None, low_inc: bool, high: datetime | None,
+               high_inc: bool) -> exp.Expression | None:
+    """bounds_predicate on the column `alias.name`, each bound one col_cmp."""
+    above = None if low is None else col_cmp(exp.GTE if low_inc else exp.GT, alias, name, ts(low))
+    below = None if high is None else col_cmp(exp.LTE if high_inc else exp.LT, alias, name, ts(high))
+    if above is None or below is None:
+        return below if above is None else above
+    return _binary(exp.And, above, below)
 
 
 def window_predicate(w: A.Window | None, t: exp.Expression, as_of: datetime,
