@@ -1235,3 +1235,9 @@ def test_a_window_between_a_saved_segment_and_who_is_not_the_verbs():
 ])
 def test_only_after_who_and_a_pronoun_object_named_before(text, expected):
     assert_complete(text, expected)
+
+
+def test_what_a_pronoun_carries_keeps_its_price_and_never_is_ever():
+    assert_complete("viewed apparel priced over 90 this week but never added any of it to the cart",
+                    'did product_viewed where (product_category = "apparel" and amount > 90) in this week and '
+                    'did not cart_added where (product_category = "apparel" and amount > 90)')

@@ -128,13 +128,16 @@ def pronoun_objects(items: list[Item], b: Builder) -> list[Item]:
             continue
         start = items.index(before[-1])
         values = [x for x in items[start + 1:i] if x.kind == Kind.VALUE and not x["trait"] and x["field"] in props]
+        values += [x for k in range(start + 1, i - 1) if items[k].kind == Kind.PROP and items[k]["prop"] in props
+                   and items[k + 1].kind == Kind.CMP for x in items[k:k + 2]]  # "priced over 200"
         # the window of what 'it' was ('got 10 emails this month but opened none of them'), unless one is said
         rest = items[i + 1:]
         own = any(x.kind == Kind.WINDOW for x in rest[:next((k for k, x in enumerate(rest) if x.kind == Kind.CONJ),
                                                            len(rest))])
         # (only when both events act on the same kind of thing: they share a property)
         shared = props & {p for e in before[-1]["events"] for p in b.catalog.event_properties(e)}
-        windows = [] if own or not shared else [x for x in items[start + 1:i] if x.kind == Kind.WINDOW][-1:]
+        never = i and items[i - 1].kind == Kind.NEG and items[i - 1].words.lower() == "never"  # at any time
+        windows = [] if own or not shared or never else [x for x in items[start + 1:i] if x.kind == Kind.WINDOW][-1:]
         if values or windows:
             at = out.index(it) + 1
             out[at:at] = [v.copy(args={**v.args, "pronoun": True}) for v in values + windows]
@@ -410,6 +413,8 @@ def absorb_nouns(items: list[Item], b: Builder) -> list[Item]:
     A number right before the noun is the count ('opened at most 2 emails')."""
     verb: Item | None = None
     for i, it in enumerate(items):
+        if it.get("pronoun"):
+            continue  # what a pronoun carried ('added any of that to cart') stands between the verb and its noun
         if it.kind in (Kind.CONJ, Kind.THEN, Kind.NEG, Kind.WINDOW, Kind.WITHIN, Kind.WHICH, Kind.USED_TO, Kind.STOPPED,
                        Kind.RESTARTED, Kind.REGULAR, Kind.COUNT, Kind.RANK, Kind.AGG, Kind.SHARE):
             verb = None  # "buyers where most of their orders ...": the noun after a share is the share's
@@ -445,7 +450,7 @@ def _counts_the_noun(items: list[Item], i: int) -> None:
     k = i - 1
     while k > 0 and items[k].kind == Kind.VALUE and not items[k]["trait"]:
         k -= 1
-    if items[k].kind in NUMBERS and not items[k].used:
+    if items[k].kind in NUMBERS and not items[k].used and not items[k].get("pronoun"):  # not a carried price
         items[k].args["count_for_noun"] = True
 
 
