@@ -279,19 +279,25 @@ class _Checker:
 
     # -- contradictions that are cheap to see: x = a and x = b; X and not X
     def contradictions(self, node: A.And) -> None:
-        equal: dict[str, A.TraitCondition] = {}
+        allowed: dict[str, tuple[set, A.TraitCondition]] = {}  # trait -> the values = / in leave, said where
         # equal canonical texts are equal trees, so only a sibling of a negated condition's kind and event can be
         # its negation: only those are written out and compared
         negated = {_kind_key(c.condition) for c in node.conditions if type(c) is A.Not}
         texts = {format_condition(c) for c in node.conditions if type(c) is not A.Not and _kind_key(c) in negated}
         for c in node.conditions:
-            if type(c) is A.TraitCondition and c.op == "=":
-                prev = equal.setdefault(c.trait, c)
-                if prev.value != c.value:
-                    self.error(c, "contradiction", f"{c.trait} cannot be both {value_text(prev.value)} and "
-                               f"{value_text(c.value)}: use 'or' or '{c.trait} in [...]'")
+            if type(c) is A.TraitCondition and c.op in ("=", "in"):  # x = a and x in [b, c]: no one
+                values = set(c.value) if isinstance(c.value, list) else {c.value}
+                before, prev = allowed.get(c.trait, (values, c))
+                if not before & values:
+                    self.error(c, "contradiction", f"{c.trait} cannot be both {_values_text(prev.value)} and "
+                               f"{_values_text(c.value)}: use 'or' or '{c.trait} in [...]'")
+                allowed[c.trait] = (before & values or values, prev)
             if texts and type(c) is A.Not and format_condition(c.condition) in texts:
                 self.error(c, "contradiction", f"'{format_condition(c.condition)}' and its negation can never both hold")
+
+
+def _values_text(v: A.Scalar | list[A.Scalar]) -> str:
+    return "[" + ", ".join(value_text(x) for x in v) + "]" if isinstance(v, list) else value_text(v)
 
 
 def _kind_key(node: A.Condition) -> tuple:

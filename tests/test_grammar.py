@@ -319,3 +319,26 @@ def test_a_keyword_is_never_read_off_the_front_of_a_word(text, word, column):
     diag = _error(text)
     assert diag.message == f"unexpected {word!r}; names are lower-case letters, digits and _"
     assert (diag.line, diag.column, diag.end_column) == (1, column, column + len(word))
+
+
+@pytest.mark.parametrize("text,message", [
+    ('country = "DE" and country = "FR"', 'country cannot be both "DE" and "FR": use \'or\' or \'country in [...]\''),
+    ('country = "DE" and country in ["FR", "ES"]',
+     'country cannot be both "DE" and ["FR", "ES"]: use \'or\' or \'country in [...]\''),
+    ('plan in ["pro", "team"] and plan in ["free", "trial"]',
+     'plan cannot be both ["pro", "team"] and ["free", "trial"]: use \'or\' or \'plan in [...]\''),
+])
+def test_values_of_one_trait_that_no_one_has_together_are_a_contradiction(text, message):
+    from grammar.catalog import load_catalog
+    from grammar.check import check
+
+    errors = [d.message for d in check(parse(text), load_catalog()) if d.code == "contradiction"]
+    assert errors == [message]
+
+
+def test_values_of_one_trait_that_overlap_are_no_contradiction():
+    from grammar.catalog import load_catalog
+    from grammar.check import check
+
+    node = parse('country in ["DE", "FR"] and country in ["FR", "ES"] and country = "FR"')
+    assert [d for d in check(node, load_catalog()) if d.severity == "error"] == []

@@ -1241,3 +1241,17 @@ def test_what_a_pronoun_carries_keeps_its_price_and_never_is_ever():
     assert_complete("viewed apparel priced over 90 this week but never added any of it to the cart",
                     'did product_viewed where (product_category = "apparel" and amount > 90) in this week and '
                     'did not cart_added where (product_category = "apparel" and amount > 90)')
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a number said again after a correction replaces the one before it; a speaker's fillers say nothing
+    ("um, everyone who ordered in the last uh forty five days, no wait, make that ninety days",
+     "did order_completed in last 90 days"),
+    ("opened the app 5 times, sorry, 6 times this week", "did app_opened exactly 6 times in this week"),
+])
+def test_spoken_corrections_and_fillers(text, expected):
+    assert_complete(text, expected)
+
+
+def test_values_of_one_trait_said_with_nothing_between_are_a_list():
+    assert_complete("trial users in Japan Australia or Canada", 'plan = "trial" and country in ["JP", "AU", "CA"]')

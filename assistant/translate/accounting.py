@@ -188,13 +188,27 @@ def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date]
     return False
 
 
+_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                 "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
+                 "thousand").split()
+_NUMBER = r"(?:\$?\d[\d,.]*k?|(?:(?:a|an|" + "|".join(_NUMBER_WORDS) + r")[\s-]+){0,3}(?:" + "|".join(_NUMBER_WORDS) + r"))"
+# "thirty days no wait make that sixty days", "five hundred no a thousand": a number said again after a
+# correction replaces the one before it (and its unit); the match ends where the new number begins
+CORRECTED = re.compile(r"\b" + _NUMBER + r"(?:\s+(?:hours?|days?|weeks?|months?|years?|times|orders|dollars|bucks))?"
+                       r"\s*[,.]?\s+(?:(?:uh|um|er)\s+)?(?:no wait|wait no|no sorry|sorry|i mean|no|or rather|actually)"
+                       r"\s*[,.]?\s+(?:(?:make|change) (?:it|that)(?: to)?\s+)?(?=" + _NUMBER + r"\b)", re.I)
+
+
 def unplaced_quantities(request: str, nodes: A.Node | list[A.Node] | None) -> list[OpenPoint]:
-    """The request's quantities that the segment (and what it refers to) does not hold, as open points."""
+    """The request's quantities that the segment (and what it refers to) does not hold, as open points; one
+    taken back by a correction ('thirty days no wait sixty days') is not the request's any more."""
     if nodes is None:
         return []
     held = _held(nodes)
+    retracted = [m.span() for m in CORRECTED.finditer(request)]
     return [OpenPoint(text=q.text, start=q.start, end=q.end, reason="a number or date the segment does not use")
-            for q in quantities(request) if not _placed(q, *held)]
+            for q in quantities(request) if not _placed(q, *held)
+            and not any(lo <= q.start and q.end <= hi for lo, hi in retracted)]
 
 
 def _valid(year: int, month: int, day: int) -> bool:

@@ -275,6 +275,15 @@ def merge_value_lists(items: list[Item], b: Builder) -> list[Item]:
         if it.kind == Kind.UNKNOWN and it.words == "+" and prev.kind == nxt.kind == Kind.VALUE and \
                 prev["field"] == nxt["field"]:
             it.become(Kind.CONJ, {"op": "or"})
+    # "in Germany France and Spain": two values of one trait with nothing between them are listed too
+    listed: list[Item] = []
+    for it in items:
+        prev = listed[-1] if listed else None
+        if prev is not None and prev.kind == it.kind == Kind.VALUE and prev["trait"] and it["trait"] and \
+                prev["field"] == it["field"] and not b.request[prev.end:it.start].strip():
+            listed.append(Item(Kind.CONJ, it.pos, ",", {"op": ","}, start=prev.end, end=prev.end))
+        listed.append(it)
+    items = listed
     out: list[Item] = []
     i = 0
     while i < len(items):

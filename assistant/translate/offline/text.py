@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from grammar.units import UNIT_WORDS
+from assistant.translate.accounting import CORRECTED
 
 ARTICLES = {"a", "an", "the"}
 
@@ -333,6 +334,8 @@ def normalise(text: Source) -> Source:
     # Case is kept here (values and messages use the user's spelling); tokens compare in lower case.
     for pattern, repl in _CONTRACTIONS:
         text = text.sub(pattern, repl, flags=re.I)
+    text = text.sub(r"\b(?:um+|uh+|erm|er)\b\s*,?\s*", "", flags=re.I)  # a speaker's fillers
+    text = text.sub(CORRECTED, "")
     text = _expand_dates(text)
     from .named_days import mark_named_days  # it builds on this module's day markers, so it is loaded after it
 
