@@ -1255,3 +1255,14 @@ def test_spoken_corrections_and_fillers(text, expected):
 
 def test_values_of_one_trait_said_with_nothing_between_are_a_list():
     assert_complete("trial users in Japan Australia or Canada", 'plan = "trial" and country in ["JP", "AU", "CA"]')
+
+
+@pytest.mark.parametrize("text,expected", [
+    # half-SQL dates, quoted or not, with a comparison sign: days, so '>' starts the day after
+    ("signup_at >= '2026-02-01' AND sms_consent", "signup_at after 2026-02-01 and sms_consent = true"),
+    ("signup_at > 2026-02-01", "signup_at after 2026-02-02"),
+    ("signup_at <= '2026-02-01'", "signup_at before 2026-02-02"),
+    ("signup_at BETWEEN '2025-10-01' AND '2025-12-31'", "signup_at between 2025-10-01 and 2025-12-31"),
+])
+def test_half_sql_dates(text, expected):
+    assert_complete(text, expected)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from grammar.units import UNIT_WORDS
 from assistant.translate.accounting import CORRECTED
@@ -329,12 +330,24 @@ def _percentile(m: re.Match) -> str:
     return f"{'top' if where == 'top' else 'bottom'} {n} %"
 
 
+def _date_sign(m: re.Match) -> str:
+    """A comparison sign before a day, as words the calendar reads: '> 2026-06-01' is on or after June 2nd,
+    '<= 2026-06-01' before June 2nd."""
+    sign, day = m.group(1), date.fromisoformat(m.group(2))
+    if sign in (">", "<=", "=<"):
+        day += timedelta(days=1)
+    return f"{'on or after' if sign.startswith(('>', '=>')) else 'before'} {day.isoformat()}"
+
+
 def normalise(text: Source) -> Source:
     text = text.sub("[\u2018\u2019]", "'").sub("[\u201c\u201d]", '"')
     # Case is kept here (values and messages use the user's spelling); tokens compare in lower case.
     for pattern, repl in _CONTRACTIONS:
         text = text.sub(pattern, repl, flags=re.I)
     text = text.sub(r"\b(?:um+|uh+|erm|er)\b\s*,?\s*", "", flags=re.I)  # a speaker's fillers
+    # half-SQL dates: "signup_at >= '2026-06-01'" is on or after that day, "< '2026-01-01'" before it
+    text = text.sub(r"(['\"])(\d{4}-\d{2}-\d{2})\1", r"\2")
+    text = text.sub(r"(?<![<>!=])(>=|=>|>|<=|=<|<)\s*(\d{4}-\d{2}-\d{2})\b(?![t ]\d)", _date_sign)
     text = text.sub(CORRECTED, "")
     text = _expand_dates(text)
     from .named_days import mark_named_days  # it builds on this module's day markers, so it is loaded after it
