@@ -1266,3 +1266,17 @@ def test_values_of_one_trait_said_with_nothing_between_are_a_list():
 ])
 def test_half_sql_dates(text, expected):
     assert_complete(text, expected)
+
+
+@pytest.mark.parametrize("text,word", [
+    ("top 5% of Japanese shoppers by revenue", "Japanese"),
+    ("the 20 biggest spenders on the pro plan", "pro"),
+])
+def test_who_people_are_inside_a_ranked_noun_is_asked(text, word):
+    result = read(text)
+    assert result.status == "partial" and any(word in p.text for p in result.open_points), (result.dsl, result.open_points)
+
+
+def test_a_condition_after_who_is_no_ranking_subset():
+    assert_complete("top 5% by revenue who live in Japan",
+                    'top 5% by total amount of order_completed and country = "JP"')

@@ -3,6 +3,7 @@ most', and the per-contact measure they rank by."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from grammar import ast as A
@@ -78,10 +79,28 @@ def rank(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
             measure = measure.model_copy(update={"window": window_of(b, window)})
         for most in b.free(items, Kind.MOST):
             b.use(most)
+        _ranked_among(b, items, idx)
         amount = int(it.args.get("amount", it.get("value")))  # a rank phrase, or 'the 200 people ... the most'
         out.append((it.pos, A.Rank(direction=it.get("direction", "top"), amount=amount,
                                    percent=it.get("percent", False), measure=measure)))
     return out
+
+
+def _ranked_among(b: Builder, items: list[Item], idx: int) -> None:
+    """'top 10% of German customers by spend', 'the top 50 spenders in France': who people are, said inside the
+    ranked noun, may be whom the ranking is among, which the language cannot say (it ranks everyone, then keeps
+    those of the rest of the segment): asked. Said after 'who' ('top 10% by LTV who have email consent') it is
+    a condition of its own."""
+    rank = items[idx]
+    for x in items[idx + 1:]:
+        if x.kind in (Kind.EVENT, Kind.CONJ, Kind.NEG, Kind.WINDOW):
+            return
+        if x.kind in (Kind.CONCEPT, Kind.SEGMENT, Kind.TEMPLATE) or x.kind == Kind.VALUE and x.get("trait"):
+            if not re.search(r"\b(?:who|whose|that|which|with|and|but)\b", b.request[rank.end:x.start], re.I) and \
+                    not (x.kind == Kind.CONCEPT and x.get("measure")):
+                b.guess(x, "ranked among everyone and then kept if so (what the ranking does), or ranked only among "
+                           "them?")
+            return
 
 
 def measure_before(b: Builder, items: list[Item], idx: int) -> A.Measure | None:
