@@ -1280,3 +1280,25 @@ def test_who_people_are_inside_a_ranked_noun_is_asked(text, word):
 def test_a_condition_after_who_is_no_ranking_subset():
     assert_complete("top 5% by revenue who live in Japan",
                     'top 5% by total amount of order_completed and country = "JP"')
+
+
+@pytest.mark.parametrize("text,expected", [
+    # headings of a brief: what 'Exclude:' heads is left out, 'Include:' says nothing more
+    ("Include: trialists, FR\nExclude: clicked a text in the last 14 days",
+     'plan = "trial" and country = "FR" and did not sms_clicked in last 14 days'),
+    # a new request verb after an exclusion ends it
+    ("please exclude people in Brazil and show me everyone on the team plan", 'plan = "team" and country != "BR"'),
+    # 'within N days of that': the step said before
+    ("started a trial and within 3 days of that opened the app", "did trial_started then did app_opened within 3 days"),
+    # counted things are times done
+    ("viewed 4+ products this week", "did product_viewed at least 4 times in this week"),
+    # a catalog concept for the average order
+    ("avg basket under 30", "average amount of order_completed < 30"),
+])
+def test_brief_headings_exclusion_scope_steps_counted_things_and_aov(text, expected):
+    assert_complete(text, expected)
+
+
+def test_saved_segments_listed_with_a_comma_are_asked():
+    result = read("vips, at risk")
+    assert result.status == "partial" and result.question.endswith("in both of them, or in either of them?")

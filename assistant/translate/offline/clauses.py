@@ -414,7 +414,10 @@ def _assemble(b: Builder, clauses: list[tuple[str, list[Item], bool]]) -> A.Cond
         if op == "lead":
             leads += [c for c in [read_clause(b, clause)] if c is not None]
             continue
-        if op == ";" or in_except and op in (",and", "and") and clause and clause[0].get("subject"):
+        asked_again = in_except and clause and k > 1 and clauses[k - 2][1] and re.search(
+            r"\b(?:give|show|get|find|pull|send) me\b|\bi (?:want|need)\b",
+            b.request[clauses[k - 2][1][-1].end:clause[0].start], re.I)
+        if op == ";" or asked_again or in_except and op in (",and", "and") and clause and clause[0].get("subject"):
             # a new line or sentence, or "..., and they are not unsubscribed" (said of everyone again, with a
             # negation of its own, which no one excludes): what an 'except' began has ended
             in_except = False

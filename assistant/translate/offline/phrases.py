@@ -345,7 +345,8 @@ PHRASES: list[tuple[str, Kind, Callable[..., dict]]] = [
     (";", Kind.CONJ, lambda: {"op": ";"}),
     # "shoes or apparel but not both": an exclusive or, which the reading does not build: asked
     ("but_not_both|not_both|but_never_both|never_both|but_not_all_of_them", Kind.CONJ, lambda: {"op": "not_both"}),
-    ("except|except_for|excepting|excluding|exclude|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
+    ("except|except_for|excepting|excluding|exclude|exclusions|exclusion|suppression|suppressions|suppress"
+     "|do_not_include|dont_include|other_than|apart_from|but_not|minus|unless|save_for|leave_out|leaving_out"
      "|but_leave_out|but_exclude|not_including|but_not_including|drop_anyone|drop_everyone|drop_those|drop_people"
      "|remove_anyone|remove_everyone|remove_those|remove_people|take_out_anyone|filter_out|filter_out_anyone"
      "|suppress_anyone|suppress_those", Kind.CONJ,

@@ -263,6 +263,35 @@ def event_is_null(items: list[Item], b: Builder) -> list[Item]:
     return items
 
 
+def within_of_that(items: list[Item], b: Builder) -> list[Item]:
+    """'downloaded content and within 7 days of that submitted the form': 'of that' is the step said before, so
+    the within is a sequence step's (not anchored on the verb after it). Read while 'that' is there."""
+    for k, (it, nxt) in enumerate(zip(items, items[1:])):
+        after = items[k + 2] if k + 2 < len(items) else None  # "of that view": a determiner, the view is named
+        if it.kind == Kind.WITHIN and it.get("anchor_next") and nxt.kind == Kind.STOP and \
+                nxt.words.lower() in ("that", "it", "this", "then", "those", "these", "them") and \
+                not (after is not None and after.kind == Kind.EVENT and after.get("noun") is not False and
+                     nxt.words.lower() in ("that", "this", "those", "these") and _is_noun(after)):
+            it.args.pop("anchor_next")
+            it.args["step"] = True
+    return items
+
+
+def _is_noun(it: Item) -> bool:
+    """An event's word used as a thing ('that view', 'that order'), not as a verb ('that they submitted')."""
+    return bool(it.get("noun")) or not it.words.lower().split()[0].endswith(("ed", "ing"))
+
+
+def listed_segments(items: list[Item], b: Builder) -> list[Item]:
+    """'regular buyers, one-time buyers': saved segments listed with a comma alone may be audiences put together
+    (either) or narrowed by each other (both): asked."""
+    names = (Kind.SEGMENT, Kind.TEMPLATE)
+    for prev, it, nxt in zip(items, items[1:], items[2:]):
+        if prev.kind in names and it.kind == Kind.CONJ and it["op"] == "," and nxt.kind in names:
+            b.guess(nxt, "in both of them, or in either of them?")
+    return items
+
+
 def drop_used(items: list[Item], b: Builder) -> list[Item]:
     """Only unused items read on."""
     return [it for it in items if not it.used]
@@ -552,6 +581,7 @@ RULES: tuple[Rule, ...] = (
     not_the_total,         # '(one order, not their total)': while the stop words that end it are there
     counted_in_total,      # '5+ orders in total': before anything reads the total
     crm_field_names,       # 'Total Orders >= 3': likewise
+    within_of_that,        # 'within 7 days of that': while 'that' is there
     dangling_before,       # before mark_silent: 'before that' has an object, 'bought before, ...' has none
     mark_silent,           # before drop_used: 'the 200 contacts who' needs the stop word it then drops
     superlative_ranks,     # 'the 20 people with the highest ...': after mark_silent says the 20 are people
@@ -566,6 +596,7 @@ RULES: tuple[Rule, ...] = (
     first_time_after,      # 'started a trial for the first time': 'first' before its verb
     paid_for_what,         # 'never paid full price': before anything reads 'paid' as a total
     anchored_events,       # 'within 30 days after their trial started': the event is the window's anchor
+    listed_segments,       # 'regular buyers, one-time buyers': while the comma between them is there
     merge_value_lists,     # 'Germany or Austria' is one item before any rule reads items around a connective
     share_consent,         # reads 'email or SMS consent' trios: needs the connectives, which split consumes
     elided_concepts,       # the same for 'email or SMS subscribers'

@@ -359,6 +359,9 @@ def normalise(text: Source) -> Source:
     text = text.sub(r"(?<=[a-zA-Z])-(?=[a-zA-Z])", " ")            # one-time -> one time
     text = text.sub(r"\b(more|less|fewer|greater|higher|lower|other) then\b", r"\1 than", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\s*\+", r"\1+ times", flags=re.I)  # terse counts: 3x+ -> 3+ times
+    # "looked at 3+ items": things counted are times done ("different items" is not said here: no item field)
+    text = text.sub(r"\b(\d+\s*\+|\d+ or more|(?:more than|at least|over|fewer than|less than|at most) \d+)\s+"
+                    r"(?:items|things|pieces)\b", r"\1 times", flags=re.I)
     # "gone 30+ days", "for 90+ days": a gap or a duration is at least what it says already
     text = text.sub(r"\b(\d+)\s*\+\s*(?=(?:hours?|days?|weeks?|months?|years?)\b)", r"\1 ", flags=re.I)
     text = text.sub(r"\b(\d+)\s*x\b", r"\1 times", flags=re.I)

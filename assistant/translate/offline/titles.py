@@ -25,6 +25,9 @@ _DEFINED = r"(?![\w\"'$€£.%-]+\s*(?:$|,|;|\band\b|\bor\b))"
 
 _LEAD_IN = re.compile(r"^\s*(?P<lead>[^:.=]{2,120}?)\s*(?::|\s[-–]\s|\.\s|\b(?:i|we) (?:need|want)\b|\bshould go to\b|"
                       r"\bwants? (?:a )?(?:list|segment) of\b|\s=\s" + _DEFINED + r")\s*(?=\S)", re.I)
+_EXCLUDING = re.compile(r"(?:exclude|excluding|exclusions?|except|minus|remove|suppress(?:ion|ions)?|"
+                        r"do not include|don'?t include|leave out|not)", re.I)
+_INCLUDING = re.compile(r"(?:include|includes|including|inclusions?|criteria|conditions?|filters?|rules?)", re.I)
 _HOW_MANY = re.compile(r"^\s*(?:(?:can|could) you (?:tell|show) me\s+|i(?:'d| would) like to know\s+)?how many\s+(?=\S)",
                        re.I)
 # A title's separator: a colon, a spaced dash, or '=' before a definition of several words.
@@ -59,6 +62,10 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
     if not m:
         return text
     lead = text[m.start("lead"):m.end("lead")].strip()
+    if _EXCLUDING.fullmatch(lead):
+        return text  # "Exclude: opened a push in last 30d": a heading that says what to leave out is read
+    if _INCLUDING.fullmatch(lead):
+        return text[m.end():]  # "Include: ...": a heading that says nothing more than what follows
     rest = text[m.end():]
     # "Ghosts for the sunset flow": a purpose after the name says what the list is for, not who is in it
     named = lead

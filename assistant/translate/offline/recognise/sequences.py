@@ -71,7 +71,8 @@ def sequence(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         name = pick_event(b, ev, items)
         within_item = next((it for it in items[j + 1:] if it.kind == Kind.EVENT), None)
         stop = items.index(within_item) if within_item else len(items)
-        within = next((it for it in items[j + 1:stop] if it.kind == Kind.WITHIN and not it.used), None)
+        within = next((it for it in items[j + 1:stop] if it.kind == Kind.WITHIN and not it.used), None) or next(
+            (it for it in between if it.kind == Kind.WITHIN and it.get("step") and not it.used), None)  # said first
         for tail in items[j + 1:stop]:
             if tail.kind == Kind.THEN_TAIL:
                 b.use(tail)
