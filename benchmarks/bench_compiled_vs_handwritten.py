@@ -3,9 +3,9 @@
 For each seed segment three queries run on the same store, interleaved (round robin, the order rotating each
 round), and the medians are compared: the planned SQL (the default), the reference plan (the grouped scan the
 compiler wrote before planning: `plan="reference"`) and the hand-written query below. Before timing, each
-hand-written query is checked to return exactly the compiled members. Also: growth over store sizes and the
-latency of parse + check + compile (`--before-root`: another checkout in a second worker, each text timed by
-both in turn).
+hand-written query is checked to return exactly the compiled members. Also: growth over store sizes (each
+segment's sizes timed in the same rounds) and the latency of parse + check + compile (`--before-root`: another
+checkout in a second worker, each text timed by both in turn; with `--growth`, its planned SQL timed too).
 
     python -m benchmarks.bench_compiled_vs_handwritten [--contacts 1000000] [--repeat 5]
         [--postgres URL | --start-postgres] [--pg-contacts 200000] [--growth 20000,200000,1000000]
@@ -157,13 +157,18 @@ def queries(engine: str) -> dict[str, dict[str, str]]:
 
 def interleaved(engine: Engine, variants: dict[str, str], repeat: int) -> dict[str, float]:
     """Median seconds of each variant, run round robin with the order rotating each round (after one warm-up)."""
+    return interleaved_on({n: (engine, sql) for n, sql in variants.items()}, repeat)
+
+
+def interleaved_on(variants: dict, repeat: int) -> dict:
+    """`interleaved` over (engine, SQL) pairs: several stores timed in the same rounds see the same load."""
     names = list(variants)
     for n in names:
-        engine.count(variants[n])
-    runs: dict[str, list[float]] = {n: [] for n in names}
+        variants[n][0].count(variants[n][1])
+    runs: dict = {n: [] for n in names}
     for r in range(repeat):
         for n in names[r % len(names):] + names[:r % len(names)]:
-            runs[n].append(engine.count(variants[n]))
+            runs[n].append(variants[n][0].count(variants[n][1]))
     return {n: statistics.median(v) for n, v in runs.items()}
 
 
@@ -195,20 +200,53 @@ def compare(kind: str, target: str, label: str, repeat: int, only: list[str] | N
     return results
 
 
-def growth(sizes: list[int], repeat: int) -> None:
-    print(f"\n[duckdb, growth] all seed segments counted, planned vs reference, medians of {repeat} interleaved runs")
-    print(f"{'contacts':>10} {'events':>12} {'planned ms':>11} {'reference ms':>13}")
-    rows = []
-    for n in sizes:
-        engine = Engine("duckdb", store(n))
-        events = engine.con.execute("SELECT count(*) FROM events").fetchone()[0]
-        timed = [interleaved(engine, {"p": q["planned"], "r": q["reference"]}, repeat) for q in queries("duckdb").values()]
-        planned, engine_ref = sum(t["p"] for t in timed), sum(t["r"] for t in timed)
+# The planned DuckDB SQL of every seed segment as another checkout compiles it (run there, in a subprocess).
+_BEFORE_SQL = """
+import json
+from benchmarks.bench_compiled_vs_handwritten import queries
+print(json.dumps({name: q["planned"] for name, q in queries("duckdb").items()}))
+"""
+
+
+def before_planned(root: str) -> dict[str, str]:
+    out = subprocess.run([sys.executable, "-c", _BEFORE_SQL], cwd=root, env=dict(os.environ, PYTHONPATH=root),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def growth(sizes: list[int], repeat: int, before_root: str | None = None, only: list[str] | None = None) -> None:
+    """Every seed segment counted at every size. For each segment the sizes and plans run in the same rounds, so
+    a growth ratio is not a change of load between sizes. With `before_root`, that checkout's planned SQL runs
+    too (its members checked equal to this checkout's)."""
+    before = before_planned(before_root) if before_root else {}
+    plans = ["planned", "reference", *(["before"] if before else [])]
+    print(f"\n[duckdb, growth] all seed segments counted at each size; per segment, sizes and plans ({', '.join(plans)}) "
+          f"interleaved; medians of {repeat}")
+    engines = {n: Engine("duckdb", store(n)) for n in sizes}
+    events = {n: e.con.execute("SELECT count(*) FROM events").fetchone()[0] for n, e in engines.items()}
+    times: dict[str, dict] = {}
+    for name, q in queries("duckdb").items():
+        if only and name not in only:
+            continue
+        sql = {"planned": q["planned"], "reference": q["reference"], **({"before": before[name]} if before else {})}
+        for n, engine in engines.items():
+            if before and engine.members(sql["before"]) != engine.members(sql["planned"]):
+                raise SystemExit(f"{name}: the {before_root} plan selects other people at {n:,} contacts")
+        times[name] = interleaved_on({(n, p): (engines[n], sql[p]) for n in sizes for p in plans}, repeat)
+    for engine in engines.values():
         engine.close()
-        rows.append((n, events, planned, engine_ref))
-        print(f"{n:10,} {events:12,} {planned * 1000:11.1f} {engine_ref * 1000:13.1f}", flush=True)
-    for (n0, e0, p0, r0), (n1, e1, p1, r1) in zip(rows, rows[1:]):
-        print(f"{n0:,} -> {n1:,}: events x{e1 / e0:.1f}, planned time x{p1 / p0:.1f}, reference time x{r1 / r0:.1f}")
+    total = {(n, p): sum(t[(n, p)] for t in times.values()) for n in sizes for p in plans}
+    print(f"{'contacts':>10} {'events':>12} " + " ".join(f"{p + ' ms':>12}" for p in plans))
+    for n in sizes:
+        print(f"{n:10,} {events[n]:12,} " + " ".join(f"{total[(n, p)] * 1000:12.1f}" for p in plans))
+    for n0, n1 in zip(sizes, sizes[1:]):
+        print(f"{n0:,} -> {n1:,}: events x{events[n1] / events[n0]:.1f}, "
+              + ", ".join(f"{p} time x{total[(n1, p)] / total[(n0, p)]:.1f}" for p in plans))
+        print(f"  per segment, ms at {n0:,} -> {n1:,} (x growth):")
+        for name, t in times.items():
+            print(f"  {name:22} " + "  ".join(f"{p} {t[(n0, p)] * 1000:7.1f} -> {t[(n1, p)] * 1000:7.1f} "
+                                            f"(x{t[(n1, p)] / t[(n0, p)]:.1f})" for p in plans if p != "reference"))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 # One worker per checkout: it reads texts (one JSON line each) and answers each with the time of every stage.
@@ -286,7 +324,8 @@ def main() -> None:
     parser.add_argument("--growth", help="comma-separated store sizes to time all seeds on, e.g. 20000,200000,1000000")
     parser.add_argument("--growth-repeat", type=int, default=3)
     parser.add_argument("--compile-only", action="store_true", help="only the compile latency")
-    parser.add_argument("--before-root", help="a checkout of main: its compile latency is measured side by side")
+    parser.add_argument("--before-root", help="a checkout of main: its compile latency (and with --growth, its planned "
+                        "SQL) is measured side by side")
     parser.add_argument("--latency-runs", type=int, default=300)
     args = parser.parse_args()
     only = args.segments.split(",") if args.segments else None
@@ -306,7 +345,7 @@ def main() -> None:
             copy_to_postgres(store(args.pg_contacts), dsn)
             compare("postgres", dsn, f"{args.pg_contacts:,} contacts", args.repeat, only)
     if args.growth:
-        growth([int(s) for s in args.growth.split(",")], args.growth_repeat)
+        growth([int(s) for s in args.growth.split(",")], args.growth_repeat, args.before_root, only)
 
 
 if __name__ == "__main__":

@@ -194,4 +194,8 @@ def test_planned_scans_filter_by_event_and_window(catalog, as_of):
                           catalog, "duckdb", as_of, pretty=False)
     assert "CASE" not in sql  # no conditional aggregates: each scan's WHERE holds its (event, window)
     assert "e.event = 'order_completed' AND e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)" in sql
-    assert "NOT EXISTS(SELECT 1 FROM events AS e WHERE e.contact_id = c.contact_id AND e.event = 'email_opened'" in sql
+    # DuckDB plans a correlated NOT EXISTS as a delim join; NOT IN is one hash join (a NULL id must not empty it)
+    assert "NOT c.contact_id IN (SELECT e.contact_id FROM events AS e WHERE e.event = 'email_opened'" in sql
+    assert sql.endswith("AND NOT e.contact_id IS NULL)")
+    pg = compile_segment(parse("did not email_opened in last 30 days"), catalog, "postgres", as_of, pretty=False)
+    assert "NOT EXISTS(SELECT 1 FROM events AS e WHERE e.contact_id = c.contact_id AND e.event = 'email_opened'" in pg

@@ -166,7 +166,8 @@ class SharedScans:
             name = ctes[id(per)][0]
             flag = self.fresh("h")
             per.set("expressions", [*per.expressions, exp.Alias(this=q.args["having"].this, alias=exp.to_identifier(flag))])
-            where = col("e", flag) if self.exists else and_([col("e", flag), not_null(col("e", self.cid))])
+            in_form = isinstance(member, exp.In)  # a NULL id must not empty a NOT IN
+            where = and_([col("e", flag), not_null(col("e", self.cid))]) if in_form else col("e", flag)
             for arg in ("joins", "group", "having"):
                 q.set(arg, None)
             q.set("from_", exp.From(this=table(name, "e")))
