@@ -1302,3 +1302,11 @@ def test_brief_headings_exclusion_scope_steps_counted_things_and_aov(text, expec
 def test_saved_segments_listed_with_a_comma_are_asked():
     result = read("vips, at risk")
     assert result.status == "partial" and result.question.endswith("in both of them, or in either of them?")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("clicked a text on minimum 2 out of the last 5 weeks", "did sms_clicked in at least 2 of last 5 weeks"),
+    ("ordered maximum 3 times", "did order_completed at most 3 times"),
+])
+def test_minimum_and_maximum_as_bounds(text, expected):
+    assert_complete(text, expected)

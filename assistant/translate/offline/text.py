@@ -305,6 +305,9 @@ _SHORTHAND = [
     (r"(?<=\bwho )r\b", "are"), (r"(?<=\bthis )yr\b", "year"), (r"\bqtrs?\b", "quarter"),
     (r"\bL(\d+)([DWMY])\b", lambda m: f"last {m.group(1)} " + {"D": "days", "W": "weeks", "M": "months",
                                                                   "Y": "years"}[m.group(2).upper()]),  # L90D
+    # "minimum 3 out of the last 7 days", "minimal 3 times": a bound, not a minimum of something
+    (r"\b(?:minimum|minimal|min\.)(?: of)?\s+(?=\d)", "at least "), (r"\b(?:maximum|maximal|max\.)(?: of)?\s+(?=\d)", "at most "),
+    (r"\b(\d+) out of (?:the )?(last|past) (\d+)", r"\1 of \2 \3"),
     (r"\bcusts\b", "customers"), (r"\bnotifs?\b", "notifications"), (r"\bexcl\b\.?", "excluding"),
     # "opened one of our emails": an email, not exactly one ("at least one of the ..." keeps its number)
     (r"(?<!least )(?<!exactly )(?<!only )(?<!than )\bone of (?:our|the|their|your|its|these|those|my)\b", ""),
