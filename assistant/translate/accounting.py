@@ -191,7 +191,8 @@ def _placed(q: Quantity, numbers: set[float], seconds: set[int], days: set[date]
 _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
                  "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
                  "thousand").split()
-_NUMBER = r"(?:\$?\d[\d,.]*k?|(?:(?:a|an|" + "|".join(_NUMBER_WORDS) + r")[\s-]+){0,3}(?:" + "|".join(_NUMBER_WORDS) + r"))"
+_WORDS = "|".join(_NUMBER_WORDS)
+_NUMBER = r"(?:\$?\d[\d,.]*k?|(?:(?:a|an|" + _WORDS + r")[\s-]+){0,3}(?:" + _WORDS + r"))"
 # "thirty days no wait make that sixty days", "five hundred no a thousand": a number said again after a
 # correction replaces the one before it (and its unit); the match ends where the new number begins
 CORRECTED = re.compile(r"\b" + _NUMBER + r"(?:\s+(?:hours?|days?|weeks?|months?|years?|times|orders|dollars|bucks))?"

@@ -277,8 +277,9 @@ def _share_leading_window(clauses: list[tuple[str, list[Item]]]) -> None:
         if op not in ("and", ",", ",and") or not any(x.kind == Kind.EVENT for x in clause) or any(
                 x.kind in (Kind.WINDOW, Kind.WITHIN, Kind.FOR, Kind.SAME_WINDOW) for x in clause):
             break
-        clause.append(lead.copy(args={**lead.args, "note": f"'{lead.words}', said first, read as the time of "
-                                                            f"'{' '.join(x.words for x in clause if x.kind == Kind.EVENT)}' too"}))
+        done = " ".join(x.words for x in clause if x.kind == Kind.EVENT)
+        note = f"'{lead.words}', said first, read as the time of '{done}' too"
+        clause.append(lead.copy(args={**lead.args, "note": note}))
 
 
 def _before_closing_window(clause: list[Item]) -> list[Item]:
@@ -409,7 +410,10 @@ def _assemble(b: Builder, clauses: list[tuple[str, list[Item], bool]]) -> A.Cond
                 if negated_run:
                     base.append(("and", negate(conjoin(A.Or, negated_run))))
                     negated_run = []
-                (excluded if in_except else base).append(cond if in_except else (op, cond))
+                if in_except:
+                    excluded.append(cond)
+                else:
+                    base.append((op, cond))
             continue
         if op == "lead":
             leads += [c for c in [read_clause(b, clause)] if c is not None]

@@ -153,8 +153,8 @@ def _named_before(verb: Item, before: list[Item], b: Builder) -> None:
     if len(choices) < 2:
         return
     for x in reversed(before):
-        named = x["events"] if x.kind == Kind.EVENT else [
-            e for e in choices if x.kind == Kind.CONCEPT and re.search(rf"\b{e}\b", b.catalog.concepts[x["name"]].dsl or "")]
+        dsl = b.catalog.concepts[x["name"]].dsl or "" if x.kind == Kind.CONCEPT else ""
+        named = x["events"] if x.kind == Kind.EVENT else [e for e in choices if re.search(rf"\b{e}\b", dsl)]
         hit = [e for e in named if e in choices]
         if len(hit) == 1:
             verb.args["events"] = hit

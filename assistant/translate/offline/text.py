@@ -26,7 +26,8 @@ STOP_WORDS = {
     "of", "to", "from", "in", "on", "at", "by", "with", "for", "as", "into", "via", "through", "what", "where",
     "also", "still", "already", "just", "ones", "who've", "it", "its", "something", "anything", "thing",
     "things", "item", "items", "own", "both", "either", "so", "far", "up", "out", "currently", "now",
-    "single", "actually", "marketing", "whoever", "whomever", "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
+    "single", "actually", "marketing", "whoever", "whomever",
+    "too", "well", "placed", "place", "places", "made", "make", "makes", "like", "our", "my", "we", "everything",
 }
 
 # Qualifiers that stand for a value the user has in mind but did not say ("the right plan").
@@ -306,7 +307,8 @@ _SHORTHAND = [
     (r"\bL(\d+)([DWMY])\b", lambda m: f"last {m.group(1)} " + {"D": "days", "W": "weeks", "M": "months",
                                                                   "Y": "years"}[m.group(2).upper()]),  # L90D
     # "minimum 3 out of the last 7 days", "minimal 3 times": a bound, not a minimum of something
-    (r"\b(?:minimum|minimal|min\.)(?: of)?\s+(?=\d)", "at least "), (r"\b(?:maximum|maximal|max\.)(?: of)?\s+(?=\d)", "at most "),
+    (r"\b(?:minimum|minimal|min\.)(?: of)?\s+(?=\d)", "at least "),
+    (r"\b(?:maximum|maximal|max\.)(?: of)?\s+(?=\d)", "at most "),
     (r"\b(\d+) out of (?:the )?(last|past) (\d+)", r"\1 of \2 \3"),
     (r"\bcusts\b", "customers"), (r"\bnotifs?\b", "notifications"), (r"\bexcl\b\.?", "excluding"),
     # "opened one of our emails": an email, not exactly one ("at least one of the ..." keeps its number)
