@@ -1310,3 +1310,9 @@ def test_saved_segments_listed_with_a_comma_are_asked():
 ])
 def test_minimum_and_maximum_as_bounds(text, expected):
     assert_complete(text, expected)
+
+
+def test_a_saved_segment_named_in_parentheses_says_what_a_vague_word_means():
+    result = read("clicked a text recently (the engaged segment)")
+    assert result.status == "complete" and result.open_points == [], result.open_points
+    assert "'recently' read as the saved segment 'engaged segment' named after it says" in result.assumptions

@@ -156,6 +156,7 @@ class OfflineTranslator:
                                assumptions=session.builder.assumptions, warnings=warnings)
         for aside in asides(session.items, session.request):
             session.builder.assume(f"'{aside}' read as an aside that restates what comes before it")
+        _named_in_parentheses(session)
         points = open_points(session.items, session.request, node, ctx.segments, session.builder.guesses)
         if fresh and mostly_unplaced(session.items, points, session.builder.guesses):
             # "contacts whose email address hard bounced": a segment built from guesses alone would answer
@@ -341,6 +342,20 @@ def _traits(node: A.Node) -> set[str]:
 
 # Quoted text and its closing quote: not an apostrophe inside a word ("who's").
 _QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c](.+?)['\"\u2019\u201d](?!\w)")
+
+
+def _named_in_parentheses(session: "_Session") -> None:
+    """'clicked a pricing link recently (the high intent clickers)': a saved segment named in parentheses right
+    after the words says what they mean, so a vague word among them is no open question."""
+    b = session.builder
+    named = [it for it in session.items if it.used and it.kind in (Kind.SEGMENT, Kind.TEMPLATE)]
+    for item, reason in list(b.guesses):
+        m = re.match(r"[^()]{0,40}?\(([^()]*)\)", session.request[item.end:])
+        lo, hi = (item.end + m.start(1), item.end + m.end(1)) if m else (0, 0)
+        segment = next((it for it in named if lo <= it.start and it.end <= hi), None)
+        if segment is not None:
+            b.guesses.remove((item, reason))
+            b.assume(f"'{item.words}' read as the saved segment '{segment.words}' named after it says")
 
 
 def _ask_unknown_values(node: A.Condition, session: "_Session") -> None:
