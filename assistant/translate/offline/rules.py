@@ -270,8 +270,8 @@ def within_of_that(items: list[Item], b: Builder) -> list[Item]:
         after = items[k + 2] if k + 2 < len(items) else None  # "of that view": a determiner, the view is named
         if it.kind == Kind.WITHIN and it.get("anchor_next") and nxt.kind == Kind.STOP and \
                 nxt.words.lower() in ("that", "it", "this", "then", "those", "these", "them") and \
-                not (after is not None and after.kind == Kind.EVENT and after.get("noun") is not False and
-                     nxt.words.lower() in ("that", "this", "those", "these") and _is_noun(after)):
+                not (after is not None and after.kind == Kind.EVENT and _is_noun(after) and
+                     nxt.words.lower() in ("that", "this", "those", "these")):
             it.args.pop("anchor_next")
             it.args["step"] = True
     return items
