@@ -33,7 +33,8 @@ def _buyers_only(b: Builder, node: A.Condition | None) -> A.Condition | None:
     """'customers who spent less than 50', 'buyers with fewer than 3 orders': a bound on purchases that no
     purchase at all also meets, said of customers or buyers, is said of people who bought."""
     purchase = b.purchase_event()
-    if node is None or purchase is None or not _BUYERS.search(b.request):
+    said = _BUYERS.search(b.request)
+    if node is None or purchase is None or not said:
         return node
     parts = node.conditions if isinstance(node, A.And) else [node]
     if any(ref.name == purchase for part in parts for ref, _ in needs(part)):
@@ -42,8 +43,7 @@ def _buyers_only(b: Builder, node: A.Condition | None) -> A.Condition | None:
                (p.count is not None if isinstance(p, A.Did) else p.func in ("total", "count", "count_distinct"))]
     if not bounded:
         return node
-    word = _BUYERS.search(b.request).group()
-    b.assume(f"'{word}' read as people who placed an order at least once: the bound alone would include "
+    b.assume(f"'{said.group()}' read as people who placed an order at least once: the bound alone would include "
              "people who never did")
     if len(bounded) == 1 and isinstance(bounded[0], A.Did) and bounded[0].window is None and \
             bounded[0].count.op == "at_most" and bounded[0].count.n >= 1:  # "fewer than 3 times": 1 to 2

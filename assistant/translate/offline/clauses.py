@@ -513,12 +513,17 @@ def read_clause(b: Builder, items: list[Item]) -> A.Condition | None:
         return None
     conds.sort(key=lambda c: c[0])
     result = conjoin(A.And, [c for _, c in conds])
-    for it, nxt in zip(items, items[1:]):
-        if it.kind == Kind.ONLY and not it.used and nxt.kind in (Kind.VALUE, Kind.PROP) and not nxt.get("trait"):
-            # "2 purchases, each flowers": of the things said before; not read, so asked (unless an 'only'
-            # before was read as every one of them already: "only ever buy on sale, every order discounted")
+    for k, it in enumerate(items):
+        if it.kind != Kind.ONLY or it.used:
+            continue
+        # "bought shoes but only on sale", "2 purchases, each flowers", "bought shoes only": every one of them so,
+        # or some? Not read, so asked (unless an 'only' before was read as every one of them already: "only
+        # ever buy on sale, every order discounted")
+        nxt = items[k + 1] if k + 1 < len(items) else None
+        said_of = nxt if nxt is not None else items[k - 1] if k else None
+        if said_of is not None and said_of.kind in (Kind.VALUE, Kind.PROP) and not said_of.get("trait"):
             b.use(it)
-            if not any(x.kind == Kind.ONLY and x.used and x is not it for x in items):
+            if not any(x.get("exclusive") for x in items):
                 b.guess(it, "that every one of them was so (and none was not), or that at least one was?")
     # A negation left over negates the clause's one condition only when something it could negate follows it
     # ("not ... in Germany"); a trailing one ("in Germany who did not frobnicate") stays unplaced (partial).

@@ -5,7 +5,6 @@ another item."""
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from grammar import ast as A
@@ -153,8 +152,8 @@ def _named_before(verb: Item, before: list[Item], b: Builder) -> None:
     if len(choices) < 2:
         return
     for x in reversed(before):
-        dsl = b.catalog.concepts[x["name"]].dsl or "" if x.kind == Kind.CONCEPT else ""
-        named = x["events"] if x.kind == Kind.EVENT else [e for e in choices if re.search(rf"\b{e}\b", dsl)]
+        concept = b.catalog.concepts[x["name"]].node if x.kind == Kind.CONCEPT else None
+        named = x["events"] if x.kind == Kind.EVENT else [n.name for n in A.walk(concept) if isinstance(n, A.EventRef)]
         hit = [e for e in named if e in choices]
         if len(hit) == 1:
             verb.args["events"] = hit

@@ -62,11 +62,11 @@ def drop_lead_in(text: Source, lexicon: Lexicon, assume: Callable[[str], None],
     if not m:
         return text
     lead = text[m.start("lead"):m.end("lead")].strip()
+    rest = text[m.end():]
     if _EXCLUDING.fullmatch(lead):
         return text  # "Exclude: opened a push in last 30d": a heading that says what to leave out is read
     if _INCLUDING.fullmatch(lead):
-        return text[m.end():]  # "Include: ...": a heading that says nothing more than what follows
-    rest = text[m.end():]
+        return rest  # "Include: ...": a heading that says nothing more than what follows
     # "Ghosts for the sunset flow": a purpose after the name says what the list is for, not who is in it
     named = lead
     cut = re.search(r"\s+for\s+(?P<tail>.+)$", lead, re.I)

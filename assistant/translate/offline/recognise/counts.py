@@ -33,14 +33,10 @@ def did(b: Builder, items: list[Item]) -> list[tuple[int, A.Condition]]:
         window = window_of(b, window_item)
         node: A.Condition = A.Did(event=ref, count=None if zero else count, window=window)
         only = _only(b, items, idx)
-        late = None if only is not None else _late_only(items, idx)
-        if late is not None:
-            # "bought shoes but only on sale": every shoe order on sale, or some? Not read either way
-            b.use(late)
-            b.guess(late, "that every one of those orders was so (and none was not), or that at least one was?")
         if only is not None and ref.where is not None and not neg and not zero:
             # "only ever bought electronics": electronics, and nothing else
             b.use(only)
+            only.args["exclusive"] = True  # read: an 'every' that restates it is no open question (clauses)
             if window is None and b.last_done is not None and b.last_done[0] == ref.name:
                 # "ordered 3+ times this year and every single order was over 40": the orders said before
                 window = b.last_done[1]
@@ -92,21 +88,6 @@ def _only(b: Builder, items: list[Item], idx: int) -> Item | None:
             return nxt
         if nxt.kind not in (Kind.STOP, Kind.WINDOW, Kind.COUNT):
             break
-    return None
-
-
-def _late_only(items: list[Item], idx: int) -> Item | None:
-    """An unused 'only' after the event's own values, before more of them ('bought shoes but only on sale')."""
-    for k in range(idx + 1, len(items) - 1):
-        it = items[k]
-        if it.kind == Kind.ONLY and not it.used and items[k + 1].kind in (Kind.VALUE, Kind.PROP) and \
-                not items[k + 1].get("trait"):
-            return it
-        if k + 2 == len(items) and items[k + 1].kind == Kind.ONLY and not items[k + 1].used and \
-                it.kind in (Kind.VALUE, Kind.PROP) and not it.get("trait"):
-            return items[k + 1]  # "bought shoes only": only shoes, or only bought? Not read either way
-        if it.kind not in (Kind.VALUE, Kind.PROP, Kind.STOP, Kind.WINDOW, Kind.COUNT) or it.get("trait"):
-            return None
     return None
 
 
