@@ -74,6 +74,9 @@ class _Checker:
                     guess = lowered.get(str(v).lower()) or self.catalog.suggest(str(v), known)
                     self.error(node, "value", f"{value_text(v)} is not a known value of {what} {name} "
                                f"(known: {', '.join(known)})", value_text(guess) if guess else None)
+        for v in values:
+            if isinstance(v, str) and "\x00" in v:  # PostgreSQL refuses the query text; no engine stores it
+                self.error(node, "value", f"{value_text(v)} holds a NUL character, which no stored text can hold")
 
     def name(self, node: A.Node, name: str, table: dict, what: str, choices: list[str] | None = None) -> bool:
         if name in table and (choices is None or name in choices):

@@ -8,7 +8,8 @@ parse / check / compile speed-up: they say what must not change (ASTs, every spa
 Written again (`golden`, below) only for a deliberate change, checked entry by entry: Spark's bucketed rankings
 (2 SQL texts), "expected ..." lists that name more named days and keep their last hint when cut (97 messages),
 and named periods' years capped at 2100, where the holidays package ends (14 texts; 4 of them crashed check),
-and DuckDB's anti-joins as NOT IN (195 texts, their SQL only; the 6 written in full had NOT EXISTS there).
+DuckDB's anti-joins as NOT IN (195 texts, their SQL only; the 6 written in full had NOT EXISTS there), and a text
+value holding a NUL character refused by the checker (8 texts: that one diagnostic added, the rest unchanged).
 
     python -m tests.golden_front corpus   # draw a new corpus (then write the golden file again from main)
     python -m tests.golden_front golden   # write the expected results with the code on PYTHONPATH

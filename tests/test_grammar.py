@@ -342,3 +342,12 @@ def test_values_of_one_trait_that_overlap_are_no_contradiction():
 
     node = parse('country in ["DE", "FR"] and country in ["FR", "ES"] and country = "FR"')
     assert [d for d in check(node, load_catalog()) if d.severity == "error"] == []
+
+
+def test_a_value_holding_a_nul_character_is_refused_before_any_engine_sees_it():
+    from grammar.catalog import load_catalog
+    from grammar.check import check
+
+    node = A.TraitCondition(trait="first_name", op="=", value="a\x00b")
+    assert [(d.code, d.message) for d in check(node, load_catalog()) if d.severity == "error"] == [
+        ("value", '"a\\u0000b" holds a NUL character, which no stored text can hold')]
