@@ -140,3 +140,15 @@ def test_the_readme_example_runs_as_written(demo_db, catalog, as_of, tmp_path, m
     named = {name: t.condition for name, t in templates().items()}
     want = {name: len(ids) for name, ids in alone(Database(demo_db), "duckdb", catalog, as_of, named).items()}
     assert capsys.readouterr().out == f"{want}\n"
+
+
+def test_events_without_a_contact_do_not_empty_a_negated_sequence(tmp_path, catalog):
+    """An event row with no contact id (the edge store has one) is in no one's sequence: 'not (A then did not
+    B)' and 'not restarted' keep everyone else (a NULL in NOT IN (...) used to select nobody in a batch)."""
+    from tests.test_compile_plans import AS_OF, CONTACTS, EDGE_CASES, EVENTS, write_store
+
+    db = Database(write_store(str(tmp_path / "edge.duckdb"), CONTACTS, EVENTS))
+    texts = ["not (did order_completed in last 30 days then did not order_completed)",
+             "not restarted order_completed after 20 days", "did order_completed in last 365 days then did not email_opened"]
+    named = {f"s{i}": parse(text) for i, text in enumerate(texts)}
+    assert members_of_many(db, named, AS_OF, catalog=catalog) == {f"s{i}": EDGE_CASES[t] for i, t in enumerate(texts)}

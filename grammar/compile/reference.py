@@ -233,6 +233,8 @@ class ReferenceCompiler:
             else:
                 query = query.join(self.events_table(alias), on=_and(link), copy=False)
             prev = alias
+        # events without a contact match no one, and a NULL in NOT IN (...) would empty it
+        query = query.where(exp.Not(this=exp.Is(this=_col("s0", cid), expression=exp.Null())), copy=False)
         return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
 
     def c_restarted(self, node: A.Restarted, negated: bool) -> exp.Expression:
@@ -249,6 +251,7 @@ class ReferenceCompiler:
             unit=exp.var("SECOND")))
         query = exp.select(_col("r", cid)).from_(inner.subquery("r"), copy=False).where(_and([
             exp.Not(this=exp.Is(this=_col("r", "prev_at"), expression=exp.Null())),
+            exp.Not(this=exp.Is(this=_col("r", cid), expression=exp.Null())),  # as in c_sequence
             exp.GTE(this=_col("r", t), expression=gap),
             window_predicate(node.window, _col("r", t), self.as_of)]), copy=False)
         return exp.In(this=_col(C, self.catalog.contacts.id), query=query.subquery())
