@@ -53,3 +53,14 @@ def test_connections_stay_read_only_under_a_statement_timeout(pg_demo):
     with Database(pg_demo, timeout=7).connect() as conn:
         assert conn.rows("SHOW default_transaction_read_only") == [("on",)]
         assert conn.rows("SHOW statement_timeout") == [("7s",)]
+
+
+@pytest.mark.parametrize("text", ['first_name contains "łUKASZ"', 'first_name = "Łukasz"', 'first_name starts with "ŁU"'])
+def test_case_insensitive_text_matches_the_same_people_as_on_duckdb(text, pg_demo, demo_db, catalog, as_of):
+    """Non-ASCII letters fold on both engines (the test server's ctype is C.UTF-8, as any UTF-8 locale)."""
+    from assistant.data.preview import member_ids
+
+    node = parse(text)
+    want = member_ids(Database(demo_db), compile_segment(node, catalog, "duckdb", as_of))
+    assert want, "the demo data has a Łukasz"
+    assert member_ids(Database(pg_demo), compile_segment(node, catalog, "postgres", as_of)) == want

@@ -41,7 +41,13 @@ def postgres_server():
         shutil.chown(root, "postgres")
     port = free_port()
     run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
-    run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C")
+    # byte-order collation (C), but Unicode case mapping (C.UTF-8): lower('Łukasz') is 'łukasz' here as on a
+    # server in any UTF-8 locale, so case-insensitive `contains` matches what DuckDB matches
+    try:
+        run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--lc-collate=C", "--lc-ctype=C.UTF-8")
+    except subprocess.CalledProcessError:  # a libc without C.UTF-8
+        shutil.rmtree(data, ignore_errors=True)
+        run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C")
     run(pg_ctl, "-D", data, "-w", "-t", "60", "-l", os.path.join(root, "log"),
         "-o", f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off", "start")
     try:
