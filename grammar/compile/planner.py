@@ -29,7 +29,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlglot import exp
 
@@ -48,16 +48,30 @@ C = "c"  # the outer contacts row; no inner table may take this alias
 EXISTS_DIALECTS = ("duckdb", "postgres")
 LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a computed top-N
 ANTI_IN_DIALECTS = ("duckdb",)  # `did not`: NOT IN (PostgreSQL cannot make NOT IN an anti-join)
+# `did A [window] then did not B`: one grouped scan of the A's and B's (the last A after the last B), except on
+# DuckDB when the window spans at most ROWS_NOT_AFTER_SPAN: the A's then read with a correlated NOT EXISTS over
+# the B's after each (a range join). At 1M contacts, rows / grouped: 0.23x-0.64x for windows of 3 to 30 days,
+# 1.24x at 90 days, 3.9x-4.2x at 365 days or none (`benchmarks/bench_sequences.py`).
+ROWS_NOT_AFTER_DIALECTS = ("duckdb",)
+ROWS_NOT_AFTER_SPAN = timedelta(days=31)
 
 
-def plan_forms(dialect: str) -> tuple[bool, bool, bool, bool, str | None, bool]:
+def plan_forms(dialect: str) -> tuple[bool, bool, bool, bool, str | None, bool, bool]:
     """What the planned SQL looks like in `dialect`: EXISTS semi-joins, a computed LIMIT, top-N at all (MySQL
     takes no LIMIT in IN (...)), LAG over a nullable copy of the time (ClickHouse's LAG of a non-nullable
     column gives 1970-01-01 before a person's first event, not NULL), the hash function of a top-N% ranked
     in buckets (None: one ROW_NUMBER over the candidates), and anti-joins as NOT IN (DuckDB plans a
-    correlated NOT EXISTS as a delim join: 2.5x to 6x slower than NOT IN's one hash join, more so at 1M)."""
+    correlated NOT EXISTS as a delim join: 2.5x to 6x slower than NOT IN's one hash join, more so at 1M), and
+    `then did not` over a short window as rows (else one grouped scan)."""
     return (dialect in EXISTS_DIALECTS, dialect in LIMIT_SUBQUERY_DIALECTS, dialect != "mysql",
-            dialect == "clickhouse", RANK_HASH.get(dialect), dialect in ANTI_IN_DIALECTS)
+            dialect == "clickhouse", RANK_HASH.get(dialect), dialect in ANTI_IN_DIALECTS,
+            dialect in ROWS_NOT_AFTER_DIALECTS)
+
+
+def not_after_as_rows(low: datetime | None, high: datetime | None, as_of: datetime) -> bool:
+    """Whether `then did not` over a window from `low` to `high` (None: unbounded) is planned as rows on the
+    dialects that can (ROWS_NOT_AFTER_DIALECTS): when the window spans at most ROWS_NOT_AFTER_SPAN."""
+    return low is not None and (high or as_of) - low <= ROWS_NOT_AFTER_SPAN
 
 
 _ONCE = A.Count(op="at_least", n=1)  # `did X`: read only
@@ -69,7 +83,7 @@ class _Compiler(SharedScans):
                  dialect: str = "duckdb"):
         self.catalog, self.as_of, self.segments = catalog, as_of, segments
         (self.exists, self.limit_subquery, self.top_n, self.nullable_lag, self.rank_hash,
-         self.anti_in) = plan_forms(dialect)
+         self.anti_in, self.short_not_after_as_rows) = plan_forms(dialect)
         ev = catalog.events_table
         self.ev_table, self.cid, self.t, self.ev_name = ev.table, ev.contact_id, ev.time, ev.name
         self.contact_id = catalog.contacts.id
@@ -319,12 +333,13 @@ class _Compiler(SharedScans):
         return self.member_groups(where, [], "e", having, negated)
 
     def c_sequence(self, node: A.Sequence, negated: bool) -> exp.Expression:
-        if len(node.steps) == 1 and node.steps[0].negated and node.steps[0].within is None:
+        low, low_inc, high, high_inc = (None, False, None, False) if node.window is None else \
+            window_bounds(node.window, self.as_of)
+        if len(node.steps) == 1 and node.steps[0].negated and node.steps[0].within is None and not (
+                self.short_not_after_as_rows and not_after_as_rows(low, high, self.as_of)):
             return self.not_after(node, negated)
         # Every step happens after the first step's window opens, and a step `within T` of one that ended by
         # `high` ends by high + T: constant bounds on each step's own scan.
-        low, low_inc, high, high_inc = (None, False, None, False) if node.window is None else \
-            window_bounds(node.window, self.as_of)
         where = [self.event_match(node.event, "s0"), col_bounds("s0", self.t, low, low_inc, high, high_inc),
                  self.cap("s0", high, high_inc)]
         joins: list[exp.Join] = []
