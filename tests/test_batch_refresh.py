@@ -64,7 +64,7 @@ def test_every_seed_segment_in_one_batch_on_postgres(pg_demo, demo_db, catalog, 
 def test_each_event_is_scanned_once_for_every_segment_that_reads_it(catalog, as_of):
     """The seed segments' counts, totals, firsts and lasts come from one grouped scan per event (whichever
     segments read it), each scan reading only rows as recent as its aggregates need; `vips` and `high_value` share
-    one ranking. Sequences keep their own reads, as they do alone."""
+    one ranking's candidates. Sequences keep their own reads, as they do alone."""
     tree = batch_expression({name: t.condition for name, t in templates().items()}, catalog, as_of)
     grouped = [s for s in tree.find_all(sqlglot.exp.Select)
                if s.args.get("group") and s.args["from_"].this.name == "events" and s.find(sqlglot.exp.AggFunc)]
@@ -78,8 +78,15 @@ def test_each_event_is_scanned_once_for_every_segment_that_reads_it(catalog, as_
     assert recent == {"feature_used": "e.occurred_at >= CAST('2026-10-18 00:00:00' AS TIMESTAMP)",  # 14 days
                       "email_clicked": "e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)",  # 90 days
                       "email_opened": "e.occurred_at >= CAST('2026-08-03 00:00:00' AS TIMESTAMP)"}
-    rankings = [c for c in tree.args["with_"].expressions if c.find(sqlglot.exp.RowNumber)]
-    assert len(rankings) == 1
+    ctes = tree.args["with_"].expressions
+    # DuckDB: top-N with a computed LIMIT, no window over every contact; one candidates CTE for both rankings
+    assert not tree.find(sqlglot.exp.Window)
+    assert [c.alias for c in ctes if c.alias.endswith("_k")] == ["rank_1_k"]
+    assert sorted(c.this.args["limit"].sql() for c in ctes if c.this.args.get("limit")) == [
+        f"LIMIT CAST(CEIL((SELECT COUNT(*) FROM rank_1_k) * {share} / 100.0) AS BIGINT)" for share in (10, 20)]
+    portable = batch_expression({name: t.condition for name, t in templates().items()}, catalog, as_of, dialect="trino")
+    rankings = [c for c in portable.args["with_"].expressions if c.find(sqlglot.exp.RowNumber)]
+    assert len(rankings) == 1  # elsewhere one window, shared
     assert len(sqlglot.parse(batch_sql(all_segments(), catalog, "duckdb", as_of), read="duckdb")) == 1
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from assistant.data.database import Database
 from grammar import ast as A
-from grammar.batch import batch_sql
+from grammar.batch import LIST_DIALECTS, batch_sql, lists_sql
 from grammar.catalog import Catalog, load_catalog
 
 
@@ -22,6 +22,10 @@ def members_of_many(database: Database, segments: Mapping[str, A.Condition], as_
         return {}
     sql = batch_sql(segments, catalog or load_catalog(), database.dialect, as_of, references, pretty=False)
     out: dict[str, set[int]] = {name: set() for name in segments}
+    if database.dialect in LIST_DIALECTS:  # one array per segment: half the time of one row per member
+        for name, contacts in database.rows(lists_sql(sql))[1]:
+            out[name] = set(contacts)
+        return out
     for name, contact in database.rows(sql)[1]:
         out[name].add(contact)
     return out

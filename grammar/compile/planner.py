@@ -40,13 +40,12 @@ from grammar.compile.sql import (
     col_cmp, count_star, eq, exists, expand_reference, filter_predicate, is_null, join, lit, not_, not_null,
     null_safe, num, or_, plus, property_value, select, string, subquery, table, ts, unary, value_predicate,
     window_bounds, window_predicate)
-from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
+from grammar.compile.ranking import LIMIT_SUBQUERY_DIALECTS, RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sharing import _PROFILE, SharedScans
 from grammar.units import duration
 
 C = "c"  # the outer contacts row; no inner table may take this alias
 EXISTS_DIALECTS = ("duckdb", "postgres")
-LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a computed top-N
 ANTI_IN_DIALECTS = ("duckdb",)  # `did not`: NOT IN (PostgreSQL cannot make NOT IN an anti-join)
 # `did A [window] then did not B`: one grouped scan of the A's and B's (the last A after the last B), except on
 # DuckDB when the window spans at most ROWS_NOT_AFTER_SPAN: the A's then read with a correlated NOT EXISTS over

@@ -31,6 +31,7 @@ SAMPLE = 31  # boundaries: 32 buckets. More buckets, more parallel sorts; each c
 # The dialects planned this way, with their deterministic hash function. Not ClickHouse: one server sorts the
 # candidates itself, and there the buckets measured 2.9x to 4.8x slower than one window (20k store).
 RANK_HASH = {"spark": "hash"}
+LIMIT_SUBQUERY_DIALECTS = ("duckdb", "postgres")  # LIMIT (SELECT ...): a top-N% as a top-N with a computed limit
 
 
 def percent_of(n: exp.Expression, amount: int) -> exp.Expression:

@@ -25,7 +25,7 @@ from grammar.catalog import Catalog
 from grammar.compile.sql import COMPARE, anniversary_days, col as _col, lit as _lit, null_safe as _null_safe
 from grammar.compile.sql import expand_reference, filter_predicate, property_value, ts as _ts
 from grammar.compile.sql import value_predicate as _value_predicate
-from grammar.compile.ranking import RANK_HASH, bucketed_rank, percent_of
+from grammar.compile.ranking import LIMIT_SUBQUERY_DIALECTS, RANK_HASH, bucketed_rank, percent_of
 from grammar.compile.sql import window_predicate
 from grammar.units import duration
 
@@ -49,6 +49,7 @@ class ReferenceCompiler:
     expanding: list[str] = field(default_factory=list)
     anchors: dict[str, str] = field(default_factory=dict)
     rank_hash: str | None = None  # Spark: rankings without a window over every contact (ranking.py)
+    rank_limit: bool = False  # a batch on DuckDB / PostgreSQL: top-N% as a top-N whose LIMIT is computed
     scan_readers: list[exp.Select] = field(default_factory=list)  # rankings' reads of the contacts: joined to `ev`
 
     # -- anchored windows: a person's own date trait or first event
@@ -265,10 +266,21 @@ class ReferenceCompiler:
                                        exp.Ordered(this=_col(C, cid))])
         name = f"rank_{len(self.scan_readers) + 1}"
         where = _and([self.universe(), None if zero_default else exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))])
-        if self.rank_hash:  # no window over every contact: top-N, or N% ranked in buckets
+        if self.rank_hash or self.rank_limit:  # no window over every contact: top-N, or N% ranked in buckets
             candidates = exp.select(_col(C, cid), exp.alias_(value.copy(), "v")).from_(self.contacts_from(), copy=False) \
                 .where(where, copy=False)
-            if node.percent:
+            if node.percent and self.rank_limit:  # the first ceil(n * N / 100) of the n candidates
+                self.scan_readers.append(candidates)
+                self.ctes.append((f"{name}_k", candidates))
+                how_many = exp.select(exp.Count(this=exp.Star())).from_(f"{name}_k", copy=False)
+                top = exp.select(_col(f"{name}_k", cid)).from_(f"{name}_k", copy=False)
+                top.set("order", exp.Order(expressions=[
+                    exp.Ordered(this=_col(f"{name}_k", "v"), desc=node.direction == "top", nulls_first=False),
+                    exp.Ordered(this=_col(f"{name}_k", cid))]))
+                top.set("limit", exp.Limit(expression=percent_of(how_many.subquery(copy=False), node.amount)))
+                self.ctes.append((name, top))
+                query = exp.select(_col(name, cid)).from_(name, copy=False)
+            elif node.percent:
                 self.scan_readers.append(candidates)  # its steps go to the top WITH, in reach of the shared scan
                 query = bucketed_rank(candidates, cid, node.direction == "top", lambda n: percent_of(n, node.amount),
                                       self.rank_hash, name)
@@ -361,7 +373,7 @@ def compile_flags(nodes: Sequence[A.Condition], catalog: Catalog, as_of: datetim
     ranking once per segment (`grammar/batch.py` turns it into rows and splits the scan per event). The grouped
     scan is the reference plan's: many segments' features share it, which is the point of a batch."""
     compiler = ReferenceCompiler(catalog, (as_of or datetime.now()).replace(microsecond=0), segments or {},
-                                 rank_hash=RANK_HASH.get(dialect))
+                                 rank_hash=RANK_HASH.get(dialect), rank_limit=dialect in LIMIT_SUBQUERY_DIALECTS)
     flags = [compiler.cond(node) for node in nodes]  # collects the features and rankings of them all
     return compiler.build(None).select(*[exp.alias_(f, f"flag_{i}") for i, f in enumerate(flags, start=1)],
                                        copy=False)
