@@ -98,13 +98,22 @@ HAND = {
     "dormant": f"""SELECT contact_id FROM contacts c WHERE signup_at <= {AS} AND NOT EXISTS (SELECT 1 FROM events e
         WHERE e.contact_id = c.contact_id AND e.{EMAIL} AND e.occurred_at >= {ago(90)} AND e.occurred_at <= {AS})""",
 }
+# Where an expert writes a segment differently per engine. DuckDB plans a correlated NOT EXISTS as a delim join
+# (every contact grouped, then a mark join): on DuckDB an expert anti-joins with NOT IN over the rows to avoid.
+HAND_BY_ENGINE = {"duckdb": {
+    "ghosts": f"""SELECT contact_id FROM contacts WHERE signup_at <= {AS} AND contact_id NOT IN (SELECT contact_id
+        FROM events WHERE occurred_at <= {AS} AND contact_id IS NOT NULL AND (
+          ({EMAIL} AND occurred_at >= {ago(90)}) OR (event = 'order_completed' AND occurred_at >= {ago(180)})))""",
+    "dormant": f"""SELECT contact_id FROM contacts WHERE signup_at <= {AS} AND contact_id NOT IN (SELECT contact_id
+        FROM events WHERE {EMAIL} AND occurred_at >= {ago(90)} AND occurred_at <= {AS} AND contact_id IS NOT NULL)""",
+}}
 # The 5-condition segment whose parse + check + compile latency is measured.
 LATENCY_SEGMENT = ('did order_completed at least 3 times in last 365 days and total amount of order_completed > 300 '
                    'and did not email_opened in last 30 days and last app_opened more than 7 days ago and plan = "trial"')
 
 
 def hand_sql(name: str, engine: str) -> str:
-    return HAND[name].replace("{feature}", FEATURE[engine])
+    return HAND_BY_ENGINE.get(engine, {}).get(name, HAND[name]).replace("{feature}", FEATURE[engine])
 
 
 def store(contacts: int) -> str:
