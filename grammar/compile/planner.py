@@ -16,7 +16,8 @@
 - Sibling existence tests share one scan: `did not a and did not b` is one anti-join over (a or b),
   `did a or did b` one semi-join.
 - Sequences bound every later step by the first step's window (an order "after a cart add in the last 7
-  days" is in the last 7 days), so "then did not B" reads only recent B's.
+  days" is in the last 7 days), so "then did not B" reads only recent B's: as one grouped scan (the last A
+  after the last B), or on DuckDB over a window of a month or less as the A's with NOT EXISTS a later B.
 - Rankings: `top N` is ORDER BY ... LIMIT N over the candidates; `top N%` on DuckDB and PostgreSQL is the same
   with the limit computed from the number of candidates (no window over every contact); Spark, whose LIMIT
   must be a constant, ranks within value buckets (`ranking.py`: no window without a partition); other
@@ -49,8 +50,8 @@ EXISTS_DIALECTS = ("duckdb", "postgres")
 ANTI_IN_DIALECTS = ("duckdb",)  # `did not`: NOT IN (PostgreSQL cannot make NOT IN an anti-join)
 # `did A [window] then did not B`: one grouped scan of the A's and B's (the last A after the last B), except on
 # DuckDB when the window spans at most ROWS_NOT_AFTER_SPAN: the A's then read with a correlated NOT EXISTS over
-# the B's after each (a range join). At 1M contacts, rows / grouped: 0.23x-0.64x for windows of 3 to 30 days,
-# 1.24x at 90 days, 3.9x-4.2x at 365 days or none (`benchmarks/bench_sequences.py`).
+# the B's after each (a range join). At 1M contacts, rows / grouped: 0.28x-0.69x for windows of 3 to 30 days,
+# 1.3x at 90 days, 3.6x-3.8x at 365 days or none (`benchmarks/bench_sequences.py`).
 ROWS_NOT_AFTER_DIALECTS = ("duckdb",)
 ROWS_NOT_AFTER_SPAN = timedelta(days=31)
 
