@@ -9,7 +9,10 @@ Written again (`golden`, below) only for a deliberate change, checked entry by e
 (2 SQL texts), "expected ..." lists that name more named days and keep their last hint when cut (97 messages),
 and named periods' years capped at 2100, where the holidays package ends (14 texts; 4 of them crashed check),
 DuckDB's anti-joins as NOT IN (195 texts, their SQL only; the 6 written in full had NOT EXISTS there), and a text
-value holding a NUL character refused by the checker (8 texts: that one diagnostic added, the rest unchanged).
+value holding a NUL character refused by the checker (8 texts: that one diagnostic added, the rest unchanged),
+and sequences and restarts in the reference plan keeping only rows with a contact id, with DuckDB's `then did
+not` over a month or less read as rows (71 texts: 45 sequences, 23 restarts, 3 `in segment "cart_abandoners"`;
+their SQL only).
 
     python -m tests.golden_front corpus   # draw a new corpus (then write the golden file again from main)
     python -m tests.golden_front golden   # write the expected results with the code on PYTHONPATH
