@@ -144,7 +144,11 @@ def main() -> None:
         def written(statements: list[str]):
             def run() -> None:
                 for i, sql in enumerate(statements):
-                    conn.query(f"CREATE OR REPLACE TEMP TABLE bench_members_{i} AS {sql}")
+                    if db.dialect == "postgres":  # no CREATE OR REPLACE TABLE there
+                        conn.query(f"DROP TABLE IF EXISTS bench_members_{i}")
+                        conn.query(f"CREATE TEMP TABLE bench_members_{i} AS {sql}")
+                    else:
+                        conn.query(f"CREATE OR REPLACE TEMP TABLE bench_members_{i} AS {sql}")
             return run
 
         assert together() == one_by_one(), "the batch must select each template's own members"
