@@ -25,9 +25,10 @@ from datetime import datetime, timedelta
 from assistant.data import demo_store
 from assistant.data.database import is_postgres
 from assistant.data.preview import Database
+from assistant.data.refresh import fetch_members
 from assistant.segments import templates
 from benchmarks.bench_compiled_vs_handwritten import FEATURE
-from grammar.batch import LIST_DIALECTS, batch_sql, lists_sql
+from grammar.batch import batch_sql
 from grammar.catalog import load_catalog
 from grammar.compile import compile_segment
 
@@ -43,11 +44,6 @@ target, dialect = sys.argv[1], sys.argv[2]
 named = {name: t.condition for name, t in templates().items()}
 print(batch_sql(named, load_catalog(), dialect, demo_store.resolve_as_of(None, target), pretty=False))
 """
-
-
-EXPERT_FOR = ("vips", "high_value", "regular_buyers", "one_time_buyers", "recent_buyers", "at_risk", "cart_abandoners",
-              "ghosts", "new_signups", "trial_power_users", "high_intent_clickers", "inactive_app_users",
-              "sale_waiters", "engaged", "lapsing", "dormant")
 
 
 def expert_batch(as_of: datetime, engine: str) -> str:
@@ -102,7 +98,6 @@ def expert_batch(as_of: datetime, engine: str) -> str:
         "lapsing": f"SELECT contact_id FROM em WHERE last < {at(30)} AND {member}",
         "dormant": f"""SELECT contact_id FROM u WHERE {absent("em x WHERE TRUE")}""",
     }
-    assert set(segments) == set(EXPERT_FOR)
     return ctes + "\n" + "\nUNION ALL ".join(f"SELECT '{name}' AS segment_name, contact_id FROM ({sql}) AS s{i}"
                                       for i, (name, sql) in enumerate(segments.items()))
 
@@ -132,14 +127,8 @@ def main() -> None:
         def one_by_one() -> dict[str, set[int]]:
             return {name: {r[0] for r in conn.rows(sql)} for name, sql in alone.items()}
 
-        def together(sql: str = batch) -> dict[str, set[int]]:  # as `members_of_many` fetches them
-            out: dict[str, set[int]] = {name: set() for name in named}
-            if db.dialect in LIST_DIALECTS:
-                out.update({name: set(contacts) for name, contacts in conn.rows(lists_sql(sql))})
-                return out
-            for name, contact in conn.rows(sql):
-                out[name].add(contact)
-            return out
+        def together(sql: str) -> dict[str, set[int]]:  # as `members_of_many` fetches them
+            return fetch_members(conn.rows, sql, db.dialect, named)
 
         def written(statements: list[str]):
             def run() -> None:
@@ -151,14 +140,12 @@ def main() -> None:
                         conn.query(f"CREATE OR REPLACE TEMP TABLE bench_members_{i} AS {sql}")
             return run
 
-        assert together() == one_by_one(), "the batch must select each template's own members"
-        statements = {"batch": batch}
-        if set(named) == set(EXPERT_FOR):  # the hand-written batch covers exactly the templates
-            statements["expert"] = expert_batch(as_of, db.engine)
+        statements = {"batch": batch, "expert": expert_batch(as_of, db.engine)}
         if before:
             statements["before"] = before
+        members = one_by_one()
         for label, sql in statements.items():
-            assert together(sql) == one_by_one(), f"the {label} batch must select each template's own members"
+            assert together(sql) == members, f"the {label} batch must select each template's own members"
         ways = {"in engine": {"one by one": written(list(alone.values())),
                               **{label: written([sql]) for label, sql in statements.items()}},
                 "fetched": {"one by one": one_by_one,

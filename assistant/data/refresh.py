@@ -3,7 +3,7 @@ between every segment, run on a DuckDB file or a PostgreSQL URL under the adapte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from assistant.data.database import Database
@@ -21,11 +21,17 @@ def members_of_many(database: Database, segments: Mapping[str, A.Condition], as_
     if not segments:
         return {}
     sql = batch_sql(segments, catalog or load_catalog(), database.dialect, as_of, references, pretty=False)
-    out: dict[str, set[int]] = {name: set() for name in segments}
-    if database.dialect in LIST_DIALECTS:  # one array per segment: half the time of one row per member
-        for name, contacts in database.rows(lists_sql(sql))[1]:
-            out[name] = set(contacts)
+    return fetch_members(lambda query: database.rows(query)[1], sql, database.dialect, segments)
+
+
+def fetch_members(rows: Callable[[str], list[tuple]], batch: str, dialect: str,
+                  names: Iterable[str]) -> dict[str, set[int]]:
+    """name -> member ids from a batch statement's rows (segment_name, contact_id), run by `rows`: on DuckDB and
+    PostgreSQL as one array per segment (half the time of one row per member), elsewhere row by row."""
+    out: dict[str, set[int]] = {name: set() for name in names}
+    if dialect in LIST_DIALECTS:
+        out.update({name: set(contacts) for name, contacts in rows(lists_sql(batch))})
         return out
-    for name, contact in database.rows(sql)[1]:
+    for name, contact in rows(batch):
         out[name].add(contact)
     return out
